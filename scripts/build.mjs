@@ -1,0 +1,36 @@
+#!/usr/bin/env node
+// The whole build: contract artifacts (forge + solc-js, offline), TypeScript, and the oclif manifest.
+// Each step is skipped when its outputs are newer than its inputs, so a second `npm run build` is quick.
+import {execFileSync} from 'node:child_process'
+import {existsSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {dirname, join} from 'node:path'
+import {fileURLToPath} from 'node:url'
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..')
+const node = process.execPath
+const run = (args, opts = {}) => execFileSync(node, args, {cwd: root, stdio: 'inherit', ...opts})
+
+function newest(dir, filter = () => true) {
+  if (!existsSync(dir)) return 0
+  let max = 0
+  for (const entry of readdirSync(dir, {withFileTypes: true})) {
+    const p = join(dir, entry.name)
+    if (entry.isDirectory()) max = Math.max(max, newest(p, filter))
+    else if (filter(p)) max = Math.max(max, statSync(p).mtimeMs)
+  }
+  return max
+}
+const mtime = (p) => (existsSync(p) ? statSync(p).mtimeMs : 0)
+const force = process.argv.includes('--force')
+
+// 1. Contracts → artifacts/*.json
+const contractsIn = Math.max(newest(join(root, 'contracts/src')), mtime(join(root, 'contracts/foundry.toml')))
+if (force || contractsIn > mtime(join(root, 'artifacts/errors.json'))) run(['scripts/build-contracts.mjs'])
+
+// 2. TypeScript → dist/ (a clean build, so no stale command survives a rename)
+rmSync(join(root, 'dist'), {recursive: true, force: true})
+run([join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
+
+// 3. oclif.manifest.json (fast --help; CI checks it is committed and current)
+run([join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], {stdio: ['ignore', 'ignore', 'inherit']})
+console.log('build: artifacts, dist/ and oclif.manifest.json are up to date')

@@ -1,0 +1,66 @@
+import {Contract, type JsonRpcProvider, type Signer} from 'ethers'
+
+import type {OgpuPaths} from '../config/paths.js'
+import {SettingsStore} from '../config/settings.js'
+import {UserError} from '../errors/index.js'
+import {loadArtifact} from './artifacts.js'
+import {type NetworkFile, NetworkStore} from './networks.js'
+import {connect} from './rpc.js'
+import type {WaitOptions} from './tx.js'
+
+/** An open connection to one ogpu deployment. */
+export interface ChainContext {
+  network: NetworkFile
+  rpcUrl: string
+  provider: JsonRpcProvider
+  /** The oGPU token, read-only (connect a signer for writes). */
+  token: Contract
+  /** The provider registry, read-only (connect a signer for writes). */
+  registry: Contract
+  tx: WaitOptions
+  dispose(): void
+}
+
+export interface OpenChainOptions {
+  paths: OgpuPaths
+  /** Network name. Defaults to the active network (setting `network`, "devnet" by default). */
+  network?: string
+  /** JSON-RPC URL overriding the network file's. Defaults to the file's. */
+  rpc?: string
+}
+
+export async function openChain(options: OpenChainOptions): Promise<ChainContext> {
+  const store = new NetworkStore(options.paths)
+  const settings = new SettingsStore(options.paths)
+  const network = store.read(options.network ?? store.activeName())
+  const rpcUrl = options.rpc ?? network.rpcUrl
+  const {provider} = await connect(rpcUrl, {
+    expectedChainId: network.chainId,
+    timeoutMs: Number(settings.get('rpc.timeoutMs')),
+    pollingIntervalMs: network.devnet ? 200 : 2000,
+  })
+  const code = await provider.getCode(network.contracts.registry)
+  if (code === '0x') {
+    provider.destroy()
+    throw new UserError(`No ogpu contracts at ${network.contracts.registry} on ${rpcUrl}.`, {
+      code: 'CONTRACTS_NOT_FOUND',
+      hint: network.devnet
+        ? 'The devnet chain was reset. Start it again with `ogpu devnet start` (use --state FILE to keep the chain across restarts).'
+        : `Deploy them with \`ogpu deploy --rpc ${rpcUrl}\`, or fix the network file.`,
+    })
+  }
+  return {
+    network,
+    rpcUrl,
+    provider,
+    token: new Contract(network.contracts.token, loadArtifact('OGPUToken').abi, provider),
+    registry: new Contract(network.contracts.registry, loadArtifact('ProviderRegistry').abi, provider),
+    tx: {timeoutMs: Number(settings.get('tx.confirmTimeoutMs'))},
+    dispose: () => provider.destroy(),
+  }
+}
+
+/** A contract handle that signs with `signer`. */
+export function withSigner(contract: Contract, signer: Signer): Contract {
+  return contract.connect(signer) as Contract
+}

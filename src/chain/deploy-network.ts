@@ -1,0 +1,96 @@
+import type {Wallet} from 'ethers'
+
+import type {OgpuPaths} from '../config/paths.js'
+import {UserError} from '../errors/index.js'
+import {deployContracts} from './deploy.js'
+import {type NetworkFile, NetworkStore, validateNetworkName} from './networks.js'
+import {connect} from './rpc.js'
+
+export interface DeployNetworkOptions {
+  paths: OgpuPaths
+  rpcUrl: string
+  /** Network name for the file. Defaults to `chain-<chainId>`. */
+  name?: string
+  signer: Wallet
+  /** Existing ERC-20 with permit to use as oGPU. Defaults to deploying OGPUToken. */
+  existingToken?: string
+  /** Unbonding period in seconds. Defaults to 7 days. */
+  unbondingPeriod?: number
+  /** Replace an existing network file of that name. Defaults to false. */
+  force?: boolean
+  onStep?: (message: string) => void
+}
+
+/** Deploys the contracts to any EVM chain and writes its network file. */
+export async function deployNetwork(options: DeployNetworkOptions): Promise<NetworkFile & {file: string; admin: string}> {
+  if (options.name) validateNetworkName(options.name)
+  const {provider, chainId} = await connect(options.rpcUrl)
+  try {
+    const name = options.name ?? `chain-${chainId}`
+    const store = new NetworkStore(options.paths)
+    if (store.has(name) && !options.force)
+      throw new UserError(`A network named "${name}" exists already.`, {
+        code: 'NETWORK_EXISTS',
+        hint: 'Pick another name with --name, or replace it with --force.',
+      })
+    const signer = options.signer.connect(provider)
+    const balance = await provider.getBalance(signer.address)
+    if (balance === 0n)
+      throw new UserError(`The deployer ${signer.address} has no ETH on chain ${chainId} to pay for gas.`, {code: 'INSUFFICIENT_FUNDS'})
+    const deployment = await deployContracts({provider, signer, existingToken: options.existingToken, unbondingPeriod: options.unbondingPeriod, onStep: options.onStep})
+    const network: NetworkFile = {
+      name,
+      chainId,
+      rpcUrl: options.rpcUrl,
+      contracts: deployment.contracts,
+      deployBlock: deployment.deployBlock,
+      createdAt: new Date().toISOString(),
+    }
+    const file = store.write(network)
+    return {...network, file, admin: deployment.admin}
+  } finally {
+    provider.destroy()
+  }
+}
+
+/** Adds a network file for contracts deployed elsewhere, after checking the chain and the contracts. */
+export async function addNetwork(options: {
+  paths: OgpuPaths
+  name: string
+  rpcUrl: string
+  registry: string
+  deployBlock?: number
+  force?: boolean
+}): Promise<NetworkFile & {file: string}> {
+  validateNetworkName(options.name)
+  const store = new NetworkStore(options.paths)
+  if (store.has(options.name) && !options.force)
+    throw new UserError(`A network named "${options.name}" exists already.`, {code: 'NETWORK_EXISTS', hint: 'Use --force to replace it.'})
+  const {provider, chainId} = await connect(options.rpcUrl)
+  try {
+    const {Contract, getAddress, isAddress} = await import('ethers')
+    if (!isAddress(options.registry)) throw new UserError(`"${options.registry}" is not an address.`, {code: 'INVALID_ADDRESS'})
+    const registryAddress = getAddress(options.registry)
+    if ((await provider.getCode(registryAddress)) === '0x')
+      throw new UserError(`No contract at ${registryAddress} on chain ${chainId}.`, {code: 'CONTRACTS_NOT_FOUND', hint: 'Check the address and the RPC URL.'})
+    const {loadArtifact} = await import('./artifacts.js')
+    const registry = new Contract(registryAddress, loadArtifact('ProviderRegistry').abi, provider)
+    let token: string
+    try {
+      token = getAddress((await registry.getFunction('token')()) as string)
+    } catch {
+      throw new UserError(`The contract at ${registryAddress} is not an ogpu ProviderRegistry.`, {code: 'CONTRACTS_NOT_FOUND'})
+    }
+    const network: NetworkFile = {
+      name: options.name,
+      chainId,
+      rpcUrl: options.rpcUrl,
+      contracts: {token, registry: registryAddress},
+      deployBlock: options.deployBlock ?? 0,
+      createdAt: new Date().toISOString(),
+    }
+    return {...network, file: store.write(network)}
+  } finally {
+    provider.destroy()
+  }
+}

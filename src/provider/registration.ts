@@ -1,0 +1,96 @@
+import {arch, cpus, platform, totalmem} from 'node:os'
+
+import {type Wallet, keccak256, toUtf8Bytes} from 'ethers'
+
+import {type StakeJson, chainTime, readStake, stakeJson} from '../chain/account.js'
+import {type ChainContext, withSigner} from '../chain/context.js'
+import {sendTx} from '../chain/tx.js'
+import {UserError} from '../errors/index.js'
+
+/** What a provider publishes about itself; its keccak256 (over canonical JSON) goes on chain as the info hash. */
+export interface ProviderInfoDocument {
+  software: string
+  platform: string
+  arch: string
+  cpu: string
+  cpuCores: number
+  memoryGiB: number
+}
+
+export function describeHost(version: string): ProviderInfoDocument {
+  const cpu = cpus()
+  return {
+    software: `ogpu/${version}`,
+    platform: platform(),
+    arch: arch(),
+    cpu: cpu[0]?.model.trim() ?? 'unknown',
+    cpuCores: cpu.length,
+    memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
+  }
+}
+
+/** keccak256 of the JSON with keys sorted, so the same document always gives the same hash. */
+export function canonicalHash(document: object): string {
+  const canonical = (value: unknown): unknown =>
+    Array.isArray(value)
+      ? value.map(canonical)
+      : value && typeof value === 'object'
+        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
+        : value
+  return keccak256(toUtf8Bytes(JSON.stringify(canonical(document))))
+}
+
+export function validateEndpoint(endpoint: string): string {
+  let url: URL
+  try {
+    url = new URL(endpoint)
+  } catch {
+    throw new UserError(`"${endpoint}" is not a URL.`, {code: 'INVALID_ENDPOINT', hint: 'Give the public URL of your provider, e.g. https://gpu.example.com:8443.'})
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UserError(`Endpoint ${endpoint} must use http or https.`, {code: 'INVALID_ENDPOINT'})
+  if (Buffer.byteLength(endpoint) > 256) throw new UserError('The endpoint URL is longer than 256 bytes.', {code: 'INVALID_ENDPOINT'})
+  return endpoint
+}
+
+export interface ProviderStatus {
+  address: string
+  registered: boolean
+  endpoint: string | null
+  infoHash: string | null
+  registeredAt: string | null
+  stake: StakeJson
+}
+
+export async function providerStatus(chain: ChainContext, address: string): Promise<ProviderStatus> {
+  const [provider, stake, now] = await Promise.all([
+    chain.registry.getFunction('providerOf')(address) as Promise<{endpoint: string; infoHash: string; registered: boolean; registeredAt: bigint}>,
+    readStake(chain, address),
+    chainTime(chain),
+  ])
+  return {
+    address,
+    registered: provider.registered,
+    endpoint: provider.registered ? provider.endpoint : null,
+    infoHash: provider.registered ? provider.infoHash : null,
+    registeredAt: provider.registered ? new Date(Number(provider.registeredAt) * 1000).toISOString() : null,
+    stake: stakeJson(stake, now),
+  }
+}
+
+/** Registers the signer as a provider, or updates its endpoint and info when it is registered already. */
+export async function registerProvider(
+  chain: ChainContext,
+  signer: Wallet,
+  options: {endpoint: string; info: ProviderInfoDocument},
+): Promise<ProviderStatus & {action: 'registered' | 'updated'; txHash: string}> {
+  const endpoint = validateEndpoint(options.endpoint)
+  const infoHash = canonicalHash(options.info)
+  const wallet = signer.connect(chain.provider)
+  const registry = withSigner(chain.registry, wallet)
+  const registered = (await chain.registry.getFunction('isRegistered')(wallet.address)) as boolean
+  const receipt = registered
+    ? await sendTx(chain.provider, 'Update provider', () => registry.getFunction('updateProvider')(endpoint, infoHash), chain.tx)
+    : await sendTx(chain.provider, 'Register provider', () => registry.getFunction('register')(endpoint, infoHash), chain.tx)
+  return {...(await providerStatus(chain, wallet.address)), action: registered ? 'updated' : 'registered', txHash: receipt.hash}
+}
