@@ -74,7 +74,8 @@ export async function encryptKeystore(privateKey: string, password: string, opti
 
 /** Decrypts a v3 keystore. A wrong password is a user error; nothing else is revealed. */
 export async function decryptKeystore(keystore: KeystoreV3, password: string, label = 'the wallet'): Promise<string> {
-  const {crypto} = keystore
+  // geth and ethers write "Crypto"; the spec says "crypto". Accept both.
+  const crypto = keystore.crypto ?? (keystore as unknown as {Crypto?: KeystoreV3['crypto']}).Crypto
   if (!crypto || crypto.cipher !== 'aes-128-ctr')
     throw new UserError(`The keystore of ${label} uses an unsupported cipher.`, {code: 'KEYSTORE_UNSUPPORTED'})
   const derived = await deriveKey(password, crypto.kdfparams, crypto.kdf)

@@ -231,7 +231,7 @@ async function privateKeyOf(source: ImportSource): Promise<string> {
   } catch {
     throw new UserError('The keystore file is not JSON.', {code: 'INVALID_KEYSTORE'})
   }
-  if (parsed.version !== 3 || !parsed.crypto)
+  if (parsed.version !== 3 || !(parsed.crypto ?? (parsed as {Crypto?: unknown}).Crypto))
     throw new UserError('The keystore file is not a Web3 v3 keystore.', {code: 'INVALID_KEYSTORE'})
   return decryptKeystore(parsed, source.keystorePassword, 'the keystore being imported')
 }
