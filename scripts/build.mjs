@@ -2,7 +2,7 @@
 // The whole build: contract artifacts (forge + solc-js, offline), TypeScript, and the oclif manifest.
 // Each step is skipped when its outputs are newer than its inputs, so a second `npm run build` is quick.
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, rmSync, statSync} from 'node:fs'
+import {existsSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -28,9 +28,14 @@ const contractsIn = Math.max(newest(join(root, 'contracts/src')), mtime(join(roo
 if (force || contractsIn > mtime(join(root, 'artifacts/errors.json'))) run(['scripts/build-contracts.mjs'])
 
 // 2. TypeScript → dist/ (a clean build, so no stale command survives a rename)
-rmSync(join(root, 'dist'), {recursive: true, force: true})
-run([join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
-
-// 3. oclif.manifest.json (fast --help; CI checks it is committed and current)
-run([join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], {stdio: ['ignore', 'ignore', 'inherit']})
+const isSource = (p) => /\.tsx?$/.test(p) && !/\.test\.tsx?$/.test(p)
+const tsIn = Math.max(newest(join(root, 'src'), isSource), mtime(join(root, 'tsconfig.json')), mtime(join(root, 'package.json')))
+const tsOut = mtime(join(root, 'dist/.built'))
+if (force || tsIn > tsOut) {
+  rmSync(join(root, 'dist'), {recursive: true, force: true})
+  run([join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
+  // 3. oclif.manifest.json (fast --help; CI checks it is committed and current)
+  run([join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], {stdio: ['ignore', 'ignore', 'inherit']})
+  writeFileSync(join(root, 'dist/.built'), new Date().toISOString())
+}
 console.log('build: artifacts, dist/ and oclif.manifest.json are up to date')
