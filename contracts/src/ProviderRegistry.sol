@@ -1,0 +1,295 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+
+/// @title ProviderRegistry
+/// @notice Provider registration, stake with an unbonding period, and the trust lock that the
+///         market contracts use to commit stake as collateral. See {IProviderRegistry}.
+/// @dev Storage is packed so that what a market touches on every bid (stake, lock,
+///      registration flag) sits in one slot: `isRegistered` + `lock` read it once cold.
+///      Amounts are stored as uint96 (2^96 - 1 > 7.9e28 > the oGPU cap of 2.1e25).
+contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+
+    /// @inheritdoc IProviderRegistry
+    bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
+
+    /// @inheritdoc IProviderRegistry
+    uint64 public constant MAX_UNBONDING_PERIOD = 365 days;
+
+    /// @inheritdoc IProviderRegistry
+    uint256 public constant MAX_ENDPOINT_LENGTH = 256;
+
+    /// @dev One account's state.
+    struct Account {
+        // slot 0: what markets read and write on every bid
+        uint96 staked; // active stake, locked included, unbonding excluded
+        uint96 locked; // collateral locked by markets, <= staked
+        uint40 registeredAt; // 0 when not registered
+        bool registered;
+        // slot 1: the unbonding bucket
+        uint96 unbonding;
+        uint64 unbondingEnd; // 0 when the bucket is empty
+        // slot 2..
+        bytes32 infoHash;
+        string endpoint;
+    }
+
+    IERC20 private immutable _token;
+
+    uint64 private _unbondingPeriod;
+
+    // One slot: both move together on unstake requests.
+    uint128 private _totalStaked;
+    uint128 private _totalUnbonding;
+
+    mapping(address account => Account) private _accounts;
+
+    /// @param token_ The staking token (oGPU, or an existing plain ERC-20 with ERC-2612).
+    /// @param unbondingPeriod_ Seconds between an unstake request and its claim.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE; it grants MARKET_ROLE to the markets.
+    constructor(IERC20 token_, uint64 unbondingPeriod_, address admin) {
+        if (address(token_) == address(0)) revert ProviderRegistryInvalidToken(address(token_));
+        if (admin == address(0)) revert ProviderRegistryInvalidAdmin(admin);
+        _checkUnbondingPeriod(unbondingPeriod_);
+        _token = token_;
+        _unbondingPeriod = unbondingPeriod_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        emit UnbondingPeriodUpdated(0, unbondingPeriod_);
+    }
+
+    // ------------------------------------------------------------------ registration
+
+    /// @inheritdoc IProviderRegistry
+    function register(string calldata endpoint, bytes32 infoHash) external {
+        Account storage a = _accounts[msg.sender];
+        if (a.registered) revert ProviderRegistryAlreadyRegistered(msg.sender);
+        _checkEndpoint(endpoint);
+        a.registered = true;
+        a.registeredAt = uint40(block.timestamp);
+        a.infoHash = infoHash;
+        a.endpoint = endpoint;
+        emit ProviderRegistered(msg.sender, endpoint, infoHash);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function updateProvider(string calldata endpoint, bytes32 infoHash) external {
+        Account storage a = _accounts[msg.sender];
+        if (!a.registered) revert ProviderRegistryNotRegistered(msg.sender);
+        _checkEndpoint(endpoint);
+        a.infoHash = infoHash;
+        a.endpoint = endpoint;
+        emit ProviderUpdated(msg.sender, endpoint, infoHash);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function deregister() external {
+        Account storage a = _accounts[msg.sender];
+        if (!a.registered) revert ProviderRegistryNotRegistered(msg.sender);
+        if (a.locked != 0) revert ProviderRegistryCollateralLocked(msg.sender, a.locked);
+        a.registered = false;
+        a.registeredAt = 0;
+        delete a.infoHash;
+        delete a.endpoint;
+        emit ProviderDeregistered(msg.sender);
+    }
+
+    // ------------------------------------------------------------------ stake
+
+    /// @inheritdoc IProviderRegistry
+    function stake(uint256 amount) external nonReentrant {
+        _stake(msg.sender, amount);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function stakeWithPermit(uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s) external nonReentrant {
+        // A front-run permit makes this call fail; the allowance it set is what we need anyway.
+        try IERC20Permit(address(_token)).permit(msg.sender, address(this), amount, deadline, v, r, s) {} catch {}
+        _stake(msg.sender, amount);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function requestUnstake(uint256 amount) external {
+        if (amount == 0) revert ProviderRegistryZeroAmount();
+        Account storage a = _accounts[msg.sender];
+        uint256 staked = a.staked;
+        uint256 free = staked - a.locked;
+        if (amount > free) revert ProviderRegistryInsufficientFreeStake(msg.sender, amount, free);
+        uint256 unbonding = a.unbonding + amount;
+        uint64 end = uint64(block.timestamp) + _unbondingPeriod;
+        a.staked = uint96(staked - amount); // amount <= free <= staked
+        a.unbonding = SafeCast.toUint96(unbonding);
+        a.unbondingEnd = end;
+        _totalStaked -= uint128(amount);
+        _totalUnbonding += uint128(amount);
+        emit UnstakeRequested(msg.sender, amount, unbonding, end);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function cancelUnstake() external {
+        Account storage a = _accounts[msg.sender];
+        uint256 amount = a.unbonding;
+        if (amount == 0) revert ProviderRegistryNothingToCancel(msg.sender);
+        uint256 staked = a.staked + amount;
+        a.staked = SafeCast.toUint96(staked);
+        a.unbonding = 0;
+        a.unbondingEnd = 0;
+        _totalStaked += uint128(amount);
+        _totalUnbonding -= uint128(amount);
+        emit UnstakeCancelled(msg.sender, amount, staked);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function claim() external nonReentrant {
+        Account storage a = _accounts[msg.sender];
+        uint256 amount = a.unbonding;
+        if (amount == 0) revert ProviderRegistryNothingToClaim(msg.sender);
+        uint64 end = a.unbondingEnd;
+        if (block.timestamp < end) revert ProviderRegistryUnbondingNotOver(msg.sender, end, uint64(block.timestamp));
+        a.unbonding = 0;
+        a.unbondingEnd = 0;
+        _totalUnbonding -= uint128(amount);
+        emit Claimed(msg.sender, amount);
+        _token.safeTransfer(msg.sender, amount);
+    }
+
+    // ------------------------------------------------------------------ trust lock
+
+    /// @inheritdoc IProviderRegistry
+    function lock(address provider, uint256 amount) external onlyRole(MARKET_ROLE) {
+        if (amount == 0) revert ProviderRegistryZeroAmount();
+        Account storage a = _accounts[provider];
+        uint256 locked = a.locked;
+        uint256 free = a.staked - locked;
+        if (amount > free) revert ProviderRegistryInsufficientFreeStake(provider, amount, free);
+        locked += amount;
+        a.locked = uint96(locked); // <= staked < 2^96
+        emit CollateralLocked(provider, msg.sender, amount, locked);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function unlock(address provider, uint256 amount) external onlyRole(MARKET_ROLE) {
+        if (amount == 0) revert ProviderRegistryZeroAmount();
+        Account storage a = _accounts[provider];
+        uint256 locked = a.locked;
+        if (amount > locked) revert ProviderRegistryInsufficientLocked(provider, amount, locked);
+        locked -= amount;
+        a.locked = uint96(locked);
+        emit CollateralUnlocked(provider, msg.sender, amount, locked);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function slash(address provider, uint256 amount, address recipient)
+        external
+        onlyRole(MARKET_ROLE)
+        nonReentrant
+        returns (uint256 slashed)
+    {
+        if (amount == 0) revert ProviderRegistryZeroAmount();
+        if (recipient == address(0) || recipient == address(this)) revert ProviderRegistryInvalidRecipient(recipient);
+        Account storage a = _accounts[provider];
+        uint256 locked = a.locked;
+        slashed = amount < locked ? amount : locked;
+        if (slashed == 0) return 0;
+        a.locked = uint96(locked - slashed);
+        a.staked -= uint96(slashed);
+        _totalStaked -= uint128(slashed);
+        emit Slashed(provider, msg.sender, recipient, slashed);
+        _token.safeTransfer(recipient, slashed);
+    }
+
+    // ------------------------------------------------------------------ admin
+
+    /// @inheritdoc IProviderRegistry
+    function setUnbondingPeriod(uint64 period) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _checkUnbondingPeriod(period);
+        uint64 previous = _unbondingPeriod;
+        _unbondingPeriod = period;
+        emit UnbondingPeriodUpdated(previous, period);
+    }
+
+    // ------------------------------------------------------------------ views
+
+    /// @inheritdoc IProviderRegistry
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function unbondingPeriod() external view returns (uint64) {
+        return _unbondingPeriod;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function isRegistered(address provider) external view returns (bool) {
+        return _accounts[provider].registered;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function providerOf(address provider) external view returns (Provider memory) {
+        Account storage a = _accounts[provider];
+        return Provider({
+            endpoint: a.endpoint,
+            infoHash: a.infoHash,
+            registered: a.registered,
+            registeredAt: a.registeredAt
+        });
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function stakeOf(address provider) external view returns (StakeInfo memory) {
+        Account storage a = _accounts[provider];
+        return StakeInfo({staked: a.staked, locked: a.locked, unbonding: a.unbonding, unbondingEnd: a.unbondingEnd});
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function freeStakeOf(address provider) external view returns (uint256) {
+        Account storage a = _accounts[provider];
+        return a.staked - a.locked;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function totalStaked() external view returns (uint256) {
+        return _totalStaked;
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function totalUnbonding() external view returns (uint256) {
+        return _totalUnbonding;
+    }
+
+    // ------------------------------------------------------------------ internal
+
+    /// @dev Credits `amount` to `provider`'s active stake, then pulls it from `provider`.
+    function _stake(address provider, uint256 amount) private {
+        if (amount == 0) revert ProviderRegistryZeroAmount();
+        Account storage a = _accounts[provider];
+        uint256 staked = a.staked + amount;
+        a.staked = SafeCast.toUint96(staked); // so amount < 2^96 and the uint128 add is exact
+
+        _totalStaked += uint128(amount);
+        emit Staked(provider, amount, staked);
+        _token.safeTransferFrom(provider, address(this), amount);
+    }
+
+    /// @dev Reverts unless 1 <= length <= MAX_ENDPOINT_LENGTH.
+    function _checkEndpoint(string calldata endpoint) private pure {
+        uint256 length = bytes(endpoint).length;
+        if (length == 0 || length > MAX_ENDPOINT_LENGTH) {
+            revert ProviderRegistryInvalidEndpoint(length, MAX_ENDPOINT_LENGTH);
+        }
+    }
+
+    /// @dev Reverts if `period` exceeds MAX_UNBONDING_PERIOD (so `now + period` fits for ages).
+    function _checkUnbondingPeriod(uint64 period) private pure {
+        if (period > MAX_UNBONDING_PERIOD) revert ProviderRegistryUnbondingPeriodTooLong(period, MAX_UNBONDING_PERIOD);
+    }
+}
