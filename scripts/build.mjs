@@ -35,7 +35,12 @@ if (force || tsIn > tsOut) {
   rmSync(join(root, 'dist'), {recursive: true, force: true})
   run([join(root, 'node_modules/typescript/bin/tsc'), '-p', 'tsconfig.json'])
   // 3. oclif.manifest.json (fast --help; CI checks it is committed and current)
-  run([join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], {stdio: ['ignore', 'ignore', 'inherit']})
+  try {
+    execFileSync(node, [join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], {cwd: root, stdio: 'pipe'})
+  } catch (error) {
+    process.stderr.write(String(error.stderr ?? error))
+    process.exit(1)
+  }
   writeFileSync(join(root, 'dist/.built'), new Date().toISOString())
 }
 console.log('build: artifacts, dist/ and oclif.manifest.json are up to date')

@@ -115,6 +115,12 @@ export function fromChainError(err: unknown): OgpuError | undefined {
     })
   if (isError(err, 'CALL_EXCEPTION'))
     return new UserError(`The transaction was reverted${err.reason ? `: ${err.reason}` : ''}.`, {code: 'REVERTED', cause: err})
+  if (isError(err, 'NONCE_EXPIRED') || isError(err, 'REPLACEMENT_UNDERPRICED') || isError(err, 'TRANSACTION_REPLACED'))
+    return new ExternalError(`The node refused the transaction: ${err.shortMessage}.`, {
+      code: 'TX_CONFLICT',
+      hint: 'Another transaction from this wallet was sent at the same time. Try again once it is mined.',
+      cause: err,
+    })
   if (isError(err, 'NETWORK_ERROR') || isError(err, 'TIMEOUT') || isError(err, 'SERVER_ERROR'))
     return new ExternalError(`The RPC endpoint failed: ${err.shortMessage}`, {code: 'RPC_ERROR', cause: err})
   return undefined

@@ -62,6 +62,8 @@ export async function connect(url: string, options: ConnectOptions = {}): Promis
     staticNetwork: Network.from(chainId),
     pollingInterval: options.pollingIntervalMs ?? 500,
     batchMaxCount: 1,
+    // ethers caches identical calls for 250 ms by default; with instant mining that hands out a stale nonce.
+    cacheTimeout: -1,
   })
   return {provider, chainId}
 }

@@ -53,6 +53,11 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     this.paths = resolvePaths()
   }
 
+  /** A progress or status line for people, on stderr (also with --json, whose stdout stays pure JSON). */
+  protected note(message: string): void {
+    process.stderr.write(`${message}\n`)
+  }
+
   /** The single error handler: print once, exit with the kind's code. */
   override async catch(err: unknown): Promise<never> {
     const error = toOgpuError(err, converters)

@@ -35,7 +35,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       existingToken: flags.token,
       unbondingPeriod: flags['unbonding-period'],
       force: flags.force,
-      onStep: (m) => this.logToStderr(color.dim(`• ${m}`)),
+      onStep: (m) => this.note(color.dim(`• ${m}`)),
     })
     this.log(keyValues([['Network', result.name], ['Chain id', result.chainId], ['Token', result.contracts.token], ['ProviderRegistry', result.contracts.registry], ['Admin', result.admin], ['File', result.file]]))
     this.log(color.dim(`\nUse it with --network ${result.name}, or make it the default: ogpu network use ${result.name}`))

@@ -113,7 +113,7 @@ describe('ogpu wallet', () => {
     writeFileSync(oldPw, 'old-password-1')
     const byKs = await home.json(['wallet', 'import', 'imported-ks', '--keystore', ksFile, '--keystore-password-file', oldPw], withPw)
     expect(byKs.code).toBe(0)
-    expect(byKs.data.address).toBe('0x15d34AAf54267DB7D7c367839AAf71A00a2C6A65')
+    expect(byKs.data.address).toBe('0x90F79bf6EB2c4f870365E785982E1f101E93b906')
   })
 
   it('refuses a malformed private key and names the problem', async () => {

@@ -35,7 +35,7 @@ The dev keys are public: never send real funds to them.`
       statePath: flags.state,
       detach: flags.detach,
       unbondingPeriod: flags['unbonding-period'],
-      onStep: (message) => this.logToStderr(color.dim(`• ${message}`)),
+      onStep: (message) => this.note(color.dim(`• ${message}`)),
     })
     this.render(handle.info)
     if (flags.detach) return handle.info
@@ -51,9 +51,9 @@ The dev keys are public: never send real funds to them.`
     ])
     if (signal === 'exited')
       throw new ExternalError(`anvil stopped unexpectedly; see ${handle.info.logFile}.`, {code: 'ANVIL_FAILED'})
-    this.logToStderr(color.dim(`\nStopping the devnet${handle.info.statePath ? ` (saving state to ${handle.info.statePath})` : ''}…`))
+    this.note(color.dim(`\nStopping the devnet${handle.info.statePath ? ` (saving state to ${handle.info.statePath})` : ''}…`))
     await handle.stop()
-    this.logToStderr('Devnet stopped.')
+    this.note('Devnet stopped.')
     // In the foreground the JSON was printed when the network became ready.
     return undefined as unknown as DevnetInfo
   }
