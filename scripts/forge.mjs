@@ -7,8 +7,8 @@
 //
 // For commands that compile, it appends `--root contracts --offline --use <wrapper>`.
 // `snapshot` also leaves out the invariant tests (their call sequences make gas
-// nondeterministic) and, with --check, compares the gas-section snapshots under
-// contracts/snapshots/ too (FORGE_SNAPSHOT_CHECK). Exits with forge's exit code.
+// nondeterministic), rewrites the gas-section snapshots under contracts/snapshots/ and, with
+// --check, compares them instead (FORGE_SNAPSHOT_CHECK). Exits with forge's exit code.
 //
 // npm 11 does not run @foundry-rs/forge's postinstall, so the platform package is located
 // here directly: @foundry-rs/forge-<platform>-<arch>/bin/forge.
@@ -74,8 +74,10 @@ export function forgeInvocation(args) {
     // first runs depends on timing (e.g. whether forge just compiled), which would make the
     // fuzz gas means drift between runs. With dictionary weight 0 they are never sampled.
     env.FOUNDRY_FUZZ_DICTIONARY_WEIGHT = '0';
-    // --check also fails on drift of the vm.snapshotGas* files in contracts/snapshots/.
+    // The vm.snapshotGas* figures in contracts/snapshots/: `forge test` leaves them alone
+    // (gas_snapshot_emit = false); `snapshot` rewrites them, `snapshot --check` compares them.
     if (rest.some((a) => a === '--check' || a.startsWith('--check='))) env.FORGE_SNAPSHOT_CHECK = 'true';
+    else env.FORGE_SNAPSHOT_EMIT = 'true';
   }
   // cwd = contracts/ too: forge resolves some paths (e.g. cache/invariant failures) from it.
   return { args: [cmd, ...rest, ...extra], env, cwd: contractsRoot };
