@@ -2,7 +2,7 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {existsSync, mkdirSync, openSync, closeSync} from 'node:fs'
 import {createRequire} from 'node:module'
 import {createConnection} from 'node:net'
-import {dirname, join} from 'node:path'
+import {delimiter, dirname, join} from 'node:path'
 
 import {ExternalError, UserError} from '../errors/index.js'
 import {rpcCall} from '../chain/rpc.js'
@@ -21,22 +21,31 @@ const PLATFORM_PACKAGES: Record<string, string> = {
  */
 export function findFoundryBinary(tool: 'anvil' | 'forge'): string {
   const platform = PLATFORM_PACKAGES[`${process.platform}-${process.arch}`]
-  if (!platform)
-    throw new UserError(`${tool} has no npm build for ${process.platform}-${process.arch}.`, {
-      code: 'PLATFORM_UNSUPPORTED',
-      hint: 'Install Foundry yourself and pass --rpc to use your own node.',
-    })
-  const require = createRequire(import.meta.url)
-  const pkg = `@foundry-rs/${tool}-${platform}`
+  const pkg = `@foundry-rs/${tool}-${platform ?? `${process.platform}-${process.arch}`}`
   let root: string
   try {
-    root = dirname(require.resolve(`${pkg}/package.json`))
+    root = dirname(createRequire(import.meta.url).resolve(`${pkg}/package.json`))
   } catch {
-    throw new UserError(`The package ${pkg} is not installed.`, {code: 'ANVIL_MISSING', hint: 'Run `npm ci` (or `npm install`) in the ogpu directory.'})
+    // No npm build for this platform installed: use a Foundry installed on the PATH (foundryup), if any.
+    const onPath = findOnPath(tool)
+    if (onPath) return onPath
+    throw new UserError(`${tool} is not installed for ${process.platform}-${process.arch} (no ${pkg} package and no ${tool} on the PATH).`, {
+      code: 'ANVIL_MISSING',
+      hint: 'Run `npm ci` in the ogpu directory, or install Foundry (https://getfoundry.sh), or pass --rpc to use your own node.',
+    })
   }
   const binary = join(root, 'bin', process.platform === 'win32' ? `${tool}.exe` : tool)
   if (!existsSync(binary)) throw new UserError(`${binary} is missing.`, {code: 'ANVIL_MISSING', hint: 'Reinstall with `npm ci`.'})
   return binary
+}
+
+function findOnPath(tool: string): string | undefined {
+  const name = process.platform === 'win32' ? `${tool}.exe` : tool
+  for (const dir of (process.env.PATH ?? '').split(delimiter)) {
+    const candidate = join(dir, name)
+    if (dir && existsSync(candidate)) return candidate
+  }
+  return undefined
 }
 
 /** True when something accepts TCP connections on host:port. */

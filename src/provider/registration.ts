@@ -1,11 +1,12 @@
 import {arch, cpus, platform, totalmem} from 'node:os'
 
-import {type Wallet, keccak256, toUtf8Bytes} from 'ethers'
+import type {Wallet} from 'ethers'
 
 import {type StakeJson, chainTime, readStake, stakeJson} from '../chain/account.js'
 import {type ChainContext, withSigner} from '../chain/context.js'
 import {sendTx} from '../chain/tx.js'
 import {UserError} from '../errors/index.js'
+import {canonicalHash} from '../protocol/canonical.js'
 
 /** What a provider publishes about itself; its keccak256 (over canonical JSON) goes on chain as the info hash. */
 export interface ProviderInfoDocument {
@@ -27,17 +28,6 @@ export function describeHost(version: string): ProviderInfoDocument {
     cpuCores: cpu.length,
     memoryGiB: Math.round((totalmem() / 2 ** 30) * 10) / 10,
   }
-}
-
-/** keccak256 of the JSON with keys sorted, so the same document always gives the same hash. */
-export function canonicalHash(document: object): string {
-  const canonical = (value: unknown): unknown =>
-    Array.isArray(value)
-      ? value.map(canonical)
-      : value && typeof value === 'object'
-        ? Object.fromEntries(Object.keys(value).sort().map((k) => [k, canonical((value as Record<string, unknown>)[k])]))
-        : value
-  return keccak256(toUtf8Bytes(JSON.stringify(canonical(document))))
 }
 
 export function validateEndpoint(endpoint: string): string {
