@@ -34,6 +34,14 @@ describe('MerkleTree', () => {
     expect(new MerkleTree(changed).root).not.toBe(root)
   })
 
+  it('binds global indices in a tree that starts at an offset', () => {
+    const hashes = payloads(5)
+    const tree = new MerkleTree(hashes, 10)
+    for (let i = 0; i < 5; i++) expect(verifyProof(tree.root, 10 + i, hashes[i]!, tree.proof(10 + i))).toBe(true)
+    expect(verifyProof(tree.root, 0, hashes[0]!, tree.proof(10))).toBe(false)
+    expect(() => tree.proof(0)).toThrow(RangeError)
+  })
+
   it('refuses an empty tree and out-of-range proofs', () => {
     expect(() => new MerkleTree([])).toThrow(RangeError)
     expect(() => new MerkleTree(payloads(3)).proof(3)).toThrow(RangeError)

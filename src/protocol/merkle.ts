@@ -19,10 +19,16 @@ const hashPair = (a: string, b: string): string => (BigInt(a) < BigInt(b) ? kecc
 export class MerkleTree {
   private readonly layers: string[][]
 
-  /** @param payloadHashes the bytes32 hash of each item's payload, in index order */
-  constructor(payloadHashes: readonly string[]) {
+  /**
+   * @param payloadHashes the bytes32 hash of each item's payload, in index order
+   * @param offset the index of the first payload (a checkpoint's tree covers items offset..offset+n−1). Defaults to 0.
+   */
+  constructor(
+    payloadHashes: readonly string[],
+    readonly offset = 0,
+  ) {
     if (payloadHashes.length === 0) throw new RangeError('A Merkle tree needs at least one leaf.')
-    let layer = payloadHashes.map((h, i) => leafHash(i, h))
+    let layer = payloadHashes.map((h, i) => leafHash(offset + i, h))
     this.layers = [layer]
     while (layer.length > 1) {
       const next: string[] = []
@@ -40,11 +46,13 @@ export class MerkleTree {
     return this.layers[0]!.length
   }
 
-  /** The sibling hashes from the leaf at `index` up to the root. */
+  /** The sibling hashes from the leaf of item `index` (counting from 0, not from the offset) up to the root. */
   proof(index: number): string[] {
-    if (!Number.isInteger(index) || index < 0 || index >= this.size) throw new RangeError(`No leaf ${index} in a tree of ${this.size}.`)
+    const position = index - this.offset
+    if (!Number.isInteger(position) || position < 0 || position >= this.size)
+      throw new RangeError(`No item ${index} in a tree of items ${this.offset}..${this.offset + this.size - 1}.`)
     const proof: string[] = []
-    let i = index
+    let i = position
     for (const layer of this.layers.slice(0, -1)) {
       const sibling = i ^ 1
       if (sibling < layer.length) proof.push(layer[sibling]!)
