@@ -1,0 +1,156 @@
+/**
+ * Reading and validating GGUF headers (no weights are loaded): what `ogpu model inspect` shows and what the model
+ * store checks before it accepts a file.
+ */
+import {open, stat} from 'node:fs/promises'
+
+import {GgmlType, GgufFileType, readGgufFileInfo, type GgufFileInfo} from 'node-llama-cpp'
+
+import {UserError} from '../errors/index.js'
+
+/** The facts of a GGUF file that matter to a provider, from its header. */
+export interface GgufSummary {
+  /** GGUF format version (2 or 3). */
+  ggufVersion: number
+  /** general.architecture, e.g. `llama`. */
+  architecture: string
+  /** general.name, when set. */
+  name?: string
+  /** Total number of weights (sum of the tensors' element counts). */
+  parameters: number
+  /** The quantization of the file (general.file_type), e.g. `Q8_0`, `Q4_K_M`, `F16`; `unknown` when absent. */
+  fileType: string
+  /** The trained context length, in tokens. */
+  contextLength?: number
+  /** Number of transformer blocks. */
+  layers?: number
+  embeddingSize?: number
+  feedForwardSize?: number
+  headCount?: number
+  headCountKv?: number
+  vocabSize?: number
+  /** tokenizer.ggml.model, e.g. `llama` (SentencePiece) or `gpt2` (BPE). */
+  tokenizer?: string
+  bosTokenId?: number
+  eosTokenId?: number
+  /** Whether the file carries a chat template (tokenizer.chat_template). */
+  hasChatTemplate: boolean
+  tensorCount: number
+  /** Size of the file in bytes. */
+  sizeBytes: number
+}
+
+export const GGUF_MAGIC = Buffer.from('GGUF', 'ascii')
+
+/** [block size, bytes per block] of ggml tensor types, to check that a file holds all its tensor data. */
+const GGML_TYPE_SIZES: Partial<Record<number, [number, number]>> = {
+  [GgmlType.F32]: [1, 4], [GgmlType.F16]: [1, 2], [GgmlType.BF16]: [1, 2], [GgmlType.F64]: [1, 8],
+  [GgmlType.I8]: [1, 1], [GgmlType.I16]: [1, 2], [GgmlType.I32]: [1, 4], [GgmlType.I64]: [1, 8],
+  [GgmlType.Q4_0]: [32, 18], [GgmlType.Q4_1]: [32, 20], [GgmlType.Q5_0]: [32, 22], [GgmlType.Q5_1]: [32, 24],
+  [GgmlType.Q8_0]: [32, 34], [GgmlType.Q8_1]: [32, 36], [GgmlType.IQ4_NL]: [32, 18],
+  [GgmlType.Q2_K]: [256, 84], [GgmlType.Q3_K]: [256, 110], [GgmlType.Q4_K]: [256, 144], [GgmlType.Q5_K]: [256, 176],
+  [GgmlType.Q6_K]: [256, 210], [GgmlType.Q8_K]: [256, 292], [GgmlType.IQ2_XXS]: [256, 66], [GgmlType.IQ2_XS]: [256, 74],
+  [GgmlType.IQ3_XXS]: [256, 98], [GgmlType.IQ1_S]: [256, 50], [GgmlType.IQ3_S]: [256, 110], [GgmlType.IQ2_S]: [256, 82],
+  [GgmlType.IQ4_XS]: [256, 136], [GgmlType.IQ1_M]: [256, 56], [GgmlType.TQ1_0]: [256, 54], [GgmlType.TQ2_0]: [256, 66],
+}
+
+/** `MOSTLY_Q4_K_M` → `Q4_K_M`, `ALL_F32` → `F32`. */
+export function fileTypeName(fileType: number | undefined): string {
+  if (fileType === undefined) return 'unknown'
+  const name = GgufFileType[fileType]
+  return name ? name.replace(/^(MOSTLY|ALL)_/, '') : `type ${fileType}`
+}
+
+/** Throws a UserError unless the file exists, is a regular file, and starts with the GGUF magic. */
+export async function assertGgufMagic(path: string, label = path): Promise<void> {
+  let handle
+  try {
+    handle = await open(path, 'r')
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code
+    if (code === 'ENOENT') throw new UserError(`No such file: ${label}`, {code: 'FILE_NOT_FOUND', hint: 'Check the path.', details: {path}})
+    if (code === 'EISDIR') throw new UserError(`${label} is a directory, not a GGUF file.`, {code: 'NOT_GGUF', hint: 'Give the path of a .gguf file.', details: {path}})
+    throw new UserError(`Cannot read ${label}: ${(err as Error).message}`, {code: 'FILE_UNREADABLE', hint: 'Check the file permissions.', details: {path}, cause: err})
+  }
+  try {
+    const {size} = await handle.stat()
+    const buf = Buffer.alloc(4)
+    const {bytesRead} = size >= 4 ? await handle.read(buf, 0, 4, 0) : {bytesRead: 0}
+    if (bytesRead < 4 || !buf.equals(GGUF_MAGIC))
+      throw new UserError(`${label} is not a GGUF file (it does not start with the GGUF magic bytes).`, {
+        code: 'NOT_GGUF',
+        hint: 'ogpu runs llama.cpp models in GGUF format: download a .gguf file (e.g. from Hugging Face) or convert the model with llama.cpp\'s convert_hf_to_gguf.py.',
+        details: {path},
+      })
+  } finally {
+    await handle.close()
+  }
+}
+
+/**
+ * Reads and validates a GGUF file's header: magic, version, metadata and tensor infos, and that the file is long
+ * enough to hold every tensor (a truncated download fails here). Throws a UserError for anything wrong.
+ */
+export async function readGgufSummary(path: string, label = path): Promise<GgufSummary> {
+  await assertGgufMagic(path, label)
+  const {size} = await stat(path)
+  let info: GgufFileInfo
+  try {
+    info = await readGgufFileInfo(path, {sourceType: 'filesystem', logWarnings: false, spliceSplitFiles: false, ignoreKeys: ['tokenizer.ggml.merges']})
+  } catch (err) {
+    throw new UserError(`${label} has a corrupt or unsupported GGUF header: ${(err as Error).message}`, {
+      code: 'BAD_GGUF',
+      hint: 'The file may be truncated or damaged: download it again.',
+      details: {path},
+      cause: err,
+    })
+  }
+  const tensors = info.tensorInfo ?? []
+  let parameters = 0
+  let dataEnd = 0
+  for (const t of tensors) {
+    const elements = t.dimensions.reduce<number>((a, d) => a * Number(d), 1)
+    parameters += elements
+    const typeSize = GGML_TYPE_SIZES[t.ggmlType]
+    if (typeSize) dataEnd = Math.max(dataEnd, Number(t.fileOffset) + Math.ceil(elements / typeSize[0]) * typeSize[1])
+  }
+  if (dataEnd > size)
+    throw new UserError(`${label} is truncated: its tensors need ${dataEnd} bytes but the file has ${size}.`, {
+      code: 'BAD_GGUF',
+      hint: 'Download the file again (an interrupted download leaves a short file).',
+      details: {path, expectedBytes: dataEnd, actualBytes: size},
+    })
+  const md = info.metadata as unknown as Record<string, Record<string, unknown> | undefined>
+  const general = md.general ?? {}
+  const architecture = String(general.architecture ?? 'unknown')
+  const arch = (info.architectureMetadata ?? {}) as Record<string, unknown>
+  const attention = (arch.attention ?? {}) as Record<string, unknown>
+  const tokenizer = (md.tokenizer ?? {}) as Record<string, unknown>
+  const ggml = (tokenizer.ggml ?? {}) as Record<string, unknown>
+  const num = (v: unknown): number | undefined => (typeof v === 'number' ? v : typeof v === 'bigint' ? Number(v) : undefined)
+  const headCount = Array.isArray(attention.head_count) ? num(attention.head_count[0]) : num(attention.head_count)
+  const headCountKv = Array.isArray(attention.head_count_kv) ? num(attention.head_count_kv[0]) : num(attention.head_count_kv)
+  const tokens = ggml.tokens
+  const vocabSize = num(arch.vocab_size) ?? (Array.isArray(tokens) ? tokens.length : undefined)
+  const defined = <T extends object>(o: T): T => Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as T
+  return defined({
+    ggufVersion: info.version,
+    architecture,
+    name: typeof general.name === 'string' ? general.name : undefined,
+    parameters,
+    fileType: fileTypeName(num(general.file_type)),
+    contextLength: num(arch.context_length),
+    layers: num(arch.block_count),
+    embeddingSize: num(arch.embedding_length),
+    feedForwardSize: Array.isArray(arch.feed_forward_length) ? num(arch.feed_forward_length[0]) : num(arch.feed_forward_length),
+    headCount,
+    headCountKv,
+    vocabSize,
+    tokenizer: typeof ggml.model === 'string' ? ggml.model : undefined,
+    bosTokenId: num(ggml.bos_token_id),
+    eosTokenId: num(ggml.eos_token_id),
+    hasChatTemplate: typeof tokenizer.chat_template === 'string',
+    tensorCount: Number(info.tensorCount),
+    sizeBytes: size,
+  })
+}
