@@ -37,12 +37,19 @@ if (build.code !== 0) {
   process.exit(1)
 }
 
-// 2. The committed oclif.manifest.json must match the build.
+// 2. The committed oclif.manifest.json and command reference (README.md, docs/commands) must match the build.
 if (existsSync(join(root, '.git'))) {
   const diff = await run('git', ['diff', '--exit-code', '--stat', '--', 'oclif.manifest.json'])
   const tracked = await run('git', ['ls-files', '--error-unmatch', 'oclif.manifest.json'], {capture: true})
   if (diff.code !== 0 || tracked.code !== 0) {
     problems.push('oclif.manifest.json is stale or not committed: run `npm run build` and commit it')
+    totals.failed++
+  } else totals.passed++
+  const docs = await run(node, [join(root, 'node_modules/oclif/bin/run.js'), 'readme', '--multi', '--output-dir', 'docs/commands', '--no-source-links'], {capture: true})
+  const docsDiff = await run('git', ['diff', '--exit-code', '--stat', '--', 'README.md', 'docs/commands'])
+  const untracked = await run('git', ['ls-files', '--others', '--exclude-standard', '--', 'docs/commands'], {capture: true})
+  if (docs.code !== 0 || docsDiff.code !== 0 || untracked.out.trim() !== '') {
+    problems.push('the command reference is stale: run `npm run docs` and commit README.md and docs/commands')
     totals.failed++
   } else totals.passed++
 }
