@@ -90,7 +90,7 @@ const fail = (url: string, message: string, extra: {hint?: string; cause?: unkno
 
 function describeFetchError(err: unknown): string {
   const cause = (err as {cause?: {code?: string; message?: string}}).cause
-  if (cause?.code) return `${cause.code}${cause.message && !cause.message.includes(cause.code) ? ` (${cause.message})` : ''}`
+  if (cause?.code) return cause.message?.includes(cause.code) ? cause.message : `${cause.code}${cause.message ? ` (${cause.message})` : ''}`
   return cause?.message ?? (err as Error).message ?? String(err)
 }
 

@@ -13,7 +13,7 @@
 import {randomInt} from 'node:crypto'
 import {performance} from 'node:perf_hooks'
 
-import {resolveChatWrapper, type ChatHistoryItem, type LlamaContext, type LlamaContextSequence, type LlamaModel, type SequenceEvaluateOptions, type Token} from 'node-llama-cpp'
+import {resolveChatWrapper, type ChatHistoryItem, type LlamaContext, type LlamaContextSequence, type LlamaModel, type ControlledEvaluateInputItem, type Token, type BatchItem, type CustomBatchingPrioritizationStrategy, type PrioritizedBatchItem} from 'node-llama-cpp'
 
 import {CancelledError, ExternalError, UserError} from '../errors/index.js'
 import {acquireLlama, llamaError, type GpuBackend, type GpuChoice, type LlamaLease} from './llama.js'
@@ -164,8 +164,16 @@ export class InferenceEngine {
   readonly threads: number
   readonly sequenceCount: number
 
-  private readonly free: LlamaContextSequence[]
+  /** All sequences, by sequence id (index). */
+  private readonly sequences: LlamaContextSequence[]
+  /** Free sequence ids, ascending: the lowest id is leased first (see `orderBatchBySequence`). */
+  private readonly free: number[]
   private readonly waiters: Waiter[] = []
+  /** Requests waiting for the next decode step (see `nextStep`). */
+  private readonly ready: Array<{sequenceId: number; kind: 'prompt' | 'decode'; resolve: () => void}> = []
+  /** Requests released for a decode step that have not come back for the next one yet. */
+  private decoding = 0
+  private releaseTimer: NodeJS.Timeout | undefined
   private readonly controllers = new Set<AbortController>()
   private readonly inflight = new Set<Promise<unknown>>()
   private disposePromise?: Promise<void>
@@ -182,7 +190,8 @@ export class InferenceEngine {
     this.backend = lease.backend
     this.threads = options.threads
     this.sequenceCount = context.totalSequences
-    this.free = Array.from({length: context.totalSequences}, () => context.getSequence())
+    this.sequences = Array.from({length: context.totalSequences}, () => context.getSequence())
+    this.free = this.sequences.map((_, i) => i)
     const tokens = (model.fileInfo.metadata as unknown as {tokenizer?: {ggml?: {tokens?: unknown}}}).tokenizer?.ggml?.tokens
     this.vocabSize = Array.isArray(tokens) ? tokens.length : Number((model.fileInfo.architectureMetadata as {vocab_size?: number}).vocab_size ?? 0)
   }
@@ -213,6 +222,7 @@ export class InferenceEngine {
       const contextSize = options.contextSize ?? Math.min(trained, 4096)
       const threads = options.threads ?? lease.llama.cpuMathCores
       let context: LlamaContext
+      let contextRef: LlamaContext | undefined
       try {
         context = await model.createContext({
           contextSize,
@@ -222,7 +232,9 @@ export class InferenceEngine {
           flashAttention: options.flashAttention ?? false,
           createSignal: options.signal,
           failedCreationRemedy: false,
+          batching: {itemPrioritizationStrategy: orderBatchBySequence(() => contextRef)},
         })
+        contextRef = context
       } catch (err) {
         if (options.signal?.aborted) throw new CancelledError()
         throw new ExternalError(`llama.cpp could not create a context of ${contextSize} tokens × ${sequences} sequences: ${(err as Error).message}`, {
@@ -328,52 +340,62 @@ export class InferenceEngine {
 
     return this.withSequence(async (sequence, signal) => {
       const queuedMs = performance.now() - started
-      const evaluateOptions: SequenceEvaluateOptions =
-        !sampling.greedy ? {temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: sampling.seed, yieldEogToken: true} : {yieldEogToken: true}
+      const sequenceId = this.sequences.indexOf(sequence)
       const tokens: number[] = []
       let firstAt = 0
       let lastAt = 0
       let finishReason: GenerateResult['finishReason'] = 'length'
       const decodedContext = promptTokens.slice(-8)
       let pending: number[] = []
-      let callbackError: {err: unknown} | undefined
+      let input = promptTokens
+      let decodingNow = false
       try {
-        for await (const token of sequence.evaluate(promptTokens as Token[], evaluateOptions)) {
-          lastAt = performance.now()
-          firstAt ||= lastAt
-          if (signal.aborted) break
-          tokens.push(token as number)
-          const isEnd = this.model.isEogToken(token)
-          if (request.onToken) {
-            let text = ''
-            if (!isEnd) {
-              pending.push(token as number)
-              text = this.model.detokenize(pending as Token[], false, decodedContext.slice(-8) as Token[])
-              if (text.endsWith('\uFFFD') && pending.length < 4) text = ''
-              else {
-                decodedContext.push(...pending)
-                pending = []
-              }
-            }
-            try {
-              request.onToken({index: tokens.length - 1, token: token as number, text, isEnd})
-            } catch (err) {
-              callbackError = {err}
-              throw err
-            }
-          }
-          if (isEnd) {
-            finishReason = 'eos'
-            break
-          }
-          if (tokens.length >= maxTokens) break
-        }
-      } catch (err) {
-        if (callbackError) throw callbackError.err
+      for (let step = 0; ; step++) {
+        await this.nextStep(sequenceId, decodingNow, step === 0 ? 'prompt' : 'decode')
+        decodingNow = step > 0
         if (signal.aborted) throw cancelledError(tokens.length)
-        throw llamaError(err, 'Generation failed')
+        const generateNext = sampling.greedy
+          ? {token: true}
+          : {token: true, options: {temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: stepSeed(sampling.seed, step)}}
+        const items: ControlledEvaluateInputItem[] = input.map((t) => t as Token)
+        items[items.length - 1] = [input[input.length - 1]! as Token, {generateNext}]
+        let token: number
+        try {
+          const output = await sequence.controlledEvaluate(items)
+          const next = output[items.length - 1]?.next.token
+          if (next === undefined || next === null) throw new Error('llama.cpp sampled no token')
+          token = next as number
+        } catch (err) {
+          if (signal.aborted) throw cancelledError(tokens.length)
+          throw llamaError(err, 'Generation failed')
+        }
+        lastAt = performance.now()
+        firstAt ||= lastAt
+        tokens.push(token)
+        const isEnd = this.model.isEogToken(token as Token)
+        if (request.onToken) {
+          let text = ''
+          if (!isEnd) {
+            pending.push(token)
+            text = this.model.detokenize(pending as Token[], false, decodedContext.slice(-8) as Token[])
+            if (text.endsWith('\uFFFD') && pending.length < 4) text = ''
+            else {
+              decodedContext.push(...pending)
+              pending = []
+            }
+          }
+          request.onToken({index: tokens.length - 1, token, text, isEnd})
+        }
+        if (isEnd) {
+          finishReason = 'eos'
+          break
+        }
+        if (tokens.length >= maxTokens) break
+        input = [token]
       }
-      if (signal.aborted) throw cancelledError(tokens.length)
+      } finally {
+        this.leaveStep(decodingNow)
+      }
       const end = performance.now()
       return {
         promptTokens,
@@ -385,6 +407,46 @@ export class InferenceEngine {
         timings: {queuedMs, promptMs: (firstAt || end) - started - queuedMs, generateMs: lastAt - firstAt, totalMs: end - started},
       }
     }, request.signal)
+  }
+
+  /**
+   * Waits for the next decode step. Requests that are decoding advance in lockstep: the ready ones are released
+   * together, in sequence-id order, once no decode step of another request is still running, so all their next
+   * tokens go into ONE llama_decode batch. (Each request's sampling finishes at a slightly different time; when each
+   * queued its next token on its own, the stragglers ran as extra one-token batches and concurrency gained nothing.)
+   * A prompt being processed is never waited for: a new request joins the batch when its prompt is done.
+   */
+  private nextStep(sequenceId: number, wasDecoding: boolean, kind: 'prompt' | 'decode'): Promise<void> {
+    if (wasDecoding) this.decoding--
+    return new Promise((resolve) => {
+      this.ready.push({sequenceId, kind, resolve})
+      this.maybeRelease()
+    })
+  }
+
+  /** A request that was decoding stopped (finished, failed or cancelled). */
+  private leaveStep(wasDecoding: boolean): void {
+    if (wasDecoding) this.decoding--
+    this.maybeRelease()
+  }
+
+  private maybeRelease(force = false): void {
+    if (this.ready.length === 0) return
+    if (this.decoding > 0 && !force) {
+      // a guard: never wait on a stuck step for long
+      this.releaseTimer ??= setTimeout(() => {
+        this.releaseTimer = undefined
+        this.maybeRelease(true)
+      }, 250)
+      return
+    }
+    if (this.releaseTimer) clearTimeout(this.releaseTimer)
+    this.releaseTimer = undefined
+    const ready = this.ready.splice(0).sort((a, b) => a.sequenceId - b.sequenceId)
+    for (const r of ready) {
+      if (r.kind === 'decode') this.decoding++
+      r.resolve()
+    }
   }
 
   /** Like `generate`, as an async iterator of tokens. */
@@ -480,8 +542,8 @@ export class InferenceEngine {
 
   private acquire(signal: AbortSignal): Promise<LlamaContextSequence> {
     if (signal.aborted) return Promise.reject(new CancelledError())
-    const sequence = this.free.pop()
-    if (sequence) return Promise.resolve(sequence)
+    const id = this.free.shift()
+    if (id !== undefined) return Promise.resolve(this.sequences[id]!)
     return new Promise((resolve, reject) => {
       const onAbort = () => {
         const i = this.waiters.indexOf(waiter)
@@ -513,7 +575,10 @@ export class InferenceEngine {
     }
     const next = this.waiters.shift()
     if (next) next.resolve(sequence)
-    else this.free.push(sequence)
+    else {
+      const id = this.sequences.indexOf(sequence)
+      this.free.splice(sortedIndex(this.free, id), 0, id)
+    }
   }
 
   private assertOpen(): void {
@@ -525,6 +590,7 @@ export class InferenceEngine {
     this.disposePromise ??= (async () => {
       for (const waiter of this.waiters.splice(0)) waiter.reject(new CancelledError('The inference engine was disposed.'))
       for (const controller of this.controllers) controller.abort()
+      this.maybeRelease(true)
       await Promise.allSettled([...this.inflight])
       await this.context.dispose().catch(() => {})
       await this.model.dispose().catch(() => {})
@@ -536,6 +602,55 @@ export class InferenceEngine {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose()
   }
+}
+
+/** A different, reproducible sampler seed for each step of a seeded generation (node-llama-cpp re-seeds per call). */
+const stepSeed = (seed: number, step: number): number => (Math.imul(step + 1, 0x9e3779b9) ^ seed) >>> 0
+
+const sortedIndex = (sorted: readonly number[], value: number): number => {
+  let i = 0
+  while (i < sorted.length && sorted[i]! < value) i++
+  return i
+}
+
+/**
+ * Batch prioritization that makes continuous batching actually batch. node-llama-cpp creates contexts with a
+ * non-unified KV cache (one stream per sequence); llama.cpp then splits a batch into micro-batches that only group
+ * tokens of CONSECUTIVE, INCREASING sequence ids (`split_equal(..., sequential = true)`). Queued decodes arrive in
+ * whatever order their sampling finished, so without this every decode step of N streams ran as N micro-batches of
+ * one token: no gain over running them one by one. Here the queued items are ordered by sequence id (read from the
+ * context's queue, which lists them in the same order as `items`), and the engine leases the lowest free ids, so
+ * busy sequences are mostly consecutive. Then tokens are shared out as node-llama-cpp's "maximumParallelism" does.
+ */
+function orderBatchBySequence(context: () => LlamaContext | undefined): CustomBatchingPrioritizationStrategy {
+  return ({items, size}) => {
+    const queued = (context() as unknown as {_queuedDecodes?: Array<{sequenceId?: number}>} | undefined)?._queuedDecodes
+    let ordered: readonly BatchItem[] = items
+    if (queued && queued.length === items.length && queued.every((q) => typeof q.sequenceId === 'number'))
+      ordered = items.map((item, i) => ({item, id: queued[i]!.sequenceId!})).sort((a, b) => a.id - b.id).map((x) => x.item)
+    return shareBatch(ordered, size)
+  }
+}
+
+/** Gives every item an equal share of the batch, then the leftover to the items that still have tokens, in order. */
+function shareBatch(items: readonly BatchItem[], size: number): PrioritizedBatchItem[] {
+  if (items.length === 0) return []
+  let left = size
+  const share = Math.max(1, Math.floor(size / items.length))
+  const result: PrioritizedBatchItem[] = []
+  for (const item of items) {
+    if (left === 0) break
+    const processAmount = Math.min(item.tokens.length, share, left)
+    result.push({item, processAmount})
+    left -= processAmount
+  }
+  for (const entry of result) {
+    if (left === 0) break
+    const more = Math.min(entry.item.tokens.length - entry.processAmount, left)
+    entry.processAmount += more
+    left -= more
+  }
+  return result
 }
 
 function cancelledError(generated: number): CancelledError {
