@@ -1,0 +1,918 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {AccessControl} from "@openzeppelin/contracts/access/AccessControl.sol";
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC20Permit} from "@openzeppelin/contracts/token/ERC20/extensions/IERC20Permit.sol";
+import {SafeERC20} from "@openzeppelin/contracts/token/ERC20/utils/SafeERC20.sol";
+import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
+import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
+
+import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {ITaskMarket} from "./interfaces/ITaskMarket.sol";
+import {VerdictRound} from "./libraries/VerdictRound.sol";
+
+/// @title TaskMarket
+/// @notice The batch task market: submit, bid, assign, per-checkpoint verdict rounds, and
+///         settlement. See {ITaskMarket} for the rules and contracts/README.md for the design.
+/// @dev Storage is laid out for the bid path: everything a bid reads sits in three task slots
+///      and the only task slot it writes (slot 0: counters and the best bid) is never zero once
+///      the task exists, so every bid costs the same whatever its index. A bid adds two new
+///      slots: the bid (provider, price) and the bidder's participant record (index, seat, lock).
+///      Every loop is bounded by the bid count (<= 64) or the council size (<= 15).
+///      Amounts are stored as uint96 (as in the registry).
+contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
+    using SafeERC20 for IERC20;
+    using VerdictRound for VerdictRound.Rounds;
+
+    /// @inheritdoc ITaskMarket
+    uint8 public constant MAX_BIDS = 64;
+    /// @inheritdoc ITaskMarket
+    uint8 public constant MAX_COUNCIL_SIZE = 15;
+    /// @inheritdoc ITaskMarket
+    uint8 public constant MAX_CHECKPOINTS = 32;
+    /// @inheritdoc ITaskMarket
+    uint32 public constant MAX_DURATION = 365 days;
+    /// @inheritdoc ITaskMarket
+    uint256 public constant MAX_SPEC_URI_LENGTH = 256;
+
+    uint256 private constant BPS = 10_000;
+
+    /// @dev A task in storage. Slot boundaries are marked; see the contract's @dev.
+    struct TaskStore {
+        // slot 0: read and written by every bid; later the checkpoint progress
+        Status status;
+        uint8 bidCount;
+        uint8 bestIndex;
+        uint8 maxBids;
+        uint40 biddingEnd;
+        uint96 bestPrice; // type(uint96).max until the first bid (maxPrice is below it)
+        uint8 councilSize;
+        uint8 councilCount;
+        uint8 checkpoints;
+        uint8 nextCheckpoint;
+        bool voting;
+        uint40 deadline;
+        // slot 1: read by every bid
+        address client;
+        uint96 maxPrice;
+        // slot 2: read by every bid
+        uint96 collateral;
+        uint96 escrow;
+        uint32 itemCount;
+        uint16 slashRewardBps;
+        // slot 3
+        uint96 councilFeePerVote;
+        uint96 nonRevealSlash;
+        uint32 checkpointWindow;
+        uint32 commitWindow;
+        // slot 4
+        uint32 revealWindow;
+        uint32 softDeadline;
+        uint32 hardDeadline;
+        uint40 assignedAt;
+        uint120 councilSeats; // seat s -> bid index, in bits [8s, 8s + 8)
+        // slots 5..8
+        bytes32 specHash;
+        bytes32 dataRoot;
+        bytes32 modelHash;
+        string specUri;
+    }
+
+    /// @dev A bid in storage: one slot.
+    struct BidStore {
+        address provider;
+        uint96 price;
+    }
+
+    /// @dev A bidder's record on a task: one slot.
+    struct Participant {
+        uint8 index1; // bid index + 1; 0 = no bid
+        uint8 seat1; // council seat + 1; 0 = not in the council
+        uint96 locked; // collateral this market holds locked for it on this task
+    }
+
+    IERC20 private immutable _token;
+    IProviderRegistry private immutable _registry;
+
+    Config private _config;
+    uint256 private _nextTaskId = 1;
+
+    mapping(uint256 taskId => TaskStore) private _tasks;
+    mapping(uint256 taskId => BidStore[64]) private _bids;
+    mapping(uint256 taskId => mapping(address provider => Participant)) private _participants;
+    mapping(uint256 roundId => bytes32) private _resultRoots;
+    VerdictRound.Rounds private _rounds;
+
+    /// @param token_ The payment token: must be the registry's staking token (oGPU), with ERC-2612
+    ///        for submitWithPermit.
+    /// @param registry_ The provider registry; the admin must grant this market MARKET_ROLE there.
+    /// @param admin Receives DEFAULT_ADMIN_ROLE (setConfig).
+    /// @param config_ The initial protocol bounds.
+    constructor(IERC20 token_, IProviderRegistry registry_, address admin, Config memory config_) {
+        if (address(registry_) == address(0)) revert TaskMarketInvalidRegistry(address(registry_));
+        address registryToken = address(registry_.token());
+        if (address(token_) != registryToken) revert TaskMarketTokenMismatch(address(token_), registryToken);
+        if (admin == address(0)) revert TaskMarketInvalidAdmin(admin);
+        _token = token_;
+        _registry = registry_;
+        _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _setConfig(config_);
+    }
+
+    // ================================================================== client
+
+    /// @inheritdoc ITaskMarket
+    function submit(TaskParams calldata params) external nonReentrant returns (uint256 taskId) {
+        uint256 escrow;
+        (taskId, escrow) = _submit(params);
+        _token.safeTransferFrom(msg.sender, address(this), escrow);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function submitWithPermit(TaskParams calldata params, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        nonReentrant
+        returns (uint256 taskId)
+    {
+        uint256 escrow;
+        (taskId, escrow) = _submit(params);
+        // A front-run permit makes this call fail; the allowance it set is what we need anyway.
+        try IERC20Permit(address(_token)).permit(msg.sender, address(this), escrow, deadline, v, r, s) {} catch {}
+        _token.safeTransferFrom(msg.sender, address(this), escrow);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function cancel(uint256 taskId) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        Status status = t.status;
+        if (status == Status.None) revert TaskMarketUnknownTask(taskId);
+        address client = t.client;
+        if (msg.sender != client) revert TaskMarketNotClient(taskId, msg.sender);
+        if (status != Status.Open) revert TaskMarketUnexpectedStatus(taskId, status, Status.Open);
+        if (t.bidCount != 0) revert TaskMarketHasBids(taskId, t.bidCount);
+        t.status = Status.Cancelled;
+        uint256 refund = _takeEscrow(t);
+        emit TaskCancelled(taskId, refund);
+        _pay(client, refund);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function confirm(uint256 taskId) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        Status status = t.status;
+        if (status == Status.None) revert TaskMarketUnknownTask(taskId);
+        if (msg.sender != t.client) revert TaskMarketNotClient(taskId, msg.sender);
+        if (status != Status.Assigned) revert TaskMarketUnexpectedStatus(taskId, status, Status.Assigned);
+        uint256 next = t.nextCheckpoint;
+        if (t.voting) {
+            t.voting = false;
+            _rounds.cancel(_roundId(taskId, next));
+        }
+        uint256 price = t.bestPrice;
+        uint256 remaining = price - _cumulativeShare(price, t.itemCount, t.checkpoints, next);
+        t.escrow -= uint96(remaining);
+        _pay(_executorOf(taskId, t), remaining);
+        _finish(taskId, t, true, remaining);
+    }
+
+    // ================================================================== providers
+
+    /// @inheritdoc ITaskMarket
+    function bid(uint256 taskId, uint256 price) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        Status status = t.status;
+        if (status != Status.Open) _revertStatus(taskId, status, Status.Open);
+        uint40 biddingEnd = t.biddingEnd;
+        if (block.timestamp >= biddingEnd) revert TaskMarketBiddingClosed(taskId, biddingEnd);
+        uint8 index = t.bidCount;
+        uint8 maxBids = t.maxBids;
+        if (index >= maxBids) revert TaskMarketBidCapReached(taskId, maxBids);
+        if (msg.sender == t.client) revert TaskMarketClientCannotBid(taskId, msg.sender);
+        uint96 maxPrice = t.maxPrice;
+        if (price > maxPrice) revert TaskMarketBidTooHigh(taskId, price, maxPrice);
+        Participant storage p = _participants[taskId][msg.sender];
+        if (p.index1 != 0) revert TaskMarketAlreadyBid(taskId, msg.sender);
+        if (!_registry.isRegistered(msg.sender)) revert TaskMarketProviderNotRegistered(msg.sender);
+
+        uint96 collateral = t.collateral;
+        _bids[taskId][index] = BidStore({provider: msg.sender, price: uint96(price)});
+        p.index1 = index + 1;
+        p.locked = collateral;
+        uint8 bestIndex = t.bestIndex;
+        uint96 bestPrice = t.bestPrice;
+        if (price < bestPrice) {
+            bestIndex = index;
+            bestPrice = uint96(price);
+        }
+        t.bidCount = index + 1;
+        t.bestIndex = bestIndex;
+        t.bestPrice = bestPrice;
+        emit BidPlaced(taskId, msg.sender, index, price, bestIndex, bestPrice);
+        _registry.lock(msg.sender, collateral);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function assign(uint256 taskId) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        _requireStatus(t, taskId, Status.Open);
+        uint8 n = t.bidCount;
+        if (n < t.maxBids) {
+            if (block.timestamp < t.biddingEnd) revert TaskMarketBiddingNotOver(taskId, t.biddingEnd, n, t.maxBids);
+            if (n < 2) revert TaskMarketNotEnoughBids(taskId, n);
+        }
+        uint256 executorIndex = t.bestIndex;
+        uint256 seats = t.councilSize < n - 1 ? t.councilSize : n - 1;
+        (address[] memory bidders, uint256[] memory weights, uint256 totalWeight) = _bidders(taskId, n, executorIndex);
+        (address[] memory council, uint256 packedSeats, uint256 chosen) =
+            _drawCouncil(taskId, bidders, weights, totalWeight, seats);
+
+        t.status = Status.Assigned;
+        t.councilCount = uint8(seats);
+        t.councilSeats = uint120(packedSeats);
+        t.assignedAt = uint40(block.timestamp);
+        uint40 deadline = _commitDeadline(t, block.timestamp);
+        t.deadline = deadline;
+        mapping(address => Participant) storage participants = _participants[taskId];
+        for (uint256 s; s < seats; ++s) {
+            participants[council[s]].seat1 = uint8(s + 1);
+        }
+        emit TaskAssigned(taskId, bidders[executorIndex], uint8(executorIndex), t.bestPrice, council, deadline);
+
+        // Release everyone else (their Participant.locked is ignored from now on: see lockedFor).
+        uint96 collateral = t.collateral;
+        chosen |= 1 << executorIndex;
+        for (uint256 i; i < n; ++i) {
+            if ((chosen >> i) & 1 == 0) _registry.unlock(bidders[i], collateral);
+        }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function commitCheckpoint(uint256 taskId, uint256 k, bytes32 resultRoot) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        _requireStatus(t, taskId, Status.Assigned);
+        if (msg.sender != _executorOf(taskId, t)) revert TaskMarketNotExecutor(taskId, msg.sender);
+        uint256 next = t.nextCheckpoint;
+        if (t.voting) revert TaskMarketRoundInProgress(taskId, next);
+        if (k != next) revert TaskMarketWrongCheckpoint(taskId, k, next);
+        uint40 deadline = t.deadline;
+        if (block.timestamp >= deadline) revert TaskMarketDeadlinePassed(taskId, k, deadline);
+        if (resultRoot == bytes32(0)) revert TaskMarketZeroResultRoot(taskId, k);
+
+        uint256 roundId = _roundId(taskId, k);
+        _resultRoots[roundId] = resultRoot;
+        VerdictRound.Round memory r = _rounds.open(roundId, t.councilCount, t.commitWindow, t.revealWindow);
+        t.voting = true;
+        emit CheckpointCommitted(taskId, k, resultRoot, r.openedBlock, r.commitEnd, r.revealEnd);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function commitVerdict(uint256 taskId, uint256 k, bytes32 commitment) external nonReentrant {
+        uint256 seat = _voterSeat(taskId, k, msg.sender);
+        _rounds.commit(_roundId(taskId, k), seat, msg.sender, commitment);
+        emit VerdictCommitted(taskId, k, msg.sender, commitment);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function revealVerdict(uint256 taskId, uint256 k, bool accept, bytes32 salt) external nonReentrant {
+        uint256 seat = _voterSeat(taskId, k, msg.sender);
+        _rounds.reveal(_roundId(taskId, k), seat, msg.sender, accept, salt);
+        emit VerdictRevealed(taskId, k, msg.sender, accept);
+    }
+
+    // ================================================================== anyone
+
+    /// @inheritdoc ITaskMarket
+    function finalizeCheckpoint(uint256 taskId, uint256 k) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        _requireStatus(t, taskId, Status.Assigned);
+        if (!t.voting || k != t.nextCheckpoint) revert TaskMarketNoOpenRound(taskId, k);
+        (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) = _rounds.close(_roundId(taskId, k));
+        bool accepted = r.state == VerdictRound.State.Accepted;
+        t.voting = false;
+
+        // Majority voters split this checkpoint's council fees; non-revealers are slashed.
+        uint256 majority = accepted ? approvals : rejections;
+        uint256 feePerVoter;
+        if (majority != 0) {
+            feePerVoter = uint256(t.councilFeePerVote) * t.councilCount / majority;
+            t.escrow -= uint96(feePerVoter * majority);
+        }
+        _settleCouncil(taskId, k, t, r, accepted, feePerVoter);
+
+        if (accepted) {
+            (uint256 paid, uint256 penalty, uint40 nextDeadline) = _acceptCheckpoint(taskId, k, t, r.openedAt);
+            emit CheckpointFinalized(
+                taskId, k, true, uint8(approvals), uint8(rejections), paid, penalty, feePerVoter, nextDeadline
+            );
+            if (k + 1 == t.checkpoints) _finish(taskId, t, false, 0);
+        } else {
+            emit CheckpointFinalized(taskId, k, false, uint8(approvals), uint8(rejections), 0, 0, feePerVoter, 0);
+            _fail(taskId, k, t, FailReason.Rejected, r.revealed & ~r.accepts, rejections);
+        }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function timeoutCheckpoint(uint256 taskId) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        _requireStatus(t, taskId, Status.Assigned);
+        uint256 k = t.nextCheckpoint;
+        if (t.voting) revert TaskMarketRoundInProgress(taskId, k);
+        uint40 deadline = t.deadline;
+        if (block.timestamp < deadline) revert TaskMarketDeadlineNotPassed(taskId, k, deadline);
+        _fail(taskId, k, t, FailReason.Timeout, 0, 0);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function expire(uint256 taskId) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        _requireStatus(t, taskId, Status.Open);
+        uint8 n = t.bidCount;
+        if (block.timestamp < t.biddingEnd) revert TaskMarketBiddingNotOver(taskId, t.biddingEnd, n, t.maxBids);
+        if (n >= 2) revert TaskMarketHasBids(taskId, n);
+        t.status = Status.Expired;
+        address lone;
+        uint96 locked;
+        if (n == 1) {
+            lone = _bids[taskId][0].provider;
+            Participant storage p = _participants[taskId][lone];
+            locked = p.locked;
+            p.locked = 0;
+        }
+        uint256 refund = _takeEscrow(t);
+        emit TaskExpired(taskId, n, refund);
+        if (locked != 0) _registry.unlock(lone, locked);
+        _pay(t.client, refund);
+    }
+
+    // ================================================================== admin
+
+    /// @inheritdoc ITaskMarket
+    function setConfig(Config calldata config_) external onlyRole(DEFAULT_ADMIN_ROLE) {
+        _setConfig(config_);
+    }
+
+    // ================================================================== views
+
+    /// @inheritdoc ITaskMarket
+    function token() external view returns (IERC20) {
+        return _token;
+    }
+
+    /// @inheritdoc ITaskMarket
+    function registry() external view returns (IProviderRegistry) {
+        return _registry;
+    }
+
+    /// @inheritdoc ITaskMarket
+    function config() external view returns (Config memory) {
+        return _config;
+    }
+
+    /// @inheritdoc ITaskMarket
+    function nextTaskId() external view returns (uint256) {
+        return _nextTaskId;
+    }
+
+    /// @inheritdoc ITaskMarket
+    function getTask(uint256 taskId) external view returns (Task memory task) {
+        TaskStore storage t = _tasks[taskId];
+        task.client = t.client;
+        task.status = t.status;
+        task.specHash = t.specHash;
+        task.specUri = t.specUri;
+        task.dataRoot = t.dataRoot;
+        task.modelHash = t.modelHash;
+        task.itemCount = t.itemCount;
+        task.checkpoints = t.checkpoints;
+        task.councilSize = t.councilSize;
+        task.maxBids = t.maxBids;
+        task.maxPrice = t.maxPrice;
+        task.councilFeePerVote = t.councilFeePerVote;
+        task.collateral = t.collateral;
+        task.biddingEnd = t.biddingEnd;
+        task.checkpointWindow = t.checkpointWindow;
+        task.commitWindow = t.commitWindow;
+        task.revealWindow = t.revealWindow;
+        task.softDeadline = t.softDeadline;
+        task.hardDeadline = t.hardDeadline;
+        task.nonRevealSlash = t.nonRevealSlash;
+        task.slashRewardBps = t.slashRewardBps;
+        task.escrow = t.escrow;
+        task.bidCount = t.bidCount;
+        if (t.bidCount != 0) {
+            task.bestIndex = t.bestIndex;
+            task.bestPrice = t.bestPrice;
+        }
+        if (t.assignedAt != 0) {
+            task.executor = _executorOf(taskId, t);
+            task.price = t.bestPrice;
+            task.assignedAt = t.assignedAt;
+            task.councilCount = t.councilCount;
+            task.nextCheckpoint = t.nextCheckpoint;
+            task.voting = t.voting;
+            task.deadline = t.deadline;
+        }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function bidCount(uint256 taskId) external view returns (uint256) {
+        return _tasks[taskId].bidCount;
+    }
+
+    /// @inheritdoc ITaskMarket
+    function getBid(uint256 taskId, uint256 index) external view returns (Bid memory b) {
+        if (index < _tasks[taskId].bidCount) {
+            BidStore memory s = _bids[taskId][index];
+            b = Bid({provider: s.provider, price: s.price});
+        }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function bestBid(uint256 taskId) external view returns (bool found, uint8 index, Bid memory bestBid_) {
+        TaskStore storage t = _tasks[taskId];
+        if (t.bidCount == 0) return (false, 0, bestBid_);
+        index = t.bestIndex;
+        BidStore memory s = _bids[taskId][index];
+        return (true, index, Bid({provider: s.provider, price: s.price}));
+    }
+
+    /// @inheritdoc ITaskMarket
+    function councilOf(uint256 taskId) external view returns (address[] memory council) {
+        TaskStore storage t = _tasks[taskId];
+        if (t.assignedAt == 0) return council;
+        uint256 seats = t.councilCount;
+        uint256 packed = t.councilSeats;
+        council = new address[](seats);
+        for (uint256 s; s < seats; ++s) {
+            council[s] = _bids[taskId][uint8(packed >> (8 * s))].provider;
+        }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function checkpointOf(uint256 taskId, uint256 k) external view returns (Checkpoint memory c) {
+        TaskStore storage t = _tasks[taskId];
+        if (t.status == Status.None) revert TaskMarketUnknownTask(taskId);
+        uint8 checkpoints = t.checkpoints;
+        if (k >= checkpoints) revert TaskMarketInvalidCheckpoint(taskId, k, checkpoints);
+        uint256 roundId = _roundId(taskId, k);
+        VerdictRound.Round memory r = _rounds.get(roundId);
+        c.state = CheckpointState(uint8(r.state));
+        c.resultRoot = _resultRoots[roundId];
+        c.seedBlock = r.openedBlock;
+        c.committedAt = r.openedAt;
+        c.commitEnd = r.commitEnd;
+        c.revealEnd = r.revealEnd;
+        c.commits = uint8(VerdictRound.popCount(r.committed));
+        c.reveals = uint8(VerdictRound.popCount(r.revealed));
+        c.approvals = uint8(VerdictRound.popCount(r.revealed & r.accepts));
+        c.rejections = c.reveals - c.approvals;
+        uint32 itemCount = t.itemCount;
+        (uint256 first, uint256 end) = _segment(itemCount, checkpoints, k);
+        c.firstItem = uint32(first);
+        c.itemCount = uint32(end - first);
+        if (t.assignedAt != 0) {
+            uint256 price = t.bestPrice;
+            c.share = _cumulativeShare(price, itemCount, checkpoints, k + 1)
+                - _cumulativeShare(price, itemCount, checkpoints, k);
+        }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function verdictOf(uint256 taskId, uint256 k, address voter) external view returns (Verdict memory v) {
+        Participant memory p = _participants[taskId][voter];
+        if (p.seat1 == 0) return v;
+        v.member = true;
+        v.seat = p.seat1 - 1;
+        uint256 roundId = _roundId(taskId, k);
+        VerdictRound.Round memory r = _rounds.get(roundId);
+        uint256 bit = 1 << v.seat;
+        v.committed = r.committed & bit != 0;
+        v.revealed = r.revealed & bit != 0;
+        v.accept = v.revealed && r.accepts & bit != 0;
+        v.commitment = _rounds.commitmentAt(roundId, v.seat);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function roundIdOf(uint256 taskId, uint256 k) external pure returns (uint256) {
+        return _roundId(taskId, k);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function verdictCommitment(uint256 taskId, uint256 k, bool accept, bytes32 salt, address voter)
+        external
+        view
+        returns (bytes32)
+    {
+        return VerdictRound.commitmentOf(_roundId(taskId, k), accept, salt, voter);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function sampleSeed(uint256 taskId, uint256 k) public view returns (bytes32) {
+        VerdictRound.Round memory r = _rounds.get(_roundId(taskId, k));
+        if (r.state == VerdictRound.State.None || block.number <= r.openedBlock) return bytes32(0);
+        return blockhash(r.openedBlock);
+    }
+
+    /// @inheritdoc ITaskMarket
+    function memberSampleSeed(uint256 taskId, uint256 k, address member) external view returns (bytes32) {
+        bytes32 seed = sampleSeed(taskId, k);
+        if (seed == bytes32(0)) return seed;
+        return keccak256(abi.encode(seed, member));
+    }
+
+    /// @inheritdoc ITaskMarket
+    function lockedFor(uint256 taskId, address provider) external view returns (uint256) {
+        Participant memory p = _participants[taskId][provider];
+        if (p.index1 == 0) return 0;
+        TaskStore storage t = _tasks[taskId];
+        Status status = t.status;
+        if (status == Status.Open || status == Status.Expired) return p.locked;
+        // Assigned or ended after assignment: only the executor and the council stayed locked.
+        if (p.seat1 != 0 || p.index1 - 1 == t.bestIndex) return p.locked;
+        return 0;
+    }
+
+    // ================================================================== internal: submit
+
+    /// @dev Validates, stores and announces a task; returns its id and escrow (not yet pulled).
+    function _submit(TaskParams memory p) private returns (uint256 taskId, uint256 escrow) {
+        Config memory c = _config;
+        _validate(p, c);
+        uint96 fee = SafeCast.toUint96(p.councilFeePerVote);
+        escrow = SafeCast.toUint96(p.maxPrice + uint256(fee) * p.councilSize * p.checkpoints);
+        uint96 collateral = SafeCast.toUint96(p.collateral);
+        uint96 nonRevealSlash = uint96(uint256(collateral) * c.nonRevealSlashBps / BPS);
+        uint40 biddingEnd = uint40(block.timestamp + p.biddingWindow);
+
+        taskId = _nextTaskId++;
+        TaskStore storage t = _tasks[taskId];
+        t.status = Status.Open;
+        t.maxBids = p.maxBids;
+        t.biddingEnd = biddingEnd;
+        t.bestPrice = type(uint96).max;
+        t.councilSize = p.councilSize;
+        t.checkpoints = p.checkpoints;
+        t.client = msg.sender;
+        t.maxPrice = uint96(p.maxPrice);
+        t.collateral = collateral;
+        t.escrow = uint96(escrow);
+        t.itemCount = p.itemCount;
+        t.slashRewardBps = c.slashRewardBps;
+        t.councilFeePerVote = fee;
+        t.nonRevealSlash = nonRevealSlash;
+        t.checkpointWindow = p.checkpointWindow;
+        t.commitWindow = p.commitWindow;
+        t.revealWindow = p.revealWindow;
+        t.softDeadline = p.softDeadline;
+        t.hardDeadline = p.hardDeadline;
+        t.specHash = p.specHash;
+        t.dataRoot = p.dataRoot;
+        t.modelHash = p.modelHash;
+        t.specUri = p.specUri;
+        emit TaskSubmitted(taskId, msg.sender, p, biddingEnd, escrow, nonRevealSlash, c.slashRewardBps);
+    }
+
+    function _validate(TaskParams memory p, Config memory c) private pure {
+        if (p.specHash == bytes32(0) || p.dataRoot == bytes32(0) || p.modelHash == bytes32(0)) {
+            revert TaskMarketMissingHash(p.specHash, p.dataRoot, p.modelHash);
+        }
+        uint256 uriLength = bytes(p.specUri).length;
+        if (uriLength == 0 || uriLength > MAX_SPEC_URI_LENGTH) {
+            revert TaskMarketInvalidSpecUri(uriLength, MAX_SPEC_URI_LENGTH);
+        }
+        if (p.itemCount == 0) revert TaskMarketInvalidItemCount(p.itemCount);
+        if (p.checkpoints == 0 || p.checkpoints > p.itemCount || p.checkpoints > c.maxCheckpoints) {
+            revert TaskMarketInvalidCheckpoints(p.checkpoints, p.itemCount, c.maxCheckpoints);
+        }
+        if (p.councilSize == 0 || p.councilSize > c.maxCouncilSize) {
+            revert TaskMarketInvalidCouncilSize(p.councilSize, c.maxCouncilSize);
+        }
+        if (p.maxBids <= p.councilSize || p.maxBids > c.maxBids) {
+            revert TaskMarketInvalidMaxBids(p.maxBids, uint256(p.councilSize) + 1, c.maxBids);
+        }
+        if (p.maxPrice == 0 || p.maxPrice >= type(uint96).max) revert TaskMarketInvalidMaxPrice(p.maxPrice);
+        if (p.collateral < c.minCollateral) revert TaskMarketCollateralTooLow(p.collateral, c.minCollateral);
+        if (p.biddingWindow < c.minBiddingWindow || p.biddingWindow > c.maxBiddingWindow) {
+            revert TaskMarketInvalidBiddingWindow(p.biddingWindow, c.minBiddingWindow, c.maxBiddingWindow);
+        }
+        if (p.checkpointWindow < c.minCheckpointWindow || p.checkpointWindow > c.maxCheckpointWindow) {
+            revert TaskMarketInvalidCheckpointWindow(p.checkpointWindow, c.minCheckpointWindow, c.maxCheckpointWindow);
+        }
+        if (p.commitWindow < c.minVerdictWindow || p.commitWindow > c.maxVerdictWindow) {
+            revert TaskMarketInvalidVerdictWindow(p.commitWindow, c.minVerdictWindow, c.maxVerdictWindow);
+        }
+        if (p.revealWindow < c.minVerdictWindow || p.revealWindow > c.maxVerdictWindow) {
+            revert TaskMarketInvalidVerdictWindow(p.revealWindow, c.minVerdictWindow, c.maxVerdictWindow);
+        }
+        bool noPenalty = p.softDeadline == 0 && p.hardDeadline == 0;
+        if (!noPenalty && (p.softDeadline >= p.hardDeadline || p.hardDeadline > MAX_DURATION)) {
+            revert TaskMarketInvalidDeadlines(p.softDeadline, p.hardDeadline);
+        }
+    }
+
+    function _setConfig(Config memory c) private {
+        string memory invalid;
+        if (c.maxBids < 2 || c.maxBids > MAX_BIDS) invalid = "maxBids";
+        else if (c.maxCouncilSize == 0 || c.maxCouncilSize > MAX_COUNCIL_SIZE || c.maxCouncilSize >= c.maxBids) {
+            invalid = "maxCouncilSize";
+        } else if (c.maxCheckpoints == 0 || c.maxCheckpoints > MAX_CHECKPOINTS) invalid = "maxCheckpoints";
+        else if (c.nonRevealSlashBps > BPS) invalid = "nonRevealSlashBps";
+        else if (c.slashRewardBps > BPS) invalid = "slashRewardBps";
+        else if (c.minCollateral == 0) invalid = "minCollateral";
+        else if (!_validBounds(c.minBiddingWindow, c.maxBiddingWindow)) invalid = "biddingWindow";
+        else if (!_validBounds(c.minCheckpointWindow, c.maxCheckpointWindow)) invalid = "checkpointWindow";
+        else if (!_validBounds(c.minVerdictWindow, c.maxVerdictWindow)) invalid = "verdictWindow";
+        if (bytes(invalid).length != 0) revert TaskMarketInvalidConfig(invalid);
+        _config = c;
+        emit ConfigUpdated(c);
+    }
+
+    function _validBounds(uint32 min, uint32 max) private pure returns (bool) {
+        return min != 0 && min <= max && max <= MAX_DURATION;
+    }
+
+    // ================================================================== internal: assignment
+
+    /// @dev The task's bidders and, for all but the executor, their registry stake as draw weight
+    ///      (>= this task's collateral > 0), with the weights' sum.
+    function _bidders(uint256 taskId, uint256 n, uint256 executorIndex)
+        private
+        view
+        returns (address[] memory bidders, uint256[] memory weights, uint256 totalWeight)
+    {
+        BidStore[64] storage bids = _bids[taskId];
+        bidders = new address[](n);
+        weights = new uint256[](n);
+        for (uint256 i; i < n; ++i) {
+            address b = bids[i].provider;
+            bidders[i] = b;
+            if (i != executorIndex) {
+                uint256 w = _registry.stakeOf(b).staked;
+                weights[i] = w;
+                totalWeight += w;
+            }
+        }
+    }
+
+    /// @dev Draws `seats` council members without replacement, weighted by `weights` (0 for the
+    ///      executor), from keccak256(abi.encode(block.prevrandao, taskId)). Returns the members
+    ///      seat by seat, their bid indices packed 8 bits per seat, and a bitmask of chosen bids.
+    function _drawCouncil(
+        uint256 taskId,
+        address[] memory bidders,
+        uint256[] memory weights,
+        uint256 totalWeight,
+        uint256 seats
+    ) private view returns (address[] memory council, uint256 packedSeats, uint256 chosen) {
+        bytes32 seed = keccak256(abi.encode(block.prevrandao, taskId));
+        council = new address[](seats);
+        for (uint256 s; s < seats; ++s) {
+            uint256 x = uint256(keccak256(abi.encode(seed, s))) % totalWeight;
+            uint256 i;
+            while (x >= weights[i]) {
+                x -= weights[i];
+                ++i;
+            }
+            council[s] = bidders[i];
+            packedSeats |= i << (8 * s);
+            chosen |= 1 << i;
+            totalWeight -= weights[i];
+            weights[i] = 0;
+        }
+    }
+
+    // ================================================================== internal: voting
+
+    /// @dev The seat of `voter` on the open round of checkpoint k; reverts if there is none.
+    function _voterSeat(uint256 taskId, uint256 k, address voter) private view returns (uint256) {
+        TaskStore storage t = _tasks[taskId];
+        _requireStatus(t, taskId, Status.Assigned);
+        if (!t.voting || k != t.nextCheckpoint) revert TaskMarketNoOpenRound(taskId, k);
+        uint8 seat1 = _participants[taskId][voter].seat1;
+        if (seat1 == 0) revert TaskMarketNotCouncilMember(taskId, voter);
+        return seat1 - 1;
+    }
+
+    /// @dev Pays `feePerVoter` to each majority voter and slashes every seat that did not reveal.
+    function _settleCouncil(
+        uint256 taskId,
+        uint256 k,
+        TaskStore storage t,
+        VerdictRound.Round memory r,
+        bool accepted,
+        uint256 feePerVoter
+    ) private {
+        uint256 seats = t.councilCount;
+        uint256 packed = t.councilSeats;
+        uint96 slashAmount = t.nonRevealSlash;
+        address client = t.client;
+        for (uint256 s; s < seats; ++s) {
+            address voter = _bids[taskId][uint8(packed >> (8 * s))].provider;
+            uint256 bit = 1 << s;
+            if (r.revealed & bit != 0) {
+                if ((r.accepts & bit != 0) == accepted) _pay(voter, feePerVoter);
+            } else if (slashAmount != 0) {
+                _slashNonRevealer(taskId, k, voter, slashAmount, client);
+            }
+        }
+    }
+
+    /// @dev Slashes min(amount, its remaining collateral) from a seat that did not reveal, to the client.
+    function _slashNonRevealer(uint256 taskId, uint256 k, address voter, uint96 amount, address client) private {
+        Participant storage p = _participants[taskId][voter];
+        uint96 locked = p.locked;
+        if (amount > locked) amount = locked;
+        if (amount == 0) return;
+        p.locked = locked - amount;
+        emit VoterSlashed(taskId, k, voter, amount);
+        _registry.slash(voter, amount, client);
+    }
+
+    // ================================================================== internal: settlement
+
+    /// @dev Pays the executor for accepted checkpoint k (committed at `committedAt`), minus the
+    ///      late penalty, and moves to the next checkpoint.
+    function _acceptCheckpoint(uint256 taskId, uint256 k, TaskStore storage t, uint40 committedAt)
+        private
+        returns (uint256 paid, uint256 penalty, uint40 nextDeadline)
+    {
+        uint256 price = t.bestPrice;
+        uint32 itemCount = t.itemCount;
+        uint8 checkpoints = t.checkpoints;
+        uint256 share = _cumulativeShare(price, itemCount, checkpoints, k + 1)
+            - _cumulativeShare(price, itemCount, checkpoints, k);
+        paid = share;
+        uint32 hardDeadline = t.hardDeadline;
+        if (hardDeadline != 0) {
+            uint256 softAt = uint256(t.assignedAt) + t.softDeadline;
+            if (committedAt > softAt) {
+                uint256 hardAt = uint256(t.assignedAt) + hardDeadline; // > committedAt: commits stop at hardAt
+                paid = share * (hardAt - committedAt) / (hardAt - softAt);
+            }
+        }
+        penalty = share - paid;
+        t.escrow -= uint96(paid);
+        t.nextCheckpoint = uint8(k + 1);
+        if (k + 1 < checkpoints) {
+            nextDeadline = _commitDeadline(t, block.timestamp);
+            t.deadline = nextDeadline;
+        }
+        _pay(_executorOf(taskId, t), paid);
+    }
+
+    /// @dev Ends the task as Finalized: releases the executor and the council, refunds the escrow.
+    function _finish(uint256 taskId, TaskStore storage t, bool confirmed, uint256 executorPaid) private {
+        t.status = Status.Finalized;
+        uint256 refund = _takeEscrow(t);
+        emit TaskFinalized(taskId, confirmed, executorPaid, refund);
+        _releaseExecutor(taskId, t);
+        _releaseCouncil(taskId, t);
+        _pay(t.client, refund);
+    }
+
+    /// @dev Ends the task as Failed at checkpoint k: slashes the executor's collateral (a share
+    ///      to the reject voters in `rejectMask` when rejected, the rest to the client), releases
+    ///      the council, refunds the escrow.
+    function _fail(
+        uint256 taskId,
+        uint256 k,
+        TaskStore storage t,
+        FailReason reason,
+        uint256 rejectMask,
+        uint256 rejections
+    ) private {
+        t.status = Status.Failed;
+        uint256 refund = _takeEscrow(t);
+        uint256 rewardBps = reason == FailReason.Rejected ? t.slashRewardBps : 0;
+        (uint256 slashed, uint256 rewardEach, uint256 toClient) = _slashExecutor(taskId, t, rewardBps, rejections);
+        emit TaskFailed(taskId, k, reason, slashed, rewardEach, toClient, refund);
+        if (rewardBps != 0) {
+            // The slash came to the market: the reject voters' share out, the rest to the client.
+            _paySeats(taskId, t, rejectMask, rewardEach);
+            _pay(t.client, toClient);
+        }
+        _releaseCouncil(taskId, t);
+        _pay(t.client, refund);
+    }
+
+    /// @dev Pays `amount` to each council seat whose bit is set in `mask`.
+    function _paySeats(uint256 taskId, TaskStore storage t, uint256 mask, uint256 amount) private {
+        uint256 packed = t.councilSeats;
+        uint256 seats = t.councilCount;
+        for (uint256 s; s < seats; ++s) {
+            if (mask & (1 << s) != 0) _pay(_bids[taskId][uint8(packed >> (8 * s))].provider, amount);
+        }
+    }
+
+    /// @dev Slashes the executor's whole collateral: straight to the client when `rewardBps` is
+    ///      0, else to the market, to be split (rewardEach per reject voter, toClient the rest).
+    function _slashExecutor(uint256 taskId, TaskStore storage t, uint256 rewardBps, uint256 rejections)
+        private
+        returns (uint256 slashed, uint256 rewardEach, uint256 toClient)
+    {
+        address executor = _executorOf(taskId, t);
+        Participant storage p = _participants[taskId][executor];
+        uint96 locked = p.locked;
+        p.locked = 0;
+        if (rewardBps == 0) {
+            slashed = _registry.slash(executor, locked, t.client);
+            return (slashed, 0, slashed);
+        }
+        slashed = _registry.slash(executor, locked, address(this));
+        rewardEach = slashed * rewardBps / BPS / rejections;
+        toClient = slashed - rewardEach * rejections;
+    }
+
+    function _releaseExecutor(uint256 taskId, TaskStore storage t) private {
+        address executor = _executorOf(taskId, t);
+        Participant storage p = _participants[taskId][executor];
+        uint96 locked = p.locked;
+        if (locked != 0) {
+            p.locked = 0;
+            _registry.unlock(executor, locked);
+        }
+    }
+
+    function _releaseCouncil(uint256 taskId, TaskStore storage t) private {
+        uint256 seats = t.councilCount;
+        uint256 packed = t.councilSeats;
+        for (uint256 s; s < seats; ++s) {
+            address member = _bids[taskId][uint8(packed >> (8 * s))].provider;
+            Participant storage p = _participants[taskId][member];
+            uint96 locked = p.locked;
+            if (locked != 0) {
+                p.locked = 0;
+                _registry.unlock(member, locked);
+            }
+        }
+    }
+
+    // ================================================================== internal: helpers
+
+    /// @dev Zeroes the task's escrow and returns what it held.
+    function _takeEscrow(TaskStore storage t) private returns (uint256 amount) {
+        amount = t.escrow;
+        t.escrow = 0;
+    }
+
+    function _pay(address to, uint256 amount) private {
+        if (amount != 0) _token.safeTransfer(to, amount);
+    }
+
+    function _executorOf(uint256 taskId, TaskStore storage t) private view returns (address) {
+        return _bids[taskId][t.bestIndex].provider;
+    }
+
+    /// @dev Commit deadline of a checkpoint whose window starts at `start`: start + checkpointWindow,
+    ///      capped at assignedAt + hardDeadline when a hard deadline is set.
+    function _commitDeadline(TaskStore storage t, uint256 start) private view returns (uint40) {
+        uint256 deadline = start + t.checkpointWindow;
+        uint32 hardDeadline = t.hardDeadline;
+        if (hardDeadline != 0) {
+            uint256 hardAt = uint256(t.assignedAt) + hardDeadline;
+            if (hardAt < deadline) deadline = hardAt;
+        }
+        return uint40(deadline);
+    }
+
+    function _requireStatus(TaskStore storage t, uint256 taskId, Status expected) private view {
+        Status status = t.status;
+        if (status != expected) _revertStatus(taskId, status, expected);
+    }
+
+    function _revertStatus(uint256 taskId, Status status, Status expected) private pure {
+        if (status == Status.None) revert TaskMarketUnknownTask(taskId);
+        revert TaskMarketUnexpectedStatus(taskId, status, expected);
+    }
+
+    function _roundId(uint256 taskId, uint256 k) private pure returns (uint256) {
+        return (taskId << 8) | k;
+    }
+
+    /// @dev Items [first, end) of checkpoint k: itemCount split into `checkpoints` segments, the
+    ///      first (itemCount % checkpoints) of them one item larger.
+    function _segment(uint256 itemCount, uint256 checkpoints, uint256 k)
+        private
+        pure
+        returns (uint256 first, uint256 end)
+    {
+        first = _itemsBefore(itemCount, checkpoints, k);
+        end = _itemsBefore(itemCount, checkpoints, k + 1);
+    }
+
+    function _itemsBefore(uint256 itemCount, uint256 checkpoints, uint256 k) private pure returns (uint256) {
+        uint256 rem = itemCount % checkpoints;
+        return k * (itemCount / checkpoints) + (k < rem ? k : rem);
+    }
+
+    /// @dev Nominal price of checkpoints 0..k-1: floor(price * itemsBefore(k) / itemCount). The
+    ///      share of checkpoint k is the difference of two of these, so the shares sum to price.
+    function _cumulativeShare(uint256 price, uint256 itemCount, uint256 checkpoints, uint256 k)
+        private
+        pure
+        returns (uint256)
+    {
+        return price * _itemsBefore(itemCount, checkpoints, k) / itemCount;
+    }
+}
