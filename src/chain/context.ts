@@ -17,6 +17,8 @@ export interface ChainContext {
   token: Contract
   /** The provider registry, read-only (connect a signer for writes). */
   registry: Contract
+  /** The batch-task market, read-only (connect a signer for writes). */
+  market: Contract
   tx: WaitOptions
   dispose(): void
 }
@@ -55,6 +57,7 @@ export async function openChain(options: OpenChainOptions): Promise<ChainContext
     provider,
     token: new Contract(network.contracts.token, loadArtifact('OGPUToken').abi, provider),
     registry: new Contract(network.contracts.registry, loadArtifact('ProviderRegistry').abi, provider),
+    market: new Contract(network.contracts.taskMarket, loadArtifact('TaskMarket').abi, provider),
     tx: {timeoutMs: Number(settings.get('tx.confirmTimeoutMs'))},
     dispose: () => provider.destroy(),
   }

@@ -58,7 +58,8 @@ export async function addNetwork(options: {
   paths: OgpuPaths
   name: string
   rpcUrl: string
-  registry: string
+  /** The TaskMarket address; the registry and the token are read from it. */
+  market: string
   deployBlock?: number
   force?: boolean
 }): Promise<NetworkFile & {file: string}> {
@@ -69,23 +70,25 @@ export async function addNetwork(options: {
   const {provider, chainId} = await connect(options.rpcUrl)
   try {
     const {Contract, getAddress, isAddress} = await import('ethers')
-    if (!isAddress(options.registry)) throw new UserError(`"${options.registry}" is not an address.`, {code: 'INVALID_ADDRESS'})
-    const registryAddress = getAddress(options.registry)
-    if ((await provider.getCode(registryAddress)) === '0x')
-      throw new UserError(`No contract at ${registryAddress} on chain ${chainId}.`, {code: 'CONTRACTS_NOT_FOUND', hint: 'Check the address and the RPC URL.'})
+    if (!isAddress(options.market)) throw new UserError(`"${options.market}" is not an address.`, {code: 'INVALID_ADDRESS'})
+    const marketAddress = getAddress(options.market)
+    if ((await provider.getCode(marketAddress)) === '0x')
+      throw new UserError(`No contract at ${marketAddress} on chain ${chainId}.`, {code: 'CONTRACTS_NOT_FOUND', hint: 'Check the address and the RPC URL.'})
     const {loadArtifact} = await import('./artifacts.js')
-    const registry = new Contract(registryAddress, loadArtifact('ProviderRegistry').abi, provider)
+    const market = new Contract(marketAddress, loadArtifact('TaskMarket').abi, provider)
     let token: string
+    let registry: string
     try {
-      token = getAddress((await registry.getFunction('token')()) as string)
+      registry = getAddress((await market.getFunction('registry')()) as string)
+      token = getAddress((await market.getFunction('token')()) as string)
     } catch {
-      throw new UserError(`The contract at ${registryAddress} is not an ogpu ProviderRegistry.`, {code: 'CONTRACTS_NOT_FOUND'})
+      throw new UserError(`The contract at ${marketAddress} is not an ogpu TaskMarket.`, {code: 'CONTRACTS_NOT_FOUND'})
     }
     const network: NetworkFile = {
       name: options.name,
       chainId,
       rpcUrl: options.rpcUrl,
-      contracts: {token, registry: registryAddress},
+      contracts: {token, registry, taskMarket: marketAddress},
       deployBlock: options.deployBlock ?? 0,
       createdAt: new Date().toISOString(),
     }

@@ -1,7 +1,7 @@
 import {Contract, ContractFactory, type JsonRpcProvider, type Signer, getAddress} from 'ethers'
 
 import {UserError} from '../errors/index.js'
-import {loadArtifact} from './artifacts.js'
+import {type ContractName, loadArtifact} from './artifacts.js'
 import type {ContractAddresses} from './networks.js'
 import {sendTx, type WaitOptions} from './tx.js'
 
@@ -11,11 +11,55 @@ export interface DeployOptions {
   signer: Signer
   /** Seconds a provider waits between `stake withdraw` and `stake claim`. Defaults to 7 days. */
   unbondingPeriod?: number
+  /** Bounds of the batch market (windows, caps, slashing). Defaults to MAINNET_MARKET_CONFIG. */
+  marketConfig?: MarketConfig
   /** Use this existing ERC-20 (with ERC-2612 permit) as oGPU instead of deploying OGPUToken. Defaults to deploying. */
   existingToken?: string
   tx?: WaitOptions
   /** Progress callback, one line per step. Defaults to silence. */
   onStep?: (message: string) => void
+}
+
+/** The batch market's protocol bounds (ITaskMarket.Config). Durations in seconds. */
+export interface MarketConfig {
+  maxBids: number
+  maxCouncilSize: number
+  maxCheckpoints: number
+  /** Part of a council member's collateral slashed when it commits a verdict and does not reveal it. */
+  nonRevealSlashBps: number
+  /** Part of a rejected executor's slashed collateral that goes to the voters who rejected (the rest to the client). */
+  slashRewardBps: number
+  minCollateral: bigint
+  minBiddingWindow: number
+  maxBiddingWindow: number
+  minCheckpointWindow: number
+  maxCheckpointWindow: number
+  minVerdictWindow: number
+  maxVerdictWindow: number
+}
+
+const DAY = 86_400
+/** Bounds for a real chain: windows of minutes to weeks. */
+export const MAINNET_MARKET_CONFIG: MarketConfig = {
+  maxBids: 64,
+  maxCouncilSize: 15,
+  maxCheckpoints: 32,
+  nonRevealSlashBps: 500,
+  slashRewardBps: 5000,
+  minCollateral: 10n ** 18n,
+  minBiddingWindow: 60,
+  maxBiddingWindow: 30 * DAY,
+  minCheckpointWindow: 60,
+  maxCheckpointWindow: 30 * DAY,
+  minVerdictWindow: 60,
+  maxVerdictWindow: 7 * DAY,
+}
+/** Bounds for the devnet: windows of seconds, so a whole task runs in a minute. */
+export const DEVNET_MARKET_CONFIG: MarketConfig = {
+  ...MAINNET_MARKET_CONFIG,
+  minBiddingWindow: 2,
+  minCheckpointWindow: 2,
+  minVerdictWindow: 2,
 }
 
 export interface Deployment {
@@ -24,7 +68,7 @@ export interface Deployment {
   admin: string
 }
 
-async function deploy(options: DeployOptions, name: 'OGPUToken' | 'ProviderRegistry', args: unknown[]): Promise<{address: string; block: number}> {
+async function deploy(options: DeployOptions, name: ContractName, args: unknown[]): Promise<{address: string; block: number}> {
   const artifact = loadArtifact(name)
   const factory = new ContractFactory(artifact.abi, artifact.bytecode, options.signer)
   options.onStep?.(`Deploying ${name}`)
@@ -58,7 +102,12 @@ export async function deployContracts(options: DeployOptions): Promise<Deploymen
     firstBlock = deployed.block
   }
   const registry = await deploy(options, 'ProviderRegistry', [token, unbonding, admin])
-  return {contracts: {token, registry: registry.address}, deployBlock: firstBlock ?? registry.block, admin}
+  const market = await deploy(options, 'TaskMarket', [token, registry.address, admin, options.marketConfig ?? MAINNET_MARKET_CONFIG])
+  options.onStep?.('Granting the TaskMarket the market role in the registry')
+  const registryContract = new Contract(registry.address, loadArtifact('ProviderRegistry').abi, options.signer)
+  const role = (await registryContract.getFunction('MARKET_ROLE')()) as string
+  await sendTx(options.provider, 'Grant MARKET_ROLE', () => registryContract.getFunction('grantRole')(role, market.address), options.tx)
+  return {contracts: {token, registry: registry.address, taskMarket: market.address}, deployBlock: firstBlock ?? registry.block, admin}
 }
 
 /** Mints oGPU to many accounts at once: transactions are pipelined with explicit nonces, then awaited together. */

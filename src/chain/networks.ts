@@ -11,6 +11,7 @@ import {UserError} from '../errors/index.js'
 export interface ContractAddresses {
   token: string
   registry: string
+  taskMarket: string
 }
 
 /** A network file: everything a command needs to talk to one deployment. */
@@ -84,6 +85,11 @@ export class NetworkStore {
     } catch (error) {
       throw new UserError(`The network file ${file} is not valid JSON.`, {code: 'NETWORK_FILE_INVALID', cause: error})
     }
+    if (!parsed.contracts?.taskMarket)
+      throw new UserError(`The network file ${file} has no TaskMarket address (it predates the batch market).`, {
+        code: 'NETWORK_FILE_OUTDATED',
+        hint: name === 'devnet' ? 'Restart the devnet: `ogpu devnet stop`, then `ogpu devnet start`.' : 'Redeploy with `ogpu deploy`, or add the address to the file.',
+      })
     return parsed
   }
 

@@ -9,7 +9,7 @@ import {UserError} from '../errors/index.js'
 
 export default class Deploy extends BaseCommand<typeof Deploy> {
   static override summary = 'Deploy the ogpu contracts to any EVM chain and write its network file.'
-  static override description = 'Deploys OGPUToken (or uses --token) and ProviderRegistry with the active wallet as admin, then writes <config dir>/networks/NAME.json so every command can use the chain with --network NAME (or `ogpu network use NAME`).'
+  static override description = 'Deploys OGPUToken (or uses --token), ProviderRegistry and TaskMarket with the active wallet as admin, then writes <config dir>/networks/NAME.json so every command can use the chain with --network NAME (or `ogpu network use NAME`).'
   static override examples = [
     '<%= config.bin %> deploy --rpc https://sepolia.example.org --name sepolia',
     '<%= config.bin %> deploy --rpc http://127.0.0.1:8545 --name local --unbonding-period 600 --json',
@@ -37,7 +37,7 @@ export default class Deploy extends BaseCommand<typeof Deploy> {
       force: flags.force,
       onStep: (m) => this.note(color.dim(`• ${m}`)),
     })
-    this.log(keyValues([['Network', result.name], ['Chain id', result.chainId], ['Token', result.contracts.token], ['ProviderRegistry', result.contracts.registry], ['Admin', result.admin], ['File', result.file]]))
+    this.log(keyValues([['Network', result.name], ['Chain id', result.chainId], ['Token', result.contracts.token], ['ProviderRegistry', result.contracts.registry], ['TaskMarket', result.contracts.taskMarket], ['Admin', result.admin], ['File', result.file]]))
     this.log(color.dim(`\nUse it with --network ${result.name}, or make it the default: ogpu network use ${result.name}`))
     return result
   }

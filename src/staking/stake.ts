@@ -1,7 +1,8 @@
-import {Signature, type Wallet} from 'ethers'
+import type {Wallet} from 'ethers'
 
 import {type StakeJson, chainTime, formatDuration, readStake, stakeJson} from '../chain/account.js'
 import {type ChainContext, withSigner} from '../chain/context.js'
+import {signPermit} from '../chain/permit.js'
 import {sendTx} from '../chain/tx.js'
 import {formatAmount} from '../chain/units.js'
 import {UserError} from '../errors/index.js'
@@ -19,30 +20,6 @@ async function summary(chain: ChainContext, address: string, txHashes: string[],
   return {address, txHashes, ...(method ? {method} : {}), stake: stakeJson(stake, now)}
 }
 
-/** Signs an ERC-2612 permit for `spender`, or returns undefined when the token does not support permits. */
-async function signPermit(chain: ChainContext, signer: Wallet, spender: string, value: bigint, deadline: number) {
-  let domain: {name: string; version: string; chainId: bigint; verifyingContract: string}
-  let nonce: bigint
-  try {
-    const d = await chain.token.getFunction('eip712Domain')()
-    domain = {name: d[1], version: d[2], chainId: d[3], verifyingContract: d[4]}
-    nonce = await chain.token.getFunction('nonces')(signer.address)
-  } catch {
-    return undefined
-  }
-  const types = {
-    Permit: [
-      {name: 'owner', type: 'address'},
-      {name: 'spender', type: 'address'},
-      {name: 'value', type: 'uint256'},
-      {name: 'nonce', type: 'uint256'},
-      {name: 'deadline', type: 'uint256'},
-    ],
-  }
-  const signature = await signer.signTypedData(domain, types, {owner: signer.address, spender, value, nonce, deadline})
-  return Signature.from(signature)
-}
-
 /** Stakes `amount` oGPU: one transaction with a permit where the token supports it, else approve + stake. */
 export async function depositStake(chain: ChainContext, signer: Wallet, amount: bigint): Promise<StakeChange> {
   const wallet = signer.connect(chain.provider)
@@ -55,7 +32,7 @@ export async function depositStake(chain: ChainContext, signer: Wallet, amount: 
   const registryAddress = await chain.registry.getAddress()
   const registry = withSigner(chain.registry, wallet)
   const deadline = (await chainTime(chain)) + 3600
-  const permit = await signPermit(chain, wallet, registryAddress, amount, deadline)
+  const permit = await signPermit(chain.token, wallet, registryAddress, amount, deadline)
   if (permit) {
     const receipt = await sendTx(chain.provider, 'Stake with permit', () => registry.getFunction('stakeWithPermit')(amount, deadline, permit.v, permit.r, permit.s), chain.tx)
     return summary(chain, wallet.address, [receipt.hash], 'permit')

@@ -52,15 +52,15 @@ describe('ogpu deploy and ogpu network', () => {
     expect(missing.data.error.code).toBe('NETWORK_NOT_FOUND')
   })
 
-  it('adds a network deployed by someone else, reading the token from the registry', async () => {
+  it('adds a network deployed by someone else, reading the registry and token from the market', async () => {
     const deployed = (await home.json(['network', 'list'])).data.networks.find((n: any) => n.name === 'testchain')
-    const added = await home.json(['network', 'add', 'mirror', '--rpc', chain.rpcUrl, '--registry', deployed.contracts.registry])
+    const added = await home.json(['network', 'add', 'mirror', '--rpc', chain.rpcUrl, '--market', deployed.contracts.taskMarket])
     expect(added.code).toBe(0)
     expect(added.data.contracts).toEqual(deployed.contracts)
     const status = await home.json(['stake', 'status', '--wallet', 'deployer', '--network', 'mirror'])
     expect(status.code).toBe(0)
 
-    const notRegistry = await home.json(['network', 'add', 'bogus', '--rpc', chain.rpcUrl, '--registry', '0x000000000000000000000000000000000000dEaD'])
+    const notRegistry = await home.json(['network', 'add', 'bogus', '--rpc', chain.rpcUrl, '--market', '0x000000000000000000000000000000000000dEaD'])
     expect(notRegistry.code).toBe(2)
     expect(notRegistry.data.error.code).toBe('CONTRACTS_NOT_FOUND')
   })

@@ -7,7 +7,7 @@ import {ExternalError} from '../../errors/index.js'
 
 export default class DevnetStart extends BaseCommand<typeof DevnetStart> {
   static override summary = 'Start a local OpenGPU network: anvil with the contracts deployed and 10 funded dev wallets.'
-  static override description = `Starts anvil (shipped in npm) on 127.0.0.1, deploys the ogpu contracts, gives each of the 10 well-known dev accounts 10000 ETH and 100000 oGPU, saves them as wallets dev0..dev9 and writes the network file "devnet" that every other command reads.
+  static override description = `Starts anvil (shipped in npm) on 127.0.0.1, deploys the ogpu contracts (token, registry, batch market), gives each of the 10 well-known dev accounts 10000 ETH and 100000 oGPU, saves them as wallets dev0..dev9 and writes the network file "devnet" that every other command reads.
 
 Runs in the foreground until Ctrl-C, then stops anvil cleanly. With --detach it runs in the background; manage it with \`ogpu devnet status\` and \`ogpu devnet stop\`. With --state FILE the chain is saved on exit and loaded on the next start, contracts and balances included.
 
@@ -66,6 +66,7 @@ The dev keys are public: never send real funds to them.`
         ['Block time', info.blockTime === 0 ? 'instant (one block per transaction)' : `${info.blockTime} s`],
         ['Token (oGPU)', info.contracts.token],
         ['ProviderRegistry', info.contracts.registry],
+        ['TaskMarket', info.contracts.taskMarket],
         ['Network file', info.networkFile],
         ['State', info.statePath ? `${info.statePath}${info.resumed ? ' (resumed)' : ''}` : 'not saved (use --state FILE)'],
         ['anvil', `pid ${info.pid}, log ${info.logFile}`],

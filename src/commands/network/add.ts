@@ -8,11 +8,11 @@ import {UserError} from '../../errors/index.js'
 
 export default class NetworkAdd extends BaseCommand<typeof NetworkAdd> {
   static override summary = 'Add a network whose contracts someone else deployed.'
-  static override description = 'Checks that the RPC answers and that an ogpu ProviderRegistry lives at --registry (the token address is read from it), then writes the network file.'
-  static override examples = ['<%= config.bin %> network add sepolia --rpc https://rpc.example.org --registry 0xRegistry --deploy-block 512300']
+  static override description = 'Checks that the RPC answers and that an ogpu TaskMarket lives at --market (the registry and token addresses are read from it), then writes the network file.'
+  static override examples = ['<%= config.bin %> network add sepolia --rpc https://rpc.example.org --market 0xTaskMarket --deploy-block 512300']
   static override args = {name: Args.string({description: 'Name for the network.', required: true})}
   static override flags = {
-    registry: Flags.string({description: 'Address of the ProviderRegistry.', required: true}),
+    market: Flags.string({description: 'Address of the TaskMarket.', required: true}),
     'deploy-block': Flags.integer({description: 'Block of the deployment (indexers start there). Defaults to 0.', min: 0}),
     force: Flags.boolean({description: 'Replace an existing network file of the same name.', default: false}),
   }
@@ -23,11 +23,11 @@ export default class NetworkAdd extends BaseCommand<typeof NetworkAdd> {
       paths: this.paths,
       name: this.args.name,
       rpcUrl: this.flags.rpc,
-      registry: this.flags.registry,
+      market: this.flags.market,
       deployBlock: this.flags['deploy-block'],
       force: this.flags.force,
     })
-    this.log(keyValues([['Network', network.name], ['Chain id', network.chainId], ['Token', network.contracts.token], ['Registry', network.contracts.registry], ['File', network.file]]))
+    this.log(keyValues([['Network', network.name], ['Chain id', network.chainId], ['Token', network.contracts.token], ['Registry', network.contracts.registry], ['TaskMarket', network.contracts.taskMarket], ['File', network.file]]))
     return network
   }
 }

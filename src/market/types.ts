@@ -1,0 +1,91 @@
+/** The batch market's state as the indexer rebuilds it from events (mirrors ITaskMarket). */
+
+export const TASK_STATUS = ['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'cancelled'] as const
+export type TaskStatus = (typeof TASK_STATUS)[number]
+export const CHECKPOINT_STATE = ['none', 'voting', 'accepted', 'rejected', 'cancelled'] as const
+export type CheckpointState = (typeof CHECKPOINT_STATE)[number]
+export const FAIL_REASON = ['rejected', 'timeout'] as const
+export type FailReason = (typeof FAIL_REASON)[number]
+
+export const isEnded = (status: TaskStatus): boolean => ['finalized', 'failed', 'expired', 'cancelled'].includes(status)
+
+export interface IndexedBid {
+  index: number
+  provider: string
+  price: bigint
+  block: number
+  txHash: string
+}
+
+export interface IndexedVerdict {
+  voter: string
+  commitment?: string
+  accept?: boolean
+  slashed?: bigint
+}
+
+export interface IndexedCheckpoint {
+  k: number
+  state: CheckpointState
+  resultRoot: string
+  seedBlock: number
+  commitEnd: number
+  revealEnd: number
+  committedBlock: number
+  verdicts: Record<string, IndexedVerdict>
+  approvals?: number
+  rejections?: number
+  executorPaid?: bigint
+  latePenalty?: bigint
+  feePerVoter?: bigint
+}
+
+export interface IndexedTask {
+  id: number
+  client: string
+  status: TaskStatus
+  specHash: string
+  specUri: string
+  dataRoot: string
+  modelHash: string
+  itemCount: number
+  checkpoints: number
+  councilSize: number
+  maxBids: number
+  maxPrice: bigint
+  councilFeePerVote: bigint
+  collateral: bigint
+  biddingWindow: number
+  checkpointWindow: number
+  commitWindow: number
+  revealWindow: number
+  softDeadline: number
+  hardDeadline: number
+  /** Unix seconds when bidding closes. */
+  biddingEnd: number
+  escrow: bigint
+  submittedBlock: number
+  submittedTx: string
+  bids: IndexedBid[]
+  bestIndex?: number
+  bestPrice?: bigint
+  executor?: string
+  price?: bigint
+  council: string[]
+  /** Unix seconds: the current checkpoint's deadline. */
+  deadline?: number
+  assignedBlock?: number
+  checkpointList: IndexedCheckpoint[]
+  /** Total paid to the executor so far. */
+  executorPaid: bigint
+  clientRefund: bigint
+  failure?: {k: number; reason: FailReason; executorSlashed: bigint; rewardPerRejecter: bigint; slashToClient: bigint}
+  confirmed?: boolean
+  endedBlock?: number
+}
+
+export interface MarketState {
+  /** Last block fully applied. */
+  cursor: number
+  tasks: Map<number, IndexedTask>
+}

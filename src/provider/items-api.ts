@@ -1,0 +1,91 @@
+import type {IncomingMessage, ServerResponse} from 'node:http'
+
+import type {TypedDataDomain} from 'ethers'
+
+import {recoverItemsRequest} from '../protocol/eip712.js'
+import type {ItemResult} from '../protocol/results.js'
+import type {TaskItem} from '../protocol/task-data.js'
+
+/** One batch item as the executor serves it, with the proofs that tie it to the chain. */
+export interface ServedItem {
+  index: number
+  /** The checkpoint whose result root covers this item. */
+  k: number
+  item: TaskItem
+  /** Proof of the item against the task's data root. */
+  itemProof: string[]
+  result: ItemResult
+  /** Proof of the result against checkpoint k's result root. */
+  resultProof: string[]
+}
+
+/** Where the executor keeps its outputs; the daemon backs it with its durable state. */
+export interface ItemSource {
+  /** Items [first, first+count) of a task, or undefined for an unknown task. Items not produced yet are left out. */
+  items(taskId: number, first: number, count: number): Promise<ServedItem[] | undefined>
+  /** May this address read the task's items? (The task's client and its council.) */
+  mayRead(taskId: number, address: string): Promise<boolean>
+}
+
+export const MAX_ITEMS_PER_REQUEST = 100
+
+function send(res: ServerResponse, status: number, body: unknown): void {
+  const text = JSON.stringify(body)
+  res.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
+  res.end(text)
+}
+
+const fail = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, {error: {code, message}})
+
+/**
+ * `GET /tasks/{id}/items/{i}` and `GET /tasks/{id}/items?first=F&count=N`: batch items with their results and
+ * proofs, only for requests signed (EIP-712 ItemsRequest, headers x-ogpu-signature and x-ogpu-expiry) by the task's
+ * client or a council member. Returns true when it handled the request.
+ */
+export function createItemsHandler(options: {domain: TypedDataDomain; source: ItemSource; now?: () => number}) {
+  const now = options.now ?? (() => Math.floor(Date.now() / 1000))
+  return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
+    const url = new URL(req.url ?? '/', 'http://localhost')
+    const match = /^\/tasks\/(\d+)\/items(?:\/(\d+))?\/?$/.exec(url.pathname)
+    if (!match) return false
+    if (req.method !== 'GET') {
+      fail(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET.')
+      return true
+    }
+    const taskId = Number(match[1])
+    const first = match[2] === undefined ? Number(url.searchParams.get('first') ?? 0) : Number(match[2])
+    const count = match[2] === undefined ? Number(url.searchParams.get('count') ?? MAX_ITEMS_PER_REQUEST) : 1
+    if (!Number.isSafeInteger(first) || first < 0 || !Number.isSafeInteger(count) || count < 1 || count > MAX_ITEMS_PER_REQUEST) {
+      fail(res, 400, 'BAD_RANGE', `first must be ≥ 0 and count 1..${MAX_ITEMS_PER_REQUEST}.`)
+      return true
+    }
+    const signature = req.headers['x-ogpu-signature']
+    const expiry = Number(req.headers['x-ogpu-expiry'])
+    if (typeof signature !== 'string' || !Number.isSafeInteger(expiry)) {
+      fail(res, 401, 'UNSIGNED', 'Sign the request (EIP-712 ItemsRequest) and send x-ogpu-signature and x-ogpu-expiry.')
+      return true
+    }
+    if (expiry < now()) {
+      fail(res, 401, 'EXPIRED', `The request expired at ${expiry}.`)
+      return true
+    }
+    let signer: string
+    try {
+      signer = recoverItemsRequest(options.domain, {taskId, first, count, expiry}, signature)
+    } catch {
+      fail(res, 401, 'BAD_SIGNATURE', 'The signature does not verify.')
+      return true
+    }
+    if (!(await options.source.mayRead(taskId, signer))) {
+      fail(res, 403, 'FORBIDDEN', `${signer} is neither the client nor on the council of task ${taskId}.`)
+      return true
+    }
+    const items = await options.source.items(taskId, first, count)
+    if (!items) {
+      fail(res, 404, 'UNKNOWN_TASK', `This provider has no items of task ${taskId}.`)
+      return true
+    }
+    send(res, 200, {taskId, items})
+    return true
+  }
+}
