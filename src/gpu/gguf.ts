@@ -73,13 +73,25 @@ export async function assertGgufMagic(path: string, label = path): Promise<void>
     throw new UserError(`Cannot read ${label}: ${(err as Error).message}`, {code: 'FILE_UNREADABLE', hint: 'Check the file permissions.', details: {path}, cause: err})
   }
   try {
-    const {size} = await handle.stat()
-    const buf = Buffer.alloc(4)
-    const {bytesRead} = size >= 4 ? await handle.read(buf, 0, 4, 0) : {bytesRead: 0}
-    if (bytesRead < 4 || !buf.equals(GGUF_MAGIC))
+    const info = await handle.stat()
+    if (!info.isFile()) throw new UserError(`${label} is not a regular file.`, {code: 'NOT_GGUF', hint: 'Give the path of a .gguf file.', details: {path}})
+    const {size} = info
+    const buf = Buffer.alloc(24)
+    const {bytesRead} = size >= 4 ? await handle.read(buf, 0, 24, 0) : {bytesRead: 0}
+    if (bytesRead < 4 || !buf.subarray(0, 4).equals(GGUF_MAGIC))
       throw new UserError(`${label} is not a GGUF file (it does not start with the GGUF magic bytes).`, {
         code: 'NOT_GGUF',
         hint: 'ogpu runs llama.cpp models in GGUF format: download a .gguf file (e.g. from Hugging Face) or convert the model with llama.cpp\'s convert_hf_to_gguf.py.',
+        details: {path},
+      })
+    // The counts must fit the file: a corrupt header would otherwise make the parser loop for a very long time.
+    const version = bytesRead >= 8 ? buf.readUInt32LE(4) : 0
+    const tensors = bytesRead >= 16 ? buf.readBigUInt64LE(8) : -1n
+    const kvs = bytesRead >= 24 ? buf.readBigUInt64LE(16) : -1n
+    if (version < 2 || version > 3 || tensors < 0n || kvs < 0n || tensors * 24n + kvs * 13n > BigInt(size))
+      throw new UserError(`${label} has a corrupt or unsupported GGUF header (version ${version}, ${tensors} tensors, ${kvs} metadata keys in ${size} bytes).`, {
+        code: 'BAD_GGUF',
+        hint: 'The file may be truncated or damaged: download it again.',
         details: {path},
       })
   } finally {
@@ -105,6 +117,12 @@ export async function readGgufSummary(path: string, label = path): Promise<GgufS
       cause: err,
     })
   }
+  if (info.infoEndOffset !== undefined && info.infoEndOffset > size)
+    throw new UserError(`${label} is truncated: its header runs past the end of the file.`, {
+      code: 'BAD_GGUF',
+      hint: 'Download the file again (an interrupted download leaves a short file).',
+      details: {path},
+    })
   const tensors = info.tensorInfo ?? []
   let parameters = 0
   let dataEnd = 0

@@ -172,7 +172,7 @@ export class ModelStore {
         hint: 'Use letters, digits, ".", "_" and "-" (up to 128 characters), starting with a letter or digit.',
       })
     await mkdir(this.dir, {recursive: true})
-    const remote = /^(hf:|https?:\/\/)/i.test(options.source)
+    const remote = /^(hf:|[a-z][a-z0-9+.-]*:\/\/)/i.test(options.source) // any URL scheme: unsupported ones fail in resolveModelUri
     return remote ? this.addRemote(options, expected) : this.addLocal(options, expected)
   }
 

@@ -1,0 +1,67 @@
+import {chmodSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {UserError} from '../../../src/errors/index.js'
+import {detectGpu, parseNvidiaSmi, queryNvidiaSmi, type GpuReport} from '../../../src/gpu/detect.js'
+import {parseGpuChoice} from '../../../src/gpu/llama.js'
+import {tempDir} from './helpers.js'
+
+const SMI_CSV = '0, NVIDIA GeForce RTX 4090, 550.54.15, 24564, 1024, 37, 45\n1, NVIDIA A100-SXM4-80GB, 550.54.15, 81920, 0, 0, 30\n'
+const SMI_BANNER = '| NVIDIA-SMI 550.54.15              Driver Version: 550.54.15      CUDA Version: 12.4     |\n'
+
+describe('GPU detection', () => {
+  let report: GpuReport
+  let tmp: ReturnType<typeof tempDir>
+  beforeAll(async () => {
+    tmp = tempDir()
+    report = await detectGpu()
+  }, 60_000)
+  afterAll(() => tmp.cleanup())
+
+  it('lists every backend with its availability and selects an available one', () => {
+    expect(report.backends.map((b) => b.backend)).toEqual(['cuda', 'vulkan', 'metal', 'cpu'])
+    expect(report.backends.find((b) => b.backend === 'cpu')).toEqual({backend: 'cpu', available: true})
+    for (const b of report.backends.filter((x) => !x.available)) expect(b.reason).toBeTruthy()
+    expect(report.backends.find((b) => b.backend === report.selected)?.available).toBe(true)
+    expect(report.cpu.cores).toBeGreaterThan(0)
+    expect(report.cpu.mathCores).toBeGreaterThan(0)
+    expect(report.ram.totalBytes).toBeGreaterThan(report.ram.freeBytes)
+    expect(report.llamaCpp.release).toMatch(/\w/)
+    if (report.selected === 'cpu') expect(report.vram).toBeUndefined()
+  })
+
+  it('uses a forced backend, and refuses an unavailable one with a UserError and a hint', async () => {
+    expect((await detectGpu({gpu: 'cpu'})).selected).toBe('cpu')
+    const missing = report.backends.find((b) => !b.available)
+    if (!missing) return // every backend works on this machine
+    const err = await detectGpu({gpu: missing.backend}).catch((e: unknown) => e)
+    expect(err).toBeInstanceOf(UserError)
+    expect(err).toMatchObject({code: 'GPU_NOT_AVAILABLE', details: {backend: missing.backend}})
+    expect((err as UserError).hint).toContain('cpu')
+  }, 60_000)
+
+  it('parses the backend flag', () => {
+    expect(parseGpuChoice('cuda')).toBe('cuda')
+    expect(() => parseGpuChoice('tpu')).toThrow(UserError)
+  })
+
+  it('reads nvidia-smi when present and skips it cleanly when absent', async () => {
+    expect(await queryNvidiaSmi({path: join(tmp.dir, 'no-such-nvidia-smi')})).toBeUndefined()
+    const fake = join(tmp.dir, 'nvidia-smi')
+    writeFileSync(fake, `#!/bin/sh\nif [ -n "$1" ]; then printf '${SMI_CSV.replaceAll('\n', '\\n')}'; else printf '${SMI_BANNER.replaceAll('\n', '\\n')}'; fi\n`)
+    chmodSync(fake, 0o755)
+    const info = await queryNvidiaSmi({path: fake})
+    expect(info).toEqual(parseNvidiaSmi(SMI_CSV, SMI_BANNER))
+    expect(info).toEqual({
+      driverVersion: '550.54.15',
+      cudaVersion: '12.4',
+      gpus: [
+        {index: 0, name: 'NVIDIA GeForce RTX 4090', memoryTotalBytes: 24564 * 1048576, memoryUsedBytes: 1024 * 1048576, utilizationPercent: 37, temperatureC: 45},
+        {index: 1, name: 'NVIDIA A100-SXM4-80GB', memoryTotalBytes: 81920 * 1048576, memoryUsedBytes: 0, utilizationPercent: 0, temperatureC: 30},
+      ],
+    })
+    expect(parseNvidiaSmi('', '')).toBeUndefined()
+  })
+})
