@@ -12,6 +12,7 @@ function errors(): Interface {
 
 type Explain = (args: ErrorDescription['args']) => {message: string; hint?: string}
 
+const TASK_STATUS_NAMES = ['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'cancelled']
 const when = (ts: bigint): string => new Date(Number(ts) * 1000).toISOString()
 const oGPU = (wei: bigint): string => `${formatAmount(wei)} oGPU`
 
@@ -55,6 +56,24 @@ const EXPLAIN: Record<string, Explain> = {
   ERC2612ExpiredSignature: ([deadline]) => ({message: `The permit signature expired at ${when(deadline)}.`, hint: 'Try again.'}),
   ERC2612InvalidSigner: ([signer, owner]) => ({message: `The permit was signed by ${signer}, not by the owner ${owner}.`}),
   ERC20ExceededCap: ([supply, cap]) => ({message: `Minting would raise the oGPU supply to ${oGPU(supply)}, above the cap of ${oGPU(cap)}.`}),
+  TaskMarketUnknownTask: ([taskId]) => ({message: `There is no task ${taskId}.`, hint: 'Run `ogpu task list` to see the tasks.'}),
+  TaskMarketHasBids: ([taskId, bids]) => ({
+    message: `Task ${taskId} already has ${bids} bid(s), so it can no longer be cancelled.`,
+    hint: 'Let it run, or confirm it early once assigned with `ogpu task confirm`.',
+  }),
+  TaskMarketNotClient: ([taskId, account]) => ({message: `${account} is not the client of task ${taskId}.`, hint: 'Use the wallet that submitted it (--wallet).'}),
+  TaskMarketUnexpectedStatus: ([taskId, status, expected]) => ({
+    message: `Task ${taskId} is ${TASK_STATUS_NAMES[Number(status)] ?? status}, but this needs it to be ${TASK_STATUS_NAMES[Number(expected)] ?? expected}.`,
+    hint: `See \`ogpu task show ${taskId}\`.`,
+  }),
+  TaskMarketBidTooHigh: ([taskId, price, maxPrice]) => ({message: `A bid of ${oGPU(price)} is above task ${taskId}'s max price of ${oGPU(maxPrice)}.`}),
+  TaskMarketBiddingClosed: ([taskId, end]) => ({message: `Bidding on task ${taskId} closed at ${when(end)}.`}),
+  TaskMarketClientCannotBid: ([taskId]) => ({message: `The client of task ${taskId} cannot bid on its own task.`}),
+  VerdictRoundNotOver: ([, revealEnd]) => ({message: `The verdict round is still open until ${when(revealEnd)} (or until every member has revealed).`}),
+  VerdictRoundCommitmentMismatch: ([, voter]) => ({
+    message: `The revealed verdict of ${voter} does not match its commitment (wrong verdict or salt).`,
+    hint: 'Reveal exactly the verdict and salt that were committed.',
+  }),
   AccessControlUnauthorizedAccount: ([account, role]) => ({
     message: `${account} lacks the role ${role} this action needs.`,
     hint: 'Use the wallet that deployed the contracts (or was granted the role).',

@@ -1,0 +1,155 @@
+import {createServer, type Server} from 'node:http'
+import {randomBytes} from 'node:crypto'
+
+import {Contract, JsonRpcProvider, Network, Wallet} from 'ethers'
+
+import {loadArtifact} from '../../src/chain/artifacts.js'
+import {sendTx} from '../../src/chain/tx.js'
+import {devKeys} from '../../src/devnet/devnet.js'
+import {createItemsHandler, type ServedItem} from '../../src/provider/items-api.js'
+import {ogpuDomain} from '../../src/protocol/eip712.js'
+import {type ItemResult, resultTree, segmentOf} from '../../src/protocol/results.js'
+import {commitToItems, itemHash, type TaskItem} from '../../src/protocol/task-data.js'
+
+/** The devnet a test started (the `--json` of `devnet start`). */
+export interface DevnetInfo {
+  rpcUrl: string
+  chainId: number
+  contracts: {token: string; registry: string; taskMarket: string}
+}
+
+export function chainOf(devnet: DevnetInfo) {
+  const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {staticNetwork: Network.from(devnet.chainId), cacheTimeout: -1, pollingInterval: 100})
+  return {
+    provider,
+    market: new Contract(devnet.contracts.taskMarket, loadArtifact('TaskMarket').abi, provider),
+    registry: new Contract(devnet.contracts.registry, loadArtifact('ProviderRegistry').abi, provider),
+    token: new Contract(devnet.contracts.token, loadArtifact('OGPUToken').abi, provider),
+  }
+}
+
+/** Moves the devnet's clock forward and mines a block (anvil test helper). */
+export async function advance(provider: JsonRpcProvider, seconds: number): Promise<void> {
+  await provider.send('evm_increaseTime', [seconds])
+  await provider.send('evm_mine', [])
+}
+
+/**
+ * A provider played by a script: a dev wallet calling the contracts directly (the real daemon comes with
+ * `ogpu provider start`). As executor it serves its results over the real items API.
+ */
+export class ScriptedProvider {
+  readonly wallet: Wallet
+  readonly market: Contract
+  readonly registry: Contract
+  readonly token: Contract
+  private salts = new Map<string, {accept: boolean; salt: string}>()
+  private server?: Server
+  endpoint = ''
+  /** Served items per task: what this executor produced. */
+  readonly served = new Map<number, ServedItem[]>()
+
+  constructor(
+    readonly devIndex: number,
+    private readonly devnet: DevnetInfo,
+    readonly chain = chainOf(devnet),
+  ) {
+    this.wallet = new Wallet(devKeys(10)[devIndex]!, chain.provider)
+    this.market = chain.market.connect(this.wallet) as Contract
+    this.registry = chain.registry.connect(this.wallet) as Contract
+    this.token = chain.token.connect(this.wallet) as Contract
+  }
+
+  get address(): string {
+    return this.wallet.address
+  }
+
+  private tx(what: string, send: () => Promise<any>) {
+    return sendTx(this.chain.provider, what, send)
+  }
+
+  /** Stakes, registers, and starts its items server. */
+  async setup(stake: bigint): Promise<void> {
+    this.server = createServer()
+    const handler = createItemsHandler({
+      domain: ogpuDomain(this.devnet.chainId, this.devnet.contracts.taskMarket),
+      source: {
+        items: async (taskId, first, count) => this.served.get(taskId)?.filter((i) => i.index >= first && i.index < first + count),
+        mayRead: async (taskId, address) => {
+          const task = await this.chain.market.getFunction('getTask')(taskId)
+          const council = (await this.chain.market.getFunction('councilOf')(taskId)) as string[]
+          return address === task.client || council.includes(address)
+        },
+      },
+    })
+    this.server.on('request', (req, res) => {
+      handler(req, res).then((handled) => {
+        if (!handled) res.writeHead(404).end()
+      })
+    })
+    await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
+    this.endpoint = `http://127.0.0.1:${(this.server.address() as {port: number}).port}`
+    await this.tx('approve', () => this.token.getFunction('approve')(this.devnet.contracts.registry, stake))
+    await this.tx('stake', () => this.registry.getFunction('stake')(stake))
+    await this.tx('register', () => this.registry.getFunction('register')(this.endpoint, `0x${'11'.repeat(32)}`))
+  }
+
+  bid(taskId: number, price: bigint) {
+    return this.tx('bid', () => this.market.getFunction('bid')(taskId, price))
+  }
+
+  assign(taskId: number) {
+    return this.tx('assign', () => this.market.getFunction('assign')(taskId))
+  }
+
+  /**
+   * Runs checkpoint k as executor: "generates" outputs for the segment (scripted text, or `tamper` to change one),
+   * keeps them for the items API, and commits the result root.
+   */
+  async executeCheckpoint(taskId: number, k: number, items: TaskItem[], checkpoints: number, options: {tamper?: boolean} = {}) {
+    const {first, end} = segmentOf(items.length, checkpoints, k)
+    const data = commitToItems(items)
+    const results: ItemResult[] = items.slice(first, end).map((item, j) => ({
+      index: first + j,
+      id: item.id,
+      itemHash: itemHash(item),
+      completion: `output of ${item.id}`,
+      tokenIds: [first + j, 7, 9],
+      promptTokens: 5,
+      finishReason: 'length',
+    }))
+    const tree = resultTree(results)
+    const served: ServedItem[] = results.map((result) => ({
+      index: result.index,
+      k,
+      item: items[result.index]!,
+      itemProof: data.tree.proof(result.index),
+      result: options.tamper && result.index === first ? {...result, completion: 'not what was committed'} : result,
+      resultProof: tree.proof(result.index),
+    }))
+    this.served.set(taskId, [...(this.served.get(taskId) ?? []), ...served])
+    await this.tx('commit checkpoint', () => this.market.getFunction('commitCheckpoint')(taskId, k, tree.root))
+    return tree.root
+  }
+
+  async commitVerdict(taskId: number, k: number, accept: boolean) {
+    const salt = `0x${randomBytes(32).toString('hex')}`
+    this.salts.set(`${taskId}/${k}`, {accept, salt})
+    const commitment = await this.market.getFunction('verdictCommitment')(taskId, k, accept, salt, this.address)
+    return this.tx('commit verdict', () => this.market.getFunction('commitVerdict')(taskId, k, commitment))
+  }
+
+  reveal(taskId: number, k: number, override?: {accept: boolean}) {
+    const saved = this.salts.get(`${taskId}/${k}`)!
+    return this.tx('reveal', () => this.market.getFunction('revealVerdict')(taskId, k, override?.accept ?? saved.accept, saved.salt))
+  }
+
+  finalize(taskId: number, k: number) {
+    return this.tx('finalize', () => this.market.getFunction('finalizeCheckpoint')(taskId, k))
+  }
+
+  async dispose(): Promise<void> {
+    await new Promise<void>((resolve) => (this.server ? this.server.close(() => resolve()) : resolve()))
+    this.chain.provider.destroy()
+  }
+}
