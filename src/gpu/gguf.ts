@@ -4,7 +4,7 @@
  */
 import {open, stat} from 'node:fs/promises'
 
-import {GgmlType, GgufFileType, readGgufFileInfo, type GgufFileInfo} from 'node-llama-cpp'
+import type {GgufFileInfo} from 'node-llama-cpp'
 
 import {UserError} from '../errors/index.js'
 
@@ -42,23 +42,29 @@ export interface GgufSummary {
 
 export const GGUF_MAGIC = Buffer.from('GGUF', 'ascii')
 
-/** [block size, bytes per block] of ggml tensor types, to check that a file holds all its tensor data. */
+// node-llama-cpp is imported lazily (it takes most of a second to load): `ogpu model list` does not need it.
+
+/** [block size, bytes per block] of ggml tensor types (by GGUF type id), to check that a file holds all its tensor data. */
 const GGML_TYPE_SIZES: Partial<Record<number, [number, number]>> = {
-  [GgmlType.F32]: [1, 4], [GgmlType.F16]: [1, 2], [GgmlType.BF16]: [1, 2], [GgmlType.F64]: [1, 8],
-  [GgmlType.I8]: [1, 1], [GgmlType.I16]: [1, 2], [GgmlType.I32]: [1, 4], [GgmlType.I64]: [1, 8],
-  [GgmlType.Q4_0]: [32, 18], [GgmlType.Q4_1]: [32, 20], [GgmlType.Q5_0]: [32, 22], [GgmlType.Q5_1]: [32, 24],
-  [GgmlType.Q8_0]: [32, 34], [GgmlType.Q8_1]: [32, 36], [GgmlType.IQ4_NL]: [32, 18],
-  [GgmlType.Q2_K]: [256, 84], [GgmlType.Q3_K]: [256, 110], [GgmlType.Q4_K]: [256, 144], [GgmlType.Q5_K]: [256, 176],
-  [GgmlType.Q6_K]: [256, 210], [GgmlType.Q8_K]: [256, 292], [GgmlType.IQ2_XXS]: [256, 66], [GgmlType.IQ2_XS]: [256, 74],
-  [GgmlType.IQ3_XXS]: [256, 98], [GgmlType.IQ1_S]: [256, 50], [GgmlType.IQ3_S]: [256, 110], [GgmlType.IQ2_S]: [256, 82],
-  [GgmlType.IQ4_XS]: [256, 136], [GgmlType.IQ1_M]: [256, 56], [GgmlType.TQ1_0]: [256, 54], [GgmlType.TQ2_0]: [256, 66],
+  0: [1, 4], 1: [1, 2], 30: [1, 2], 28: [1, 8], 24: [1, 1], 25: [1, 2], 26: [1, 4], 27: [1, 8], // F32 F16 BF16 F64 I8 I16 I32 I64
+  2: [32, 18], 3: [32, 20], 6: [32, 22], 7: [32, 24], 8: [32, 34], 9: [32, 36], 20: [32, 18], // Q4_0 Q4_1 Q5_0 Q5_1 Q8_0 Q8_1 IQ4_NL
+  10: [256, 84], 11: [256, 110], 12: [256, 144], 13: [256, 176], 14: [256, 210], 15: [256, 292], // Q2_K..Q8_K
+  16: [256, 66], 17: [256, 74], 18: [256, 98], 19: [256, 50], 21: [256, 110], 22: [256, 82], 23: [256, 136], 29: [256, 56], // IQ*
+  34: [256, 54], 35: [256, 66], // TQ1_0 TQ2_0
 }
 
-/** `MOSTLY_Q4_K_M` → `Q4_K_M`, `ALL_F32` → `F32`. */
+/** general.file_type names (llama.cpp's LLAMA_FTYPE_*). */
+const FILE_TYPES: Record<number, string> = {
+  0: 'F32', 1: 'F16', 2: 'Q4_0', 3: 'Q4_1', 4: 'Q4_1_SOME_F16', 7: 'Q8_0', 8: 'Q5_0', 9: 'Q5_1', 10: 'Q2_K', 11: 'Q3_K_S',
+  12: 'Q3_K_M', 13: 'Q3_K_L', 14: 'Q4_K_S', 15: 'Q4_K_M', 16: 'Q5_K_S', 17: 'Q5_K_M', 18: 'Q6_K', 19: 'IQ2_XXS', 20: 'IQ2_XS',
+  21: 'Q2_K_S', 22: 'IQ3_XS', 23: 'IQ3_XXS', 24: 'IQ1_S', 25: 'IQ4_NL', 26: 'IQ3_S', 27: 'IQ3_M', 28: 'IQ2_S', 29: 'IQ2_M',
+  30: 'IQ4_XS', 31: 'IQ1_M', 32: 'BF16', 36: 'TQ1_0', 37: 'TQ2_0', 38: 'MXFP4_MOE',
+}
+
+/** 15 → `Q4_K_M`, 0 → `F32`. */
 export function fileTypeName(fileType: number | undefined): string {
   if (fileType === undefined) return 'unknown'
-  const name = GgufFileType[fileType]
-  return name ? name.replace(/^(MOSTLY|ALL)_/, '') : `type ${fileType}`
+  return FILE_TYPES[fileType] ?? `type ${fileType}`
 }
 
 /** Throws a UserError unless the file exists, is a regular file, and starts with the GGUF magic. */
@@ -108,6 +114,7 @@ export async function readGgufSummary(path: string, label = path): Promise<GgufS
   const {size} = await stat(path)
   let info: GgufFileInfo
   try {
+    const {readGgufFileInfo} = await import('node-llama-cpp')
     info = await readGgufFileInfo(path, {sourceType: 'filesystem', logWarnings: false, spliceSplitFiles: false, ignoreKeys: ['tokenizer.ggml.merges']})
   } catch (err) {
     throw new UserError(`${label} has a corrupt or unsupported GGUF header: ${(err as Error).message}`, {

@@ -15,8 +15,8 @@
  *   completion may not be longer than maxTokens. `allowPrefix` lifts the first rule, to check a stream mid-way.
  *
  * Ranks are not computed in the main pass (that would sort the whole vocabulary at every position, which doubled
- * the cost on a 32k vocabulary); the rare positions that need one (a near-tie, the first failure) are re-evaluated
- * one token at a time with the full logits afterwards.
+ * the cost on a 32k vocabulary); the rare positions that need one (a near-tie, the first failure) get the full
+ * logits in one more pass, which re-evaluates from the first of them.
  */
 import {performance} from 'node:perf_hooks'
 
@@ -239,22 +239,22 @@ export async function verifyCompletion(engine: InferenceEngine, request: VerifyR
       endVerdict = {position: n, claimed: null, expected: o.argmax, margin: null, rank: null, ok: false}
     }
 
-    // Follow-ups (greedy): exact ranks, one position at a time, in order. The sequence holds the pass's tokens;
-    // cut it back to the position and re-evaluate that token alone with the full logits.
-    let evaluated = evalLength
-    for (const j of needRank) {
-      if (signal.aborted) break
-      const i = P - 1 + j
+    // Follow-up (greedy): exact ranks where needed, in ONE more pass. The sequence holds the pass's tokens; cut it
+    // back to the first position that needs a rank and re-evaluate from there with the full logits at each of them.
+    if (needRank.length > 0 && !signal.aborted) {
+      const from = P - 1 + needRank[0]!
+      const to = P - 1 + needRank.at(-1)!
+      const wanted = new Set(needRank.map((j) => P - 1 + j))
+      let out: Awaited<ReturnType<LlamaContextSequence['controlledEvaluate']>>
       try {
-        if (evaluated > i) {
-          await sequence.eraseContextTokenRanges([{start: i, end: sequence.nextTokenIndex}])
-          evaluated = i
-        }
-        const items: ControlledEvaluateInputItem[] = tokens.slice(evaluated, i).map((t) => t as Token)
-        items.push([tokens[i]! as Token, {generateNext: {logits: true}}])
-        const out = await sequence.controlledEvaluate(items)
-        evaluated = i + 1
-        const logits = out[items.length - 1]?.next.logits
+        await sequence.eraseContextTokenRanges([{start: from, end: sequence.nextTokenIndex}])
+        const items: ControlledEvaluateInputItem[] = tokens.slice(from, to + 1).map((t, k) => (wanted.has(from + k) ? [t as Token, {generateNext: {logits: true}}] : (t as Token)))
+        out = await sequence.controlledEvaluate(items)
+      } catch (err) {
+        throw llamaError(err, 'Verification prefill failed')
+      }
+      for (const j of needRank) {
+        const logits = out[P - 1 + j - from]?.next.logits
         const claimedLogit = logits?.get(completion[j]! as Token)
         if (!logits || claimedLogit === undefined) continue
         let above = 0
@@ -264,11 +264,8 @@ export async function verifyCompletion(engine: InferenceEngine, request: VerifyR
         if (verdict.ok && verdict.rank > maxRank) {
           verdict.ok = false
           hardFailure = j
-          break
         }
         if (!verdict.ok) break
-      } catch (err) {
-        throw llamaError(err, 'Verification prefill failed')
       }
     }
 

@@ -78,6 +78,30 @@ describe('verifyCompletion (verification by prefill)', () => {
     expect(checked).toBeGreaterThan(50)
   })
 
+  it('within ε, judges by rank: the runner-up passes with maxRank 2, fails with maxRank 1; a far token fails on rank', async () => {
+    const r = honest.find((x) => x.tokens.length >= 6)!
+    const position = 3
+    // the full next-token logits at this position, straight from node-llama-cpp
+    const context = [...r.promptTokens, ...r.tokens.slice(0, position)]
+    const logits = await one.withSequence(async (sequence) => {
+      const out = await sequence.controlledEvaluate(context.map((t, i) => (i === context.length - 1 ? [t, {generateNext: {logits: true}}] : t)) as never)
+      return [...out[context.length - 1]!.next.logits!.entries()] as Array<[number, number]>
+    })
+    const [[best, top], [second, runnerUp]] = logits as [[number, number], [number, number]]
+    expect(best).toBe(r.tokens[position])
+    const margin = top - runnerUp
+    const forged = r.tokens.with(position, second)
+    const options = {allowPrefix: true, epsilon: margin + 0.01}
+    const passes = await verify(one, r, forged.slice(0, position + 1), {...options, perToken: true})
+    expect(passes.ok).toBe(true)
+    expect(passes.perToken![position]).toMatchObject({claimed: second, expected: best, rank: 2, ok: true})
+    expect(await verify(one, r, forged.slice(0, position + 1), {...options, maxRank: 1})).toMatchObject({ok: false, firstFailure: {position, rank: 2, reason: 'token'}})
+    // a token ranked 10th, with ε wide enough to let its margin through: the rank decides
+    const [tenth, tenthLogit] = logits[9]!
+    expect(await verify(one, r, r.tokens.with(position, tenth), {epsilon: top - tenthLogit + 0.01})).toMatchObject({ok: false, firstFailure: {position, rank: 10}})
+    expect((await verify(one, r, r.tokens.with(position, tenth).slice(0, position + 1), {epsilon: top - tenthLogit + 0.01, maxRank: 10, allowPrefix: true})).ok).toBe(true)
+  })
+
   it('rejects a truncated output (unless allowPrefix), naming the token that should come next', async () => {
     const eos = honest.find((r) => r.finishReason === 'eos' && r.tokens.length >= 3)!
     const cut = eos.tokens.slice(0, -1)
