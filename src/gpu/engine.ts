@@ -75,7 +75,11 @@ export interface GenerateRequest extends SamplingOptions {
   addBos?: boolean
   /** Called for every generated token, in order. Defaults to none. */
   onToken?: (event: TokenEvent) => void
-  /** Cancels the request: it leaves the queue, or stops after the current token and frees its sequence. Defaults to none. */
+  /**
+   * Cancels the request: it leaves the queue, or stops after the current decode step and frees its sequence (a
+   * prompt being processed finishes its llama_decode batches first). The promise rejects with a CancelledError.
+   * Defaults to none.
+   */
   signal?: AbortSignal
 }
 

@@ -4,9 +4,13 @@ import {join} from 'node:path'
 import {parseUnits} from 'ethers'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
+import {spawn} from 'node:child_process'
+
 import {fromChainError} from '../../src/chain/errors.js'
+import {MarketIndexer} from '../../src/market/indexer.js'
+import {taskJson} from '../../src/market/view.js'
 import {parseItems, type TaskItem} from '../../src/protocol/task-data.js'
-import {createHome, type OgpuHome, startDevnet, stopDevnet} from '../helpers/cli.js'
+import {binary, createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {advance, ScriptedProvider} from '../helpers/market.js'
 
 const oGPU = (v: string) => parseUnits(v, 18)
@@ -292,5 +296,76 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     }
     // Only the escrow of the one valid submission moved.
     expect(before - (await balance(clientAddress))).toBe(oGPU('34'))
+  })
+
+  it('follows a task live with --wait until it is finalized', async () => {
+    const {path, items} = writeSpec(home, 'waiting', {checkpoints: 1})
+    const child = spawn(process.execPath, [binary, 'task', 'submit', path, '--wait', ...client], {env: {...home.env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+    let stdout = ''
+    child.stdout.on('data', (d) => (stdout += d))
+    child.stderr.on('data', (d) => (stdout += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    const taskId = Number((await waitFor(() => /Task:\s+(\d+)/.exec(stdout), 'the task id', 60_000))[1])
+    await waitFor(() => stdout.includes('Waiting for bids') || stdout.includes('Bids:'), 'the follower to start', 30_000)
+    for (const p of [bob, alice, carol]) await p.bid(taskId, p === bob ? oGPU('7') : oGPU('8'))
+    await alice.assign(taskId)
+    await bob.executeCheckpoint(taskId, 0, items, 1)
+    for (const member of [alice, carol]) await member.commitVerdict(taskId, 0, true)
+    for (const member of [alice, carol]) await member.reveal(taskId, 0)
+    await alice.finalize(taskId, 0)
+    expect(await exited).toBe(0)
+    expect(stdout).toMatch(/Assigned to 0x/)
+    expect(stdout).toMatch(/Checkpoint 1\/1: accepted/)
+    expect(stdout).toMatch(/Finalized: executor paid 7 oGPU/)
+  })
+
+  it('stops watching on Ctrl-C (exit 130) and leaves the task alone', async () => {
+    const taskId = await submit(writeSpec(home, 'watched').path)
+    const child = spawn(process.execPath, [binary, 'task', 'watch', String(taskId)], {env: {...home.env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+    let output = ''
+    child.stdout.on('data', (d) => (output += d))
+    child.stderr.on('data', (d) => (output += d))
+    const exited = new Promise<number | null>((resolve) => child.on('exit', resolve))
+    await waitFor(() => output.includes('Waiting for bids') || output.includes('Bids:'), 'the watcher to start', 30_000)
+    child.kill('SIGINT')
+    expect(await exited).toBe(130)
+    expect(output).toMatch(/Stopped watching task \d+; it goes on/)
+    expect((await home.json(['task', 'show', String(taskId)])).data.status).toBe('open')
+  })
+
+  it('estimates a price from recent winning bids of the same model', async () => {
+    const {path} = writeSpec(home, 'estimate', {items: 12})
+    const {code, data} = await home.json(['task', 'estimate', path])
+    expect(code).toBe(0)
+    expect(data.samples).toBeGreaterThan(3)
+    expect(data.tokens).toBe(12 * 8)
+    expect(Number(data.predicted)).toBeGreaterThan(0)
+    expect(Number(data.low)).toBeLessThanOrEqual(Number(data.perKiloToken))
+    const other = writeSpec(home, 'other-model', {extra: ''})
+    writeFileSync(other.path, readFileSync(other.path, 'utf8').replace(MODEL, 'cd'.repeat(32)))
+    expect((await home.json(['task', 'estimate', other.path])).data.samples).toBe(0)
+  })
+
+  it('indexes the same market from events alone, whatever the page size, as the contract reports', async () => {
+    const {provider, market} = alice.chain
+    const build = async (pageSize: number) => {
+      const indexer = new MarketIndexer({provider, market: devnet.contracts.taskMarket, fromBlock: 0, pageSize})
+      await indexer.sync()
+      return indexer
+    }
+    const big = await build(5000)
+    const tiny = await build(7)
+    const json = (indexer: MarketIndexer) => JSON.stringify(indexer.tasks().map(taskJson))
+    expect(json(tiny)).toBe(json(big))
+    const count = Number(await market.getFunction('nextTaskId')())
+    expect(big.tasks().length).toBeGreaterThanOrEqual(count - 1)
+    for (const task of big.tasks()) {
+      const onChain = await market.getFunction('getTask')(task.id)
+      expect(task.status, `task ${task.id}`).toBe(['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'cancelled'][Number(onChain.status)])
+      expect(task.bids.length).toBe(Number(onChain.bidCount))
+      expect(task.executor ?? '0x0000000000000000000000000000000000000000').toBe(onChain.executor)
+      if (task.executor) expect(task.price).toBe(onChain.price)
+      expect(task.council).toEqual([...(await market.getFunction('councilOf')(task.id))])
+    }
   })
 })

@@ -61,6 +61,7 @@ With --wait it follows the task live: bids arriving, assignment, each checkpoint
           fallbackRendererCondition: plainOutput,
           silentRendererCondition: () => this.jsonEnabled(),
           exitOnError: true,
+          registerSignalListeners: false,
           rendererOptions: {collapseErrors: false},
         })
         await steps.run().catch((error: unknown) => {

@@ -31,6 +31,7 @@ export default class TaskWatch extends BaseCommand<typeof TaskWatch> {
         fallbackRendererCondition: plainOutput,
         silentRendererCondition: () => this.jsonEnabled(),
         exitOnError: true,
+        registerSignalListeners: false,
       })
         .run()
         .catch((error: unknown) => {
