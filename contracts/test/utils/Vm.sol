@@ -8,6 +8,18 @@ interface Vm {
     function warp(uint256 newTimestamp) external;
     function roll(uint256 newHeight) external;
     function getBlockTimestamp() external view returns (uint256 timestamp);
+    function getBlockNumber() external view returns (uint256 height);
+    function prevrandao(bytes32 newPrevrandao) external;
+    function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
+    /// @dev Marks `target`'s account and storage cold again (as at the start of a transaction).
+    function cool(address target) external;
+
+    // artifacts
+    function getCode(string calldata artifactPath) external view returns (bytes memory creationBytecode);
+    function deployCode(string calldata artifactPath) external returns (address deployedAddress);
+    function deployCode(string calldata artifactPath, bytes calldata constructorArgs)
+        external
+        returns (address deployedAddress);
 
     // callers
     function prank(address msgSender) external;
@@ -23,15 +35,20 @@ interface Vm {
     function expectRevert() external;
     function expectRevert(bytes4 revertData) external;
     function expectRevert(bytes calldata revertData) external;
+    function expectRevert(bytes calldata revertData, address reverter) external;
     function expectEmit() external;
     function expectEmit(address emitter) external;
     function expectEmit(bool checkTopic1, bool checkTopic2, bool checkTopic3, bool checkData, address emitter)
         external;
     function assume(bool condition) external pure;
+    function expectCall(address callee, bytes calldata data) external;
+    function expectCall(address callee, bytes calldata data, uint64 count) external;
 
     // gas snapshots (written to snapshots/<Contract>.json; compared when FORGE_SNAPSHOT_CHECK is set)
     function snapshotGasLastCall(string calldata name) external returns (uint256 gasUsed);
     function snapshotValue(string calldata name, uint256 value) external;
+    function pauseGasMetering() external;
+    function resumeGasMetering() external;
 
     // assertions (revert with a formatted message on failure)
     function assertTrue(bool condition) external pure;
@@ -48,6 +65,16 @@ interface Vm {
     function assertEq(bytes32 left, bytes32 right, string calldata error) external pure;
     function assertEq(string calldata left, string calldata right) external pure;
     function assertEq(string calldata left, string calldata right, string calldata error) external pure;
+    function assertEq(address[] calldata left, address[] calldata right) external pure;
+    function assertEq(address[] calldata left, address[] calldata right, string calldata error) external pure;
+    function assertNotEq(uint256 left, uint256 right) external pure;
+    function assertNotEq(uint256 left, uint256 right, string calldata error) external pure;
+    function assertNotEq(address left, address right) external pure;
+    function assertNotEq(address left, address right, string calldata error) external pure;
+    function assertNotEq(bytes32 left, bytes32 right) external pure;
+    function assertNotEq(bytes32 left, bytes32 right, string calldata error) external pure;
+    function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta) external pure;
+    function assertApproxEqAbs(uint256 left, uint256 right, uint256 maxDelta, string calldata error) external pure;
     function assertLe(uint256 left, uint256 right) external pure;
     function assertLe(uint256 left, uint256 right, string calldata error) external pure;
     function assertGe(uint256 left, uint256 right) external pure;

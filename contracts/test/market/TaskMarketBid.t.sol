@@ -1,0 +1,463 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+
+import {MarketFixture} from "../utils/MarketFixture.sol";
+import {ITaskMarket} from "../../src/interfaces/ITaskMarket.sol";
+import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
+
+/// @notice bid, assign (executor choice, council draw, releases) and expire.
+contract TaskMarketBidTest is MarketFixture {
+    // ================================================================== bid
+
+    function test_bid_locksRecordsAndEmits() public {
+        uint256 id = _submit();
+        address p = providers[0];
+        vm.expectEmit(address(market));
+        emit ITaskMarket.BidPlaced(id, p, 0, 70e18, 0, 70e18);
+        vm.expectEmit(address(registry));
+        emit IProviderRegistry.CollateralLocked(p, address(market), COLLATERAL, COLLATERAL);
+        _bid(id, p, 70e18);
+
+        vm.assertEq(market.bidCount(id), 1);
+        ITaskMarket.Bid memory b = market.getBid(id, 0);
+        vm.assertEq(b.provider, p);
+        vm.assertEq(b.price, 70e18);
+        (bool found, uint8 index, ITaskMarket.Bid memory best) = market.bestBid(id);
+        vm.assertTrue(found);
+        vm.assertEq(index, 0);
+        vm.assertEq(best.provider, p);
+        vm.assertEq(best.price, 70e18);
+        vm.assertEq(market.lockedFor(id, p), COLLATERAL);
+        vm.assertEq(_locked(p), COLLATERAL);
+        ITaskMarket.Task memory t = _task(id);
+        vm.assertEq(t.bidCount, 1);
+        vm.assertEq(t.bestIndex, 0);
+        vm.assertEq(t.bestPrice, 70e18);
+        vm.assertEq(t.escrow, 104e18, "bids do not touch the escrow");
+        vm.assertEq(market.getBid(id, 1).provider, address(0), "out of range");
+    }
+
+    function test_bid_tracksLowestEarliest() public {
+        uint256 id = _submit();
+        vm.expectEmit(address(market));
+        emit ITaskMarket.BidPlaced(id, providers[0], 0, 80e18, 0, 80e18);
+        _bid(id, providers[0], 80e18);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.BidPlaced(id, providers[1], 1, 60e18, 1, 60e18); // lower: new best
+        _bid(id, providers[1], 60e18);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.BidPlaced(id, providers[2], 2, 60e18, 1, 60e18); // tie: the earlier stays
+        _bid(id, providers[2], 60e18);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.BidPlaced(id, providers[3], 3, 90e18, 1, 60e18); // higher
+        _bid(id, providers[3], 90e18);
+        (, uint8 index, ITaskMarket.Bid memory best) = market.bestBid(id);
+        vm.assertEq(index, 1);
+        vm.assertEq(best.provider, providers[1]);
+    }
+
+    function test_bid_acceptsMaxPriceAndZero() public {
+        uint256 id = _submit();
+        _bid(id, providers[0], MAX_PRICE);
+        _bid(id, providers[1], 0);
+        (, uint8 index,) = market.bestBid(id);
+        vm.assertEq(index, 1);
+    }
+
+    function test_bid_lastSecondOfWindow() public {
+        uint256 id = _submit();
+        vm.warp(START + BIDDING - 1);
+        _bid(id, providers[0], 50e18);
+        vm.assertEq(market.bidCount(id), 1);
+    }
+
+    function test_bid_sameProviderOnSeveralTasks() public {
+        uint256 a = _submit();
+        uint256 b = _submit();
+        _bid(a, providers[0], 50e18);
+        _bid(b, providers[0], 50e18);
+        vm.assertEq(_locked(providers[0]), 2 * COLLATERAL);
+        vm.assertEq(market.lockedFor(a, providers[0]), COLLATERAL);
+        vm.assertEq(market.lockedFor(b, providers[0]), COLLATERAL);
+    }
+
+    function test_bid_revertsOnUnknownTask() public {
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketUnknownTask.selector, 9));
+        _bid(9, providers[0], 1);
+    }
+
+    function test_bid_revertsWhenNotOpen() public {
+        (uint256 id,) = _assignedTask();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITaskMarket.TaskMarketUnexpectedStatus.selector, id, ITaskMarket.Status.Assigned, ITaskMarket.Status.Open
+            )
+        );
+        _bid(id, providers[5], 1);
+    }
+
+    function test_bid_revertsAfterWindow() public {
+        uint256 id = _submit();
+        vm.warp(START + BIDDING);
+        vm.expectRevert(
+            abi.encodeWithSelector(ITaskMarket.TaskMarketBiddingClosed.selector, id, uint64(START + BIDDING))
+        );
+        _bid(id, providers[0], 1);
+    }
+
+    function test_bid_revertsAtCap() public {
+        uint256 id = _submit();
+        for (uint256 i; i < MAX_BIDS; ++i) {
+            _bid(id, providers[i], 50e18);
+        }
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketBidCapReached.selector, id, MAX_BIDS));
+        _bid(id, providers[MAX_BIDS], 1);
+    }
+
+    function test_bid_revertsForClient() public {
+        _fundProvider(client, STAKE); // even a registered, staked client
+        uint256 id = _submit();
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketClientCannotBid.selector, id, client));
+        _bid(id, client, 1);
+    }
+
+    function test_bid_revertsAboveMaxPrice() public {
+        uint256 id = _submit();
+        vm.expectRevert(
+            abi.encodeWithSelector(ITaskMarket.TaskMarketBidTooHigh.selector, id, MAX_PRICE + 1, MAX_PRICE)
+        );
+        _bid(id, providers[0], MAX_PRICE + 1);
+    }
+
+    function test_bid_revertsOnSecondBid() public {
+        uint256 id = _submit();
+        _bid(id, providers[0], 50e18);
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketAlreadyBid.selector, id, providers[0]));
+        _bid(id, providers[0], 40e18);
+    }
+
+    function test_bid_revertsForUnregistered() public {
+        uint256 id = _submit();
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketProviderNotRegistered.selector, stranger));
+        _bid(id, stranger, 1);
+        // deregistered providers too
+        address p = providers[0];
+        vm.prank(p);
+        registry.deregister();
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketProviderNotRegistered.selector, p));
+        _bid(id, p, 1);
+    }
+
+    function test_bid_revertsWithoutFreeStake() public {
+        address poor = makeAddr("poor");
+        _fundProvider(poor, COLLATERAL - 1);
+        uint256 id = _submit();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IProviderRegistry.ProviderRegistryInsufficientFreeStake.selector, poor, COLLATERAL, COLLATERAL - 1
+            )
+        );
+        _bid(id, poor, 1);
+    }
+
+    /// @notice Fuzzed prices (small range, so ties happen) and bidding orders: the best bid is
+    ///         always the lowest price, ties to the earliest bid, and every bid locks collateral.
+    function testFuzz_bid_bestIsLowestEarliest(uint256 seed, uint8 count) public {
+        uint256 n = bound(count, 1, MAX_BIDS);
+        uint256 id = _submit();
+        uint256 bestPrice = type(uint256).max;
+        uint256 bestIndex;
+        for (uint256 i; i < n; ++i) {
+            uint256 price = uint256(keccak256(abi.encode(seed, i))) % 4 * 25e18; // 0, 25, 50 or 75 oGPU
+            address p = providers[(seed + i) % providers.length];
+            if (market.lockedFor(id, p) != 0) p = _freshBidder(id);
+            _bid(id, p, price);
+            if (price < bestPrice) {
+                bestPrice = price;
+                bestIndex = i;
+            }
+            (bool found, uint8 index, ITaskMarket.Bid memory best) = market.bestBid(id);
+            vm.assertTrue(found);
+            vm.assertEq(index, bestIndex);
+            vm.assertEq(best.price, bestPrice);
+            vm.assertEq(market.lockedFor(id, p), COLLATERAL);
+        }
+        vm.assertEq(market.bidCount(id), n);
+    }
+
+    function _freshBidder(uint256 id) internal returns (address p) {
+        for (uint256 i; i < providers.length; ++i) {
+            if (market.lockedFor(id, providers[i]) == 0) return providers[i];
+        }
+        p = makeAddr(string.concat("extra", vm.toString(providers.length)));
+        providers.push(p);
+        _fundProvider(p, STAKE);
+    }
+
+    // ================================================================== assign
+
+    function test_assign_atCapPicksBestDrawsCouncilReleasesOthers() public {
+        uint256 id = _submit();
+        _bids(id, _prices4(70e18, 60e18, 80e18, 90e18)); // provider 1 is best
+        address[] memory expected = _expectedCouncil(id);
+        vm.assertEq(expected.length, COUNCIL);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskAssigned(id, providers[1], 1, 60e18, expected, uint64(START + CK_WINDOW));
+        market.assign(id); // before the window's end: the cap is reached
+
+        ITaskMarket.Task memory t = _task(id);
+        vm.assertEq(uint8(t.status), uint8(ITaskMarket.Status.Assigned));
+        vm.assertEq(t.executor, providers[1]);
+        vm.assertEq(t.price, 60e18);
+        vm.assertEq(t.assignedAt, START);
+        vm.assertEq(t.councilCount, COUNCIL);
+        vm.assertEq(t.nextCheckpoint, 0);
+        vm.assertFalse(t.voting);
+        vm.assertEq(t.deadline, START + CK_WINDOW);
+        vm.assertEq(market.councilOf(id), expected);
+
+        // executor and council keep their collateral locked; the other bidder is released
+        uint256 stillLocked;
+        for (uint256 i; i < 4; ++i) {
+            address p = providers[i];
+            bool kept = p == providers[1] || p == expected[0] || p == expected[1];
+            vm.assertEq(_locked(p), kept ? COLLATERAL : 0);
+            vm.assertEq(market.lockedFor(id, p), kept ? COLLATERAL : 0);
+            if (kept) ++stillLocked;
+            ITaskMarket.Verdict memory v = market.verdictOf(id, 0, p);
+            vm.assertEq(v.member, p == expected[0] || p == expected[1]);
+        }
+        vm.assertEq(stillLocked, 3);
+        vm.assertEq(market.verdictOf(id, 0, expected[0]).seat, 0);
+        vm.assertEq(market.verdictOf(id, 0, expected[1]).seat, 1);
+        vm.assertEq(market.checkpointOf(id, 0).share, 30e18);
+    }
+
+    function _prices4(uint256 a, uint256 b, uint256 c, uint256 d) internal pure returns (uint256[] memory p) {
+        p = new uint256[](4);
+        (p[0], p[1], p[2], p[3]) = (a, b, c, d);
+    }
+
+    function test_assign_afterWindowWithFewerBids() public {
+        uint256 id = _submit();
+        _bid(id, providers[0], 70e18);
+        _bid(id, providers[1], 60e18);
+        _bid(id, providers[2], 65e18);
+        vm.warp(START + BIDDING);
+        market.assign(id);
+        ITaskMarket.Task memory t = _task(id);
+        vm.assertEq(t.executor, providers[1]);
+        vm.assertEq(t.councilCount, 2);
+        vm.assertEq(t.deadline, START + BIDDING + CK_WINDOW);
+    }
+
+    function test_assign_councilShortfallTakesAllOthers() public {
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = 3;
+        p.maxBids = 8;
+        uint256 id = _submit(p);
+        _bid(id, providers[0], 70e18);
+        _bid(id, providers[1], 60e18);
+        vm.warp(START + BIDDING);
+        market.assign(id);
+        address[] memory council = market.councilOf(id);
+        vm.assertEq(council.length, 1, "council = the only other bidder");
+        vm.assertEq(council[0], providers[0]);
+        vm.assertEq(_task(id).councilCount, 1);
+        vm.assertEq(_task(id).councilSize, 3);
+    }
+
+    function test_assign_anyoneCanCall() public {
+        uint256 id = _openTaskWithBids(4, true);
+        vm.prank(stranger);
+        market.assign(id);
+        vm.assertEq(_task(id).executor, providers[0]);
+    }
+
+    function test_assign_firstDeadlineCappedByHardDeadline() public {
+        ITaskMarket.TaskParams memory p = _params();
+        p.softDeadline = 10 minutes;
+        p.hardDeadline = 30 minutes; // < checkpointWindow
+        (uint256 id,) = _assignedTask(p);
+        vm.assertEq(_task(id).deadline, START + 30 minutes);
+    }
+
+    function test_assign_revertsBeforeHaltingCondition() public {
+        uint256 id = _submit();
+        _bid(id, providers[0], 70e18);
+        _bid(id, providers[1], 60e18);
+        vm.warp(START + BIDDING - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITaskMarket.TaskMarketBiddingNotOver.selector, id, uint64(START + BIDDING), uint8(2), MAX_BIDS
+            )
+        );
+        market.assign(id);
+    }
+
+    function test_assign_revertsWithFewerThanTwoBids() public {
+        uint256 id = _submit();
+        vm.warp(START + BIDDING);
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketNotEnoughBids.selector, id, uint8(0)));
+        market.assign(id);
+        uint256 id2 = _submit();
+        _bid(id2, providers[0], 70e18);
+        vm.warp(START + 2 * BIDDING);
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketNotEnoughBids.selector, id2, uint8(1)));
+        market.assign(id2);
+    }
+
+    function test_assign_revertsWhenNotOpen() public {
+        (uint256 id,) = _assignedTask();
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITaskMarket.TaskMarketUnexpectedStatus.selector, id, ITaskMarket.Status.Assigned, ITaskMarket.Status.Open
+            )
+        );
+        market.assign(id);
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketUnknownTask.selector, 99));
+        market.assign(99);
+    }
+
+    /// @notice The draw is weighted by stake: with stakes 900 : 100, the heavy bidder takes the
+    ///         single seat in about 90% of 200 draws (deterministic prevrandao values).
+    function test_assign_drawIsStakeWeighted() public {
+        address heavy = makeAddr("heavy");
+        address light = makeAddr("light");
+        _fundProvider(heavy, 900e18);
+        _fundProvider(light, 100e18);
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = 1;
+        p.maxBids = 3;
+        p.checkpoints = 1;
+        uint256 heavyWins;
+        for (uint256 r; r < 200; ++r) {
+            vm.prevrandao(bytes32(r + 1));
+            uint256 id = _submit(p);
+            _bid(id, providers[0], 10e18); // executor
+            _bid(id, heavy, 50e18);
+            _bid(id, light, 50e18);
+            market.assign(id);
+            address member = market.councilOf(id)[0];
+            vm.assertTrue(member == heavy || member == light);
+            if (member == heavy) ++heavyWins;
+            vm.prank(client);
+            market.confirm(id); // release everything for the next round
+        }
+        vm.assertGe(heavyWins, 165, "heavy bidder under-drawn");
+        vm.assertLe(heavyWins, 195, "light bidder under-drawn");
+    }
+
+    /// @notice Fuzzed stakes, bid counts and randomness: the drawn council matches the documented
+    ///         rule, has min(c, n - 1) distinct members, never the executor, all of them bidders.
+    function testFuzz_assign_councilMatchesRule(bytes32 randao, uint256 stakeSeed, uint8 bidCount, uint8 size)
+        public
+    {
+        uint256 n = bound(bidCount, 2, 8);
+        uint256 c = bound(size, 1, 7);
+        for (uint256 i; i < n; ++i) {
+            uint256 extra = uint256(keccak256(abi.encode(stakeSeed, i))) % 5_000e18;
+            if (extra != 0) {
+                vm.prank(providers[i]);
+                registry.stake(extra);
+            }
+        }
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = uint8(c);
+        p.maxBids = uint8(c + 1 > n ? c + 1 : n);
+        uint256 id = _submit(p);
+        for (uint256 i; i < n; ++i) {
+            _bid(id, providers[i], 50e18 + (uint256(keccak256(abi.encode(stakeSeed, i, "p"))) % 3) * 1e18);
+        }
+        vm.warp(START + BIDDING);
+        vm.prevrandao(randao);
+        address[] memory expected = _expectedCouncil(id);
+        market.assign(id);
+        address[] memory council = market.councilOf(id);
+        vm.assertEq(council, expected);
+        vm.assertEq(council.length, c < n - 1 ? c : n - 1);
+        address executor = _task(id).executor;
+        for (uint256 s; s < council.length; ++s) {
+            vm.assertNotEq(council[s], executor);
+            vm.assertEq(market.lockedFor(id, council[s]), COLLATERAL);
+            for (uint256 u; u < s; ++u) {
+                vm.assertNotEq(council[s], council[u], "drawn twice");
+            }
+        }
+        // everyone else was released
+        uint256 locked;
+        for (uint256 i; i < n; ++i) {
+            locked += market.lockedFor(id, providers[i]);
+            vm.assertEq(_locked(providers[i]), market.lockedFor(id, providers[i]));
+        }
+        vm.assertEq(locked, (council.length + 1) * COLLATERAL);
+    }
+
+    // ================================================================== expire
+
+    function test_expire_noBids() public {
+        uint256 id = _submit();
+        vm.warp(START + BIDDING);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskExpired(id, 0, 104e18);
+        vm.expectEmit(address(token));
+        emit IERC20.Transfer(address(market), client, 104e18);
+        vm.prank(stranger); // anyone
+        market.expire(id);
+        vm.assertEq(uint8(_task(id).status), uint8(ITaskMarket.Status.Expired));
+        vm.assertEq(_task(id).escrow, 0);
+        vm.assertEq(token.balanceOf(client), FUNDS);
+        vm.assertEq(token.balanceOf(address(market)), 0);
+    }
+
+    function test_expire_loneBidderReleased() public {
+        uint256 id = _submit();
+        _bid(id, providers[0], 50e18);
+        vm.warp(START + BIDDING);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskExpired(id, 1, 104e18);
+        vm.expectEmit(address(registry));
+        emit IProviderRegistry.CollateralUnlocked(providers[0], address(market), COLLATERAL, 0);
+        market.expire(id);
+        vm.assertEq(_locked(providers[0]), 0);
+        vm.assertEq(market.lockedFor(id, providers[0]), 0);
+        vm.assertEq(token.balanceOf(client), FUNDS);
+    }
+
+    function test_expire_revertsBeforeWindowEnd() public {
+        uint256 id = _submit();
+        vm.warp(START + BIDDING - 1);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITaskMarket.TaskMarketBiddingNotOver.selector, id, uint64(START + BIDDING), uint8(0), MAX_BIDS
+            )
+        );
+        market.expire(id);
+    }
+
+    function test_expire_revertsWhenAssignable() public {
+        uint256 id = _submit();
+        _bid(id, providers[0], 50e18);
+        _bid(id, providers[1], 50e18);
+        vm.warp(START + BIDDING);
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketHasBids.selector, id, uint8(2)));
+        market.expire(id);
+    }
+
+    function test_expire_revertsWhenNotOpen() public {
+        uint256 id = _submit();
+        vm.prank(client);
+        market.cancel(id);
+        vm.warp(START + BIDDING);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITaskMarket.TaskMarketUnexpectedStatus.selector, id, ITaskMarket.Status.Cancelled, ITaskMarket.Status.Open
+            )
+        );
+        market.expire(id);
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketUnknownTask.selector, 77));
+        market.expire(77);
+    }
+}
