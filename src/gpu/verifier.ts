@@ -15,8 +15,8 @@
  *   completion may not be longer than maxTokens. `allowPrefix` lifts the first rule, to check a stream mid-way.
  *
  * Ranks are not computed in the main pass (that would sort the whole vocabulary at every position, which doubled
- * the cost on a 32k vocabulary); the rare positions that need one (a near-tie, the first failure) get the full
- * logits in one more pass, which re-evaluates from the first of them.
+ * the cost on a 32k vocabulary); the rare positions that need one (a near-tie, the first failure) are evaluated
+ * again one token at a time, last to first, with the full logits.
  */
 import {performance} from 'node:perf_hooks'
 
@@ -239,34 +239,46 @@ export async function verifyCompletion(engine: InferenceEngine, request: VerifyR
       endVerdict = {position: n, claimed: null, expected: o.argmax, margin: null, rank: null, ok: false}
     }
 
-    // Follow-up (greedy): exact ranks where needed, in ONE more pass. The sequence holds the pass's tokens; cut it
-    // back to the first position that needs a rank and re-evaluate from there with the full logits at each of them.
-    if (needRank.length > 0 && !signal.aborted) {
-      const from = P - 1 + needRank[0]!
-      const to = P - 1 + needRank.at(-1)!
-      const wanted = new Set(needRank.map((j) => P - 1 + j))
-      let out: Awaited<ReturnType<LlamaContextSequence['controlledEvaluate']>>
+    // Follow-ups (greedy): ranks where needed. The sequence holds the pass's tokens; going from the LAST such
+    // position back to the first, cut the sequence back to the position and evaluate that one token again: its
+    // prefix is still in the KV cache, so each follow-up is a single-token decode. A near-tie only needs to know
+    // whether the claimed token is among the top `maxRank` (a partial sort); the first failure gets its exact rank
+    // from the full logits.
+    const rankAt = async (j: number, exact: boolean): Promise<number | null> => {
+      const i = P - 1 + j
+      const claimed = completion[j]! as Token
       try {
-        await sequence.eraseContextTokenRanges([{start: from, end: sequence.nextTokenIndex}])
-        const items: ControlledEvaluateInputItem[] = tokens.slice(from, to + 1).map((t, k) => (wanted.has(from + k) ? [t as Token, {generateNext: {logits: true}}] : (t as Token)))
-        out = await sequence.controlledEvaluate(items)
+        await sequence.eraseContextTokenRanges([{start: i, end: sequence.nextTokenIndex}])
+        const generateNext = exact ? {logits: true as const} : {logits: {filter: {tokens: [claimed], includeTop: maxRank}}}
+        const logits = (await sequence.controlledEvaluate([[tokens[i]! as Token, {generateNext}]]))[0]?.next.logits
+        const claimedLogit = logits?.get(claimed)
+        if (!logits || claimedLogit === undefined) return null
+        if (!exact) {
+          const index = [...logits.keys()].indexOf(claimed)
+          return index >= 0 && index < maxRank ? index + 1 : Number.POSITIVE_INFINITY // beyond maxRank: not exact yet
+        }
+        let above = 0
+        for (const v of logits.values()) if (v > claimedLogit) above++
+        return above + 1
       } catch (err) {
         throw llamaError(err, 'Verification prefill failed')
       }
-      for (const j of needRank) {
-        const logits = out[P - 1 + j - from]?.next.logits
-        const claimedLogit = logits?.get(completion[j]! as Token)
-        if (!logits || claimedLogit === undefined) continue
-        let above = 0
-        for (const v of logits.values()) if (v > claimedLogit) above++
-        const verdict = verdicts[j]!
-        verdict.rank = above + 1
-        if (verdict.ok && verdict.rank > maxRank) {
-          verdict.ok = false
-          hardFailure = j
-        }
-        if (!verdict.ok) break
+    }
+    const ranks = new Map<number, number | null>()
+    for (const j of [...needRank].reverse()) {
+      if (signal.aborted) break
+      ranks.set(j, await rankAt(j, !verdicts[j]!.ok))
+    }
+    for (const j of needRank) {
+      const verdict = verdicts[j]!
+      let rank = ranks.get(j) ?? null
+      if (verdict.ok && rank !== null && rank > maxRank) {
+        verdict.ok = false
+        hardFailure = j
+        if (!signal.aborted) rank = await rankAt(j, true) // the first failure: its exact rank
       }
+      verdict.rank = rank
+      if (!verdict.ok) break
     }
 
     const tokenFailure = hardFailure === undefined ? undefined : verdicts[hardFailure]!
