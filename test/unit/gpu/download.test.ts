@@ -47,7 +47,7 @@ describe('model downloads (local HTTP server)', () => {
       else res.writeHead(200, headers)
       const slice = content.subarray(start)
       if (behaviour.mode === 'cut') {
-        res.write(slice.subarray(0, behaviour.after), () => res.destroy())
+        res.write(slice.subarray(0, behaviour.after), () => res.socket?.end()) // FIN before content-length is reached
         behaviour = {mode: 'ok'}
       } else if (behaviour.mode === 'stall') {
         res.write(slice.subarray(0, behaviour.after)) // then nothing: the client must give up
@@ -91,12 +91,14 @@ describe('model downloads (local HTTP server)', () => {
     expect((err as ExternalError).message).toContain(`${base}/tiny.gguf`)
     expect(await store.list()).toEqual([])
     const partial = partials().find((f) => f.endsWith('.gguf'))!
-    expect(statSync(join(modelsDir(), '.partial', partial)).size).toBe(200_000)
+    const kept = statSync(join(modelsDir(), '.partial', partial)).size // what arrived before the connection was cut
+    expect(kept).toBeGreaterThan(0)
+    expect(kept).toBeLessThanOrEqual(200_000)
 
     const progress: AddProgress[] = []
     const result = await store.add({source: `${base}/tiny.gguf`, sha256: sha, onProgress: (p) => progress.push(p)})
-    expect(requests.at(-1)).toEqual({range: 'bytes=200000-', ifRange: ETAG})
-    expect(progress.find((p) => p.phase === 'download')).toMatchObject({resumedFromBytes: 200_000})
+    expect(requests.at(-1)).toEqual({range: `bytes=${kept}-`, ifRange: ETAG})
+    expect(progress.find((p) => p.phase === 'download')).toMatchObject({resumedFromBytes: kept})
     expect(result.model.sha256).toBe(sha)
     expect(readFileSync(result.model.path).equals(body)).toBe(true)
     expect(partials()).toEqual([])
