@@ -1,3 +1,5 @@
+import {AbiCoder, keccak256} from 'ethers'
+
 import {canonicalHash} from './canonical.js'
 import {MerkleTree, verifyProof} from './merkle.js'
 
@@ -39,4 +41,31 @@ export function resultTree(results: ItemResult[]): MerkleTree {
 
 export function verifyResult(root: string, result: ItemResult, proof: readonly string[]): boolean {
   return verifyProof(root, result.index, resultHash(result), proof)
+}
+
+const ABI = AbiCoder.defaultAbiCoder()
+
+/**
+ * The items a council member samples from a segment [first, end): `size` distinct indices (all of them when the
+ * segment is smaller), derived from the member's seed (`memberSampleSeed` on the market) alone, so anyone can
+ * recompute a member's sample. A partial Fisher–Yates shuffle of the segment where draw i swaps position i with
+ * position i + (uint256(keccak256(abi.encode(seed, i))) mod (n − i)). Returned in ascending order.
+ */
+export function sampleIndices(seed: string, first: number, end: number, size: number): number[] {
+  if (!/^0x[0-9a-fA-F]{64}$/.test(seed)) throw new RangeError(`The sample seed must be 32 bytes of hex (got ${seed}).`)
+  if (!Number.isSafeInteger(first) || !Number.isSafeInteger(end) || first < 0 || end < first) throw new RangeError(`Bad segment [${first}, ${end}).`)
+  if (!Number.isSafeInteger(size) || size < 0) throw new RangeError(`Bad sample size ${size}.`)
+  const n = end - first
+  const take = Math.min(size, n)
+  const swapped = new Map<number, number>()
+  const at = (i: number) => swapped.get(i) ?? i
+  const picked: number[] = []
+  for (let i = 0; i < take; i++) {
+    const draw = BigInt(keccak256(ABI.encode(['bytes32', 'uint256'], [seed, i])))
+    const j = i + Number(draw % BigInt(n - i))
+    const value = at(j)
+    swapped.set(j, at(i))
+    picked.push(first + value)
+  }
+  return picked.sort((a, b) => a - b)
 }
