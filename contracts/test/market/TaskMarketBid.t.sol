@@ -171,7 +171,7 @@ contract TaskMarketBidTest is MarketFixture {
         uint256 bestIndex;
         for (uint256 i; i < n; ++i) {
             uint256 price = uint256(keccak256(abi.encode(seed, i))) % 4 * 25e18; // 0, 25, 50 or 75 oGPU
-            address p = providers[(seed + i) % providers.length];
+            address p = providers[(seed % providers.length + i) % providers.length];
             if (market.lockedFor(id, p) != 0) p = _freshBidder(id);
             _bid(id, p, price);
             if (price < bestPrice) {
