@@ -46,6 +46,13 @@ function sourceFiles(dir) {
 
 const LIBRARY_PREFIX = /^0x73[0-9a-f]{40}30/i; // a library's runtime code starts PUSH20 <self> ADDRESS
 
+/** Names declared as `library X` in a source. Via IR, a library with only internal functions
+ *  compiles to a bare `revert` without the PUSH20 prefix, so the bytecode alone cannot tell. */
+function librariesIn(source) {
+  const text = readFileSync(path.join(contractsRoot, source), 'utf8');
+  return new Set([...text.matchAll(/^\s*library\s+([A-Za-z_$][\w$]*)/gm)].map((m) => m[1]));
+}
+
 const contracts = [];
 const errors = new Map(); // signature -> fragment
 
@@ -65,6 +72,7 @@ function canonicalType(input) {
 for (const source of sourceFiles(srcDir)) {
   const dir = path.join(outDir, path.basename(source));
   if (!existsSync(dir)) continue;
+  const libraries = librariesIn(source);
   for (const file of readdirSync(dir).filter((f) => f.endsWith('.json'))) {
     const artifact = JSON.parse(readFileSync(path.join(dir, file), 'utf8'));
     const target = artifact.metadata?.settings?.compilationTarget ?? {};
@@ -73,13 +81,27 @@ for (const source of sourceFiles(srcDir)) {
     addErrors(artifact.abi);
     const bytecode = artifact.bytecode?.object ?? '0x';
     const runtime = artifact.deployedBytecode?.object ?? '0x';
-    const deployable = bytecode.length > 2 && !LIBRARY_PREFIX.test(runtime) && !source.startsWith('src/interfaces/');
+    const deployable =
+      bytecode.length > 2 && !LIBRARY_PREFIX.test(runtime) && !libraries.has(name) && !source.startsWith('src/interfaces/');
     if (!deployable) continue;
-    if (contracts.some((c) => c.contractName === name)) {
+    const entry = {
+      contractName: name,
+      abi: artifact.abi,
+      bytecode: bytecode.startsWith('0x') ? bytecode : `0x${bytecode}`,
+      viaIR: artifact.metadata?.settings?.viaIR === true,
+    };
+    const other = contracts.findIndex((c) => c.contractName === name);
+    if (other === -1) {
+      contracts.push(entry);
+    } else if (contracts[other].viaIR !== entry.viaIR) {
+      // The source was built by two compiler profiles (foundry.toml's compilation_restrictions
+      // build TaskMarket.sol via IR; a legacy build appears only if something imports it): the
+      // restricted, via-IR build is the deployable one.
+      if (entry.viaIR) contracts[other] = entry;
+    } else {
       process.stderr.write(`build-contracts: two deployable contracts named ${name}\n`);
       process.exit(1);
     }
-    contracts.push({ contractName: name, abi: artifact.abi, bytecode: bytecode.startsWith('0x') ? bytecode : `0x${bytecode}` });
   }
 }
 
@@ -93,8 +115,8 @@ for (const f of readdirSync(artifactsDir)) {
   if (f.endsWith('.json')) rmSync(path.join(artifactsDir, f));
 }
 contracts.sort((a, b) => a.contractName.localeCompare(b.contractName));
-for (const c of contracts) {
-  writeFileSync(path.join(artifactsDir, `${c.contractName}.json`), `${JSON.stringify(c, null, 2)}\n`);
+for (const { contractName, abi, bytecode } of contracts) {
+  writeFileSync(path.join(artifactsDir, `${contractName}.json`), `${JSON.stringify({ contractName, abi, bytecode }, null, 2)}\n`);
 }
 const errorList = [...errors.entries()].sort(([a], [b]) => a.localeCompare(b)).map(([, e]) => e);
 writeFileSync(path.join(artifactsDir, 'errors.json'), `${JSON.stringify(errorList, null, 2)}\n`);
