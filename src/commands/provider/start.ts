@@ -1,0 +1,92 @@
+import {Flags} from '@oclif/core'
+
+import {BaseCommand} from '../../cli/base-command.js'
+import '../../cli/chain.js' // registers the chain error converter
+import {unlockWallet, walletFlags} from '../../cli/wallet-flags.js'
+import {parseAmount} from '../../chain/units.js'
+import {UserError} from '../../errors/index.js'
+import {GPU_CHOICES, type GpuChoice} from '../../gpu/llama.js'
+import {startProviderDaemon} from '../../provider/daemon.js'
+import type {LogFormat} from '../../provider/log.js'
+
+export default class ProviderStart extends BaseCommand<typeof ProviderStart> {
+  static override summary = 'Run the provider daemon: bid on batch tasks, execute them, serve their items and sit on councils.'
+  static override description = `Checks the wallet's registration and stake, loads the models (benchmarking each once), starts the HTTP server (GET /health, GET /v1/ogpu/status, the signed items API) and follows the chain until Ctrl-C or SIGTERM.
+
+For every new task it checks feasibility (the exact model file, the context, the deadline by its own benchmark) and profit (benchmark seconds × --gpu-second-price), and bids with the strategy. It executes the tasks it wins, commits each checkpoint's result root before its deadline, and checks its sample of other providers' checkpoints when drawn to a council, by prefill.
+
+Its state (cursor, bids, results, unrevealed verdict salts) is journaled under <data dir>/provider/<address>/ and survives kill -9: a restarted daemon continues every task it had and never bids twice.
+
+Stopping: it bids no more, finishes running items and council duty (up to 15 s), then exits. A second Ctrl-C exits at once.`
+  static override examples = [
+    '<%= config.bin %> provider start',
+    '<%= config.bin %> provider start --models llama-1b --min-price-per-1k 0.5 --public-url https://gpu1.example.com',
+    '<%= config.bin %> provider start --strategy script:./price.sh --log-format json --wallet alice',
+  ]
+  static override enableJsonFlag = false
+  static override flags = {
+    models: Flags.string({description: 'Models to serve: name, sha256 or .gguf path (repeatable). Defaults to every model in the store.', multiple: true}),
+    strategy: Flags.string({description: 'Bidding strategy: cost-plus, undercut, script:PATH (task JSON on stdin, prints {"price": "12.5"} or {"bid": false}; 5 s limit) or module:PATH (exports bid(task, context)).', default: 'cost-plus'}),
+    'min-price-per-1k': Flags.string({description: 'Lowest price you accept, in oGPU per 1000 output tokens (items × maxTokens).', default: '0.1'}),
+    'gpu-second-price': Flags.string({description: 'What a second of your GPU costs you, in oGPU (cost = benchmark seconds × this).', default: '0.01'}),
+    margin: Flags.string({description: 'cost-plus margin over cost, e.g. 0.2 for 20 %.', default: '0.2'}),
+    'undercut-step': Flags.string({description: 'undercut: how much below the best bid to go, in oGPU. Defaults to 1 % of the best bid.'}),
+    port: Flags.integer({description: 'Port of the HTTP server (0 picks a free one).', default: 7070, min: 0, max: 65_535}),
+    host: Flags.string({description: 'Interface to listen on. Use 0.0.0.0 to serve other machines (with --public-url).', default: '127.0.0.1'}),
+    'public-url': Flags.string({description: 'URL clients and councils reach this provider at. Defaults to http://127.0.0.1:PORT. The registration is updated when it differs.'}),
+    'max-concurrent-tasks': Flags.integer({description: 'Tasks executed (or being won) at once; no bids beyond.', default: 2, min: 1}),
+    'log-format': Flags.string({description: 'Log lines as text or JSON (one object per line).', options: ['text', 'json'], default: 'text'}),
+    gpu: Flags.string({description: 'Backend to use.', options: [...GPU_CHOICES], default: 'auto'}),
+    threads: Flags.integer({description: 'Threads for inference. Defaults to all math cores.', min: 1}),
+    sequences: Flags.integer({description: 'Requests each model serves at once.', default: 4, min: 1, max: 64}),
+    ...walletFlags,
+  }
+
+  async run(): Promise<{address: string; url: string}> {
+    const {flags} = this
+    const margin = Number(flags.margin)
+    if (!Number.isFinite(margin) || margin < 0 || margin > 100)
+      throw new UserError(`--margin ${flags.margin} is not a fraction like 0.2.`, {code: 'INVALID_ARGUMENTS'})
+    const {name, wallet} = await unlockWallet(this.paths, flags)
+    const handle = await startProviderDaemon({
+      paths: this.paths,
+      wallet,
+      walletName: name,
+      network: flags.network,
+      rpc: flags.rpc,
+      models: flags.models,
+      strategy: flags.strategy,
+      minPricePer1k: parseAmount(flags['min-price-per-1k'], '--min-price-per-1k', {allowZero: true}),
+      gpuSecondPrice: parseAmount(flags['gpu-second-price'], '--gpu-second-price', {allowZero: true}),
+      margin,
+      ...(flags['undercut-step'] ? {undercutStep: parseAmount(flags['undercut-step'], '--undercut-step')} : {}),
+      host: flags.host,
+      port: flags.port,
+      publicUrl: flags['public-url'],
+      maxConcurrentTasks: flags['max-concurrent-tasks'],
+      logFormat: flags['log-format'] as LogFormat,
+      gpu: flags.gpu as GpuChoice,
+      threads: flags.threads,
+      sequences: flags.sequences,
+      version: this.config.version,
+    })
+    let signals = 0
+    const onSignal = (signal: NodeJS.Signals) => {
+      signals++
+      if (signals > 1) {
+        process.stderr.write('Stopping at once.\n')
+        process.exit(130) // the journal is fsynced record by record: nothing acknowledged is lost
+      }
+      void handle.stop(signal)
+    }
+    process.on('SIGINT', onSignal)
+    process.on('SIGTERM', onSignal)
+    try {
+      await handle.stopped
+    } finally {
+      process.off('SIGINT', onSignal)
+      process.off('SIGTERM', onSignal)
+    }
+    return {address: handle.address, url: handle.url}
+  }
+}
