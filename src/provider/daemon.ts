@@ -8,7 +8,7 @@
  * transaction), it resumes execution from the results it kept, and it reveals the votes whose salts it kept.
  */
 import {randomBytes} from 'node:crypto'
-import {existsSync, readFileSync, rmSync} from 'node:fs'
+import {rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
@@ -28,6 +28,7 @@ import {type IndexedTask, isEnded} from '../market/types.js'
 import {ogpuDomain} from '../protocol/eip712.js'
 import type {MerkleTree} from '../protocol/merkle.js'
 import {checkpointOfItem, type ItemResult, resultTree, segmentOf} from '../protocol/results.js'
+import {daemonFilePath, readDaemonFile} from './daemon-file.js'
 import {writeFileDurable} from './journal.js'
 import {checkItems, type FetchOutcome, fetchServedItems, indicesToCheck, memberSeed} from './council-check.js'
 import {assessTask} from './evaluate.js'
@@ -171,29 +172,7 @@ interface LoadedModel {
   benchmark: BenchmarkResult
 }
 
-interface DaemonFile {
-  pid: number
-  address: string
-  url: string
-  localUrl: string
-  network: string
-  startedAt: string
-}
-
-export const daemonFilePath = (dir: string): string => join(dir, 'daemon.json')
-
-/** The running daemon of a provider directory, if its process is alive. */
-export function readDaemonFile(dir: string): DaemonFile | undefined {
-  const path = daemonFilePath(dir)
-  if (!existsSync(path)) return undefined
-  try {
-    const file = JSON.parse(readFileSync(path, 'utf8')) as DaemonFile
-    process.kill(file.pid, 0)
-    return file
-  } catch {
-    return undefined
-  }
-}
+export {daemonFilePath, readDaemonFile} from './daemon-file.js'
 
 const hex = (s: string) => s.toLowerCase().replace(/^0x/, '')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))

@@ -96,10 +96,24 @@ export class JournalStore<S, R extends object> {
 
   /** Opens (or creates) the store and recovers its state. */
   static open<S, R extends object>(options: JournalStoreOptions<S, R>): JournalStore<S, R> {
+    mkdirSync(options.dir, {recursive: true, mode: 0o700})
+    for (const leftover of [`${JOURNAL}.tmp`, `${SNAPSHOT}.tmp`]) rmSync(join(options.dir, leftover), {force: true})
+    const loaded = JournalStore.load(options, true)
+    return new JournalStore(options, loaded)
+  }
+
+  /**
+   * Reads the state without changing anything on disk (another process may own the store): a torn tail is ignored
+   * but not cut off. Undefined when there is no store.
+   */
+  static read<S, R extends object>(options: JournalStoreOptions<S, R>): S | undefined {
+    if (!existsSync(options.dir)) return undefined
+    return JournalStore.load(options, false).state
+  }
+
+  private static load<S, R extends object>(options: JournalStoreOptions<S, R>, repair: boolean): {state: S; seq: number; journalRecords: number; recovery: RecoveryReport} {
     const {dir} = options
     const version = options.version ?? 1
-    mkdirSync(dir, {recursive: true, mode: 0o700})
-    for (const leftover of [`${JOURNAL}.tmp`, `${SNAPSHOT}.tmp`]) rmSync(join(dir, leftover), {force: true})
 
     let state = options.initial()
     let seq = 0
@@ -165,7 +179,7 @@ export class JournalStore<S, R extends object> {
         replayed++
       }
       droppedBytes = buffer.length - goodEnd
-      if (droppedBytes > 0) {
+      if (droppedBytes > 0 && repair) {
         const fd = openSync(journalPath, 'r+')
         try {
           ftruncateSync(fd, goodEnd)
@@ -174,11 +188,11 @@ export class JournalStore<S, R extends object> {
           closeSync(fd)
         }
       }
-    } else {
+    } else if (repair) {
       writeFileSync(journalPath, '', {mode: 0o600})
       fsyncDir(dir)
     }
-    return new JournalStore(options, {state, seq, journalRecords, recovery: {snapshotSeq, replayed, droppedBytes}})
+    return {state, seq, journalRecords, recovery: {snapshotSeq, replayed, droppedBytes}}
   }
 
   /** seq of the last record applied. */

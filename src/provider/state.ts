@@ -155,3 +155,8 @@ export function openProviderStore(dir: string, options: {compactEvery?: number} 
     compactEvery: options.compactEvery ?? 2000,
   })
 }
+
+/** The provider's state as on disk, read-only (a running daemon may own it); undefined when there is none. */
+export function readProviderState(dir: string): ProviderStateData | undefined {
+  return JournalStore.read<ProviderStateData, ProviderRecord>({dir, initial: () => ({cursor: 0, tasks: {}}), apply: applyRecord})
+}

@@ -126,6 +126,18 @@ describe('JournalStore', () => {
     expect(open(dir).state.items).toEqual({a: 1, b: 1, c: 1, d: 1})
   })
 
+  it('reads the state without touching the files (another process owns them)', () => {
+    const dir = tempDir()
+    const store = open(dir)
+    store.append({t: 'add', key: 'a', n: 2})
+    appendFileSync(join(dir, 'journal.jsonl'), '{"seq":2,"t":"ad')
+    const size = statSync(join(dir, 'journal.jsonl')).size
+    const state = JournalStore.read<Counter, Op>({dir, initial: () => ({total: 0, items: {}}), apply: (s, op) => void (s.total += op.n)})
+    expect(state?.total).toBe(2)
+    expect(statSync(join(dir, 'journal.jsonl')).size).toBe(size)
+    expect(JournalStore.read({dir: join(dir, 'none'), initial: () => 0, apply: () => {}})).toBeUndefined()
+  })
+
   it('removes leftovers of an interrupted atomic write', () => {
     const dir = tempDir()
     open(dir).append({t: 'add', key: 'a', n: 1})
