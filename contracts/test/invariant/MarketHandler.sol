@@ -36,6 +36,8 @@ contract MarketHandler is CommonBase {
     uint256[] internal clientKeys;
     address[] public providers;
     uint256[] public tasks;
+    /// @notice The providers that bid on each task (the only ones the market can hold collateral of).
+    mapping(uint256 taskId => address[]) internal _bidders;
 
     /// @notice Time and block the campaign has reached (vm.warp/roll do not carry over between calls).
     uint256 public currentTime;
@@ -84,6 +86,10 @@ contract MarketHandler is CommonBase {
 
     function taskCount() external view returns (uint256) {
         return tasks.length;
+    }
+
+    function biddersOf(uint256 taskId) external view returns (address[] memory) {
+        return _bidders[taskId];
     }
 
     function providerCount() external pure returns (uint256) {
@@ -308,6 +314,7 @@ contract MarketHandler is CommonBase {
         }
         vm.prank(p);
         market.bid(id, bound(price, 0, t.maxPrice));
+        _bidders[id].push(p);
         done["bid"]++;
     }
 

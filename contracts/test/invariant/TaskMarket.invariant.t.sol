@@ -112,8 +112,9 @@ contract TaskMarketInvariantTest is Test {
             if (!ended) continue;
             vm.assertEq(t.escrow, 0, "ended task keeps escrow");
             vm.assertEq(handler.ghostPaidOut(id), handler.ghostEscrowed(id), "ended task not fully paid out");
-            for (uint256 j; j < handler.providerCount(); ++j) {
-                vm.assertEq(market.lockedFor(id, handler.providers(j)), 0, "ended task keeps collateral");
+            address[] memory bidders = handler.biddersOf(id);
+            for (uint256 j; j < bidders.length; ++j) {
+                vm.assertEq(market.lockedFor(id, bidders[j]), 0, "ended task keeps collateral");
             }
         }
     }
@@ -122,15 +123,25 @@ contract TaskMarketInvariantTest is Test {
     ///         its tasks (its own ledger); only the executor commits and only a council member votes.
     function invariant_locksMatchLedgerAndAccess() public view {
         vm.assertFalse(handler.ghostUnauthorized(), "a non-executor committed or a non-member voted");
-        for (uint256 j; j < handler.providerCount(); ++j) {
-            address p = handler.providers(j);
-            IProviderRegistry.StakeInfo memory si = registry.stakeOf(p);
-            vm.assertLe(si.locked, si.staked, "locked > staked");
-            uint256 ledger;
-            for (uint256 i; i < handler.taskCount(); ++i) {
-                ledger += market.lockedFor(handler.tasks(i), p);
+        // The market's ledger per provider, over the (task, bidder) pairs: nobody else can have
+        // a record (lockedFor of a non-bidder is 0 by construction).
+        uint256 n = handler.providerCount();
+        uint256[] memory ledger = new uint256[](n);
+        for (uint256 i; i < handler.taskCount(); ++i) {
+            uint256 id = handler.tasks(i);
+            address[] memory bidders = handler.biddersOf(id);
+            for (uint256 b; b < bidders.length; ++b) {
+                uint256 l = market.lockedFor(id, bidders[b]);
+                if (l == 0) continue;
+                for (uint256 j; j < n; ++j) {
+                    if (handler.providers(j) == bidders[b]) ledger[j] += l;
+                }
             }
-            vm.assertEq(si.locked, ledger, "registry lock != market ledger");
+        }
+        for (uint256 j; j < n; ++j) {
+            IProviderRegistry.StakeInfo memory si = registry.stakeOf(handler.providers(j));
+            vm.assertLe(si.locked, si.staked, "locked > staked");
+            vm.assertEq(si.locked, ledger[j], "registry lock != market ledger");
         }
     }
 
