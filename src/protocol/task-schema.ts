@@ -103,8 +103,8 @@ export const taskSchema = {
       description: 'e: how the council checks the work.',
       additionalProperties: false,
       properties: {
-        method: {enum: ['prefill', 'exact', 'none'], description: 'prefill (default), exact token ids, or none (trust + client confirmation).'},
-        council: {type: 'integer', minimum: 0, maximum: 15, description: 'Council size. Defaults to 2.'},
+        method: {enum: ['prefill', 'exact', 'none'], description: 'prefill (default): the council checks sampled outputs by one prefill pass; exact: the council regenerates sampled items and requires identical token ids; none: the council checks only that outputs match the committed roots (trust, plus the client\'s confirmation).'},
+        council: {type: 'integer', minimum: 1, maximum: 15, description: 'Council size (other bidders who check each checkpoint). Defaults to 2.'},
         epsilon: {type: 'number', minimum: 0, maximum: 10, description: 'Logit margin for prefill verification. Defaults to 0.1.'},
         maxRank: {type: 'integer', minimum: 1, maximum: 10, description: 'Largest allowed rank of a claimed token. Defaults to 2.'},
         sampleSize: {type: 'integer', minimum: 1, description: 'Items each council member checks per checkpoint. Defaults to 4.'},
@@ -117,7 +117,7 @@ export const taskSchema = {
       description: 'H: when bidding stops, whichever comes first.',
       additionalProperties: false,
       properties: {
-        maxBids: {type: 'integer', minimum: 1, maximum: 64, description: 'Stop after this many bids. Defaults to 16.'},
+        maxBids: {type: 'integer', minimum: 2, maximum: 64, description: 'Stop after this many bids; at least council + 1. Defaults to 16.'},
         biddingWindow: {...duration, description: 'Stop bidding after this long. Defaults to 2m.'},
       },
     },

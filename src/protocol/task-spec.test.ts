@@ -82,6 +82,11 @@ describe('parseTaskSpec', () => {
     expect(penalty.message).toMatch(/latePenalty\.hard must be later than soft/)
   })
 
+  it('needs room for the executor and the council among the bids', () => {
+    const error = errorOf(valid.replace('maxBids: 4', 'maxBids: 2'))
+    expect(error.message).toMatch(/spec\.yaml:18: halting\.maxBids \(2\) must be at least verification\.council \+ 1 \(3\)/)
+  })
+
   it('parses durations', () => {
     expect(parseDuration('90s')).toBe(90)
     expect(parseDuration('15m')).toBe(900)

@@ -143,6 +143,8 @@ export function parseTaskSpec(text: string, options: {path?: string; baseDir?: s
   const problems: string[] = []
   if (spec.payment.latePenalty && spec.payment.latePenalty.hard <= spec.payment.latePenalty.soft)
     problems.push(`${label}:${lineOf(['payment', 'latePenalty', 'hard'])}: payment.latePenalty.hard must be later than soft`)
+  if (spec.halting.maxBids < spec.verification.council + 1)
+    problems.push(`${label}:${lineOf(['halting', 'maxBids'])}: halting.maxBids (${spec.halting.maxBids}) must be at least verification.council + 1 (${spec.verification.council + 1}): one executor plus the council`)
   if (spec.data.items !== undefined && spec.instructions.checkpoints > spec.data.items)
     problems.push(`${label}:${lineOf(['instructions', 'checkpoints'])}: instructions.checkpoints (${spec.instructions.checkpoints}) is more than data.items (${spec.data.items})`)
   if (spec.verification.method === 'prefill' && spec.instructions.sampling.mode === 'sampled' && spec.verification.maxRank < 1)
