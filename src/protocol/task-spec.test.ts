@@ -84,7 +84,7 @@ describe('parseTaskSpec', () => {
 
   it('needs room for the executor and the council among the bids', () => {
     const error = errorOf(valid.replace('maxBids: 4', 'maxBids: 2'))
-    expect(error.message).toMatch(/spec\.yaml:18: halting\.maxBids \(2\) must be at least verification\.council \+ 1 \(3\)/)
+    expect(error.message).toMatch(/spec\.yaml:17: halting\.maxBids \(2\) must be at least verification\.council \+ 1 \(3\)/)
   })
 
   it('parses durations', () => {
