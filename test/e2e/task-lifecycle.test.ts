@@ -300,7 +300,8 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
 
   it('follows a task live with --wait until it is finalized', async () => {
     const {path, items} = writeSpec(home, 'waiting', {checkpoints: 1})
-    const child = spawn(process.execPath, [binary, 'task', 'submit', path, '--wait', ...client], {env: {...home.env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
+    const out = join(home.dir, 'waited.jsonl')
+    const child = spawn(process.execPath, [binary, 'task', 'submit', path, '--wait', '--out', out, ...client], {env: {...home.env, CI: 'true'}, stdio: ['ignore', 'pipe', 'pipe']})
     let stdout = ''
     child.stdout.on('data', (d) => (stdout += d))
     child.stderr.on('data', (d) => (stdout += d))
@@ -317,6 +318,8 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     expect(stdout).toMatch(/Assigned to 0x/)
     expect(stdout).toMatch(/Checkpoint 1\/1: accepted/)
     expect(stdout).toMatch(/Finalized: executor paid 7 oGPU/)
+    expect(stdout).toMatch(/Results: 6 verified item\(s\) saved/)
+    expect(readFileSync(out, 'utf8').trim().split('\n')).toHaveLength(6)
   })
 
   it('stops watching on Ctrl-C (exit 130) and leaves the task alone', async () => {

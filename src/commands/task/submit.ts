@@ -1,4 +1,5 @@
-import {join} from 'node:path'
+import {mkdirSync} from 'node:fs'
+import {dirname, join} from 'node:path'
 
 import {Args, Flags} from '@oclif/core'
 
@@ -9,6 +10,7 @@ import {plainOutput, taskProgressSteps} from '../../cli/task-progress.js'
 import {unlockWallet, walletFlags} from '../../cli/wallet-flags.js'
 import {CancelledError} from '../../errors/index.js'
 import {TaskFollower} from '../../market/follow.js'
+import {downloadResults, writeResults} from '../../market/results.js'
 import {publishSpec, submitTask} from '../../market/task-client.js'
 import {syncedIndexer, taskJson} from '../../market/view.js'
 import {loadTaskSpec} from '../../protocol/task-spec.js'
@@ -17,7 +19,7 @@ export default class TaskSubmit extends BaseCommand<typeof TaskSubmit> {
   static override summary = 'Submit a batch task from a spec file: validate, escrow the max price, and open the auction.'
   static override description = `Validates SPEC against the schema (\`ogpu task schema\`), loads its data and computes the Merkle root, escrows the max price plus council fees with a permit (one transaction) and submits the task.
 
-With --wait it follows the task live: bids arriving, assignment, each checkpoint committed and validated, finalization. Ctrl-C stops following, not the task (\`ogpu task watch ID\` picks it up again).`
+With --wait it follows the task live: bids arriving, assignment, each checkpoint committed and validated, finalization, and the verified results downloaded. Ctrl-C stops following, not the task (\`ogpu task watch ID\` picks it up again).`
   static override examples = [
     '<%= config.bin %> task submit examples/summarize.yaml',
     '<%= config.bin %> task submit examples/summarize.yaml --wait',
@@ -26,6 +28,7 @@ With --wait it follows the task live: bids arriving, assignment, each checkpoint
   static override args = {spec: Args.string({description: 'Task spec (YAML).', required: true})}
   static override flags = {
     wait: Flags.boolean({description: 'Follow the task until it ends.', default: false}),
+    out: Flags.string({char: 'o', description: 'With --wait: where to save the verified results (JSONL). Defaults to <data dir>/results/task-<id>.jsonl.'}),
     'spec-uri': Flags.string({description: 'Public URI where providers can read the published spec. Defaults to a file: URI (providers on this machine only).'}),
     ...walletFlags,
   }
@@ -57,7 +60,21 @@ With --wait it follows the task live: bids arriving, assignment, each checkpoint
         const indexer = await syncedIndexer(chain, this.paths)
         const follower = new TaskFollower(indexer, submitted.taskId, {pollMs: chain.network.devnet ? 250 : 2000, signal: abort.signal})
         const {Listr} = await import('listr2')
-        const steps = new Listr(taskProgressSteps(follower, loaded.spec.instructions.checkpoints), {
+        const out = this.flags.out ?? join(this.paths.dataDir, 'results', `task-${submitted.taskId}.jsonl`)
+        let saved = 0
+        const steps = new Listr([
+          ...taskProgressSteps(follower, loaded.spec.instructions.checkpoints),
+          {
+            title: 'Downloading results',
+            task: async (_, step) => {
+              const results = await downloadResults(chain, wallet, indexer.task(submitted.taskId)!)
+              mkdirSync(dirname(out), {recursive: true})
+              writeResults(out, results)
+              saved = results.length
+              step.title = `Results: ${results.length} verified item(s) saved to ${out}`
+            },
+          },
+        ], {
           fallbackRendererCondition: plainOutput,
           silentRendererCondition: () => this.jsonEnabled(),
           exitOnError: true,
@@ -67,7 +84,7 @@ With --wait it follows the task live: bids arriving, assignment, each checkpoint
         await steps.run().catch((error: unknown) => {
           throw abort.signal.aborted ? abort.signal.reason : error
         })
-        return {...submitted, task: taskJson(indexer.task(submitted.taskId)!)}
+        return {...submitted, task: taskJson(indexer.task(submitted.taskId)!), results: {out, count: saved}}
       } finally {
         process.off('SIGINT', onSigint)
       }
