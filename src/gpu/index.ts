@@ -21,6 +21,6 @@ export {
   type SamplingOptions,
   type TokenEvent,
 } from './engine.js'
-export {verifyCompletion, DEFAULT_EPSILON, DEFAULT_MAX_RANK, DEFAULT_MIN_PROBABILITY, type TokenVerdict, type VerifyFailure, type VerifyFailureReason, type VerifyRequest, type VerifyResult} from './verifier.js'
+export {verifyCompletion, effectiveEpsilon, epsilonFloor, DEFAULT_EPSILON, DEFAULT_MAX_RANK, DEFAULT_MIN_PROBABILITY, type TokenVerdict, type VerifyFailure, type VerifyFailureReason, type VerifyRequest, type VerifyResult} from './verifier.js'
 export {runBenchmark, saveBenchmark, loadBenchmark, listBenchmarks, benchmarksDir, type BenchmarkOptions, type BenchmarkResult, type Throughput} from './benchmark.js'
 export {HashCache, sha256File, writeJsonAtomic} from './files.js'

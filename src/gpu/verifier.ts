@@ -97,6 +97,21 @@ export interface VerifyResult {
 }
 
 export const DEFAULT_EPSILON = 0.1
+
+/**
+ * The smallest logit margin that still accepts honest work on a model of this quantization. One batched prefill pass
+ * and token-by-token decoding differ by rounding: measured here up to 1e-4 on F32 (0.014 with flash attention) and
+ * up to 0.33 on Q8_0. A task's ε below that floor would let a council reject (and slash) an honest executor, so
+ * verifiers use max(ε, floor). A substituted token still fails by whole logits.
+ */
+export function epsilonFloor(quantization: string): number {
+  return /^(F32|F16|BF16)$/i.test(quantization.trim()) ? 0.05 : 0.5
+}
+
+/** The ε a verifier applies: the task's, raised to the model's floor. */
+export function effectiveEpsilon(requested: number, quantization: string): number {
+  return Math.max(requested, epsilonFloor(quantization))
+}
 export const DEFAULT_MAX_RANK = 2
 export const DEFAULT_MIN_PROBABILITY = 1e-4
 /** Sampled mode without top-k: how many top logits are read per position. */
