@@ -493,7 +493,8 @@ class ProviderDaemon {
   private async updateClock(): Promise<void> {
     const block = await this.chain!.provider.getBlock('latest')
     if (!block) return
-    if (block.number !== this.clock.block) this.clock = {block: block.number, timestamp: block.timestamp, offset: block.timestamp - Date.now() / 1000}
+    // A block's timestamp is whole seconds, and we see it a little after it was made: +0.5 s centres the estimate.
+    if (block.number !== this.clock.block) this.clock = {block: block.number, timestamp: block.timestamp, offset: block.timestamp + 0.5 - Date.now() / 1000}
   }
 
   /** The chain's time now, estimated from the latest block. */
@@ -916,16 +917,18 @@ class ProviderDaemon {
       indices = indicesToCheck(task, spec, k, seed).indices
       const endpoint = ((await chain.registry.getFunction('providerOf')(task.executor)) as {endpoint: string}).endpoint
       const domain = ogpuDomain(chain.network.chainId, chain.network.contracts.taskMarket)
-      // Fetch; retry what fails (a restarting executor) until a quarter of the commit window is left.
-      const giveUpAt = cp.commitEnd - Math.max(2, task.commitWindow / 4)
+      // Fetch; retry what fails (a restarting executor) until a quarter of the commit window (at least 3 s) is left,
+      // plus a second for the uncertainty of our clock. A missing item at that point is a reject.
+      const giveUpAt = cp.commitEnd - Math.max(3, task.commitWindow / 4) - 1
       const outcomes = new Map<number, FetchOutcome>()
       for (let attempt = 0; ; attempt++) {
         const wanted = indices.filter((i) => !outcomes.get(i)?.ok)
-        const fetched = await fetchServedItems({endpoint, signer: this.wallet, domain, taskId: task.id, indices: wanted, timeoutMs: 10_000})
+        const leftMs = (giveUpAt - this.now()) * 1000
+        const fetched = await fetchServedItems({endpoint, signer: this.wallet, domain, taskId: task.id, indices: wanted, timeoutMs: Math.min(10_000, Math.max(1000, leftMs))})
         for (const [i, outcome] of fetched) outcomes.set(i, outcome)
         if (indices.every((i) => outcomes.get(i)?.ok) || this.now() >= giveUpAt || this.stopping) break
         if (attempt === 0) this.log.info('council', `Task ${task.id} checkpoint ${k}: the executor does not serve every item yet; retrying`, {taskId: task.id, k})
-        await sleep(Math.min(2000, 250 * 2 ** attempt))
+        await sleep(Math.max(0, Math.min(2000, 250 * 2 ** attempt, (giveUpAt - this.now()) * 1000)))
       }
       if (this.stopping) return // decide after the restart, with the executor given its full chance
       const checked = await checkItems(model.engine, spec, task, k, indices, outcomes)

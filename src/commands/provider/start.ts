@@ -70,13 +70,16 @@ Stopping: it bids no more, finishes running items and council duty (up to 15 s),
       sequences: flags.sequences,
       version: this.config.version,
     })
-    let signals = 0
+    // A second Ctrl-C exits at once. Signals within 500 ms of the first are the same one: some dependencies (signal-exit)
+    // re-send a signal they received.
+    let firstSignalAt = 0
     const onSignal = (signal: NodeJS.Signals) => {
-      signals++
-      if (signals > 1) {
+      if (firstSignalAt && Date.now() - firstSignalAt > 500) {
         process.stderr.write('Stopping at once.\n')
         process.exit(130) // the journal is fsynced record by record: nothing acknowledged is lost
       }
+      if (firstSignalAt) return
+      firstSignalAt = Date.now()
       void handle.stop(signal)
     }
     process.on('SIGINT', onSignal)
