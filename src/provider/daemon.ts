@@ -739,6 +739,8 @@ class ProviderDaemon {
     }
     const {spec, data} = await this.materials.get(task)
     const store = this.store!
+    const started = performance.now()
+    const cpu0 = process.cpuUsage()
     const resumed = Object.keys(this.record(task.id)?.results ?? {}).length
     if (!this.record(task.id)?.executing) {
       store.append({t: 'execute', taskId: task.id, at: Date.now()})
@@ -786,7 +788,20 @@ class ProviderDaemon {
     store.flush()
     let complete = true
     for (let k = 0; k < task.checkpoints; k++) complete = this.segmentDone(task, k) && complete
-    if (complete) this.executed.add(task.id)
+    if (complete) {
+      this.executed.add(task.id)
+      if (missing.length > 0) {
+        const cpu = process.cpuUsage(cpu0)
+        const ms = performance.now() - started
+        this.log.info('execute', `Task ${task.id}: ran ${missing.length} item(s) in ${Math.round(ms)} ms`, {
+          taskId: task.id,
+          items: missing.length,
+          ms: Math.round(ms),
+          cpuMs: Math.round((cpu.user + cpu.system) / 1000),
+          itemsPerMinute: Math.round((missing.length * 60_000) / ms),
+        })
+      }
+    }
   }
 
   /** When every result of segment k is kept: records its root (once). Returns true when the root is recorded. */

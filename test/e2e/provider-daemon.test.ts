@@ -205,6 +205,11 @@ halting: {maxBids: 3, biddingWindow: 30s}
     expect(lines.map((l) => l.id)).toEqual(Array.from({length: 20}, (_, i) => `happy-${i}`))
     expect(lines.every((l) => l.tokenIds.length >= 1 && l.tokenIds.length <= 8)).toBe(true)
 
+    // Its HTTP API: health for anyone; items only for signed requests of the client and the council.
+    expect(await (await fetch(`${a.localUrl}/health`)).json()).toMatchObject({ok: true, address: address.dev2, bidding: true})
+    const unsigned = await fetch(`${a.localUrl}/tasks/${id}/items/0`)
+    expect(unsigned.status).toBe(401)
+
     // The executor's live state, through `ogpu provider status`.
     const execWallet = wallet[executor]!
     const status = await home.json(['provider', 'status', '--wallet', execWallet])
