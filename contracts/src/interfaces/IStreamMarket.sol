@@ -1,0 +1,947 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.24;
+
+import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
+import {IERC5267} from "@openzeppelin/contracts/interfaces/IERC5267.sol";
+
+import {IProviderRegistry} from "./IProviderRegistry.sol";
+import {IVerdictRound} from "./IVerdictRound.sol";
+
+/// @title IStreamMarket
+/// @notice The streaming (online inference) market. A client opens a stream for one model with
+///         prices per 1,000 tokens and a deposit; registered providers subscribe at any time,
+///         locking collateral in the {IProviderRegistry}; the client pays them off-chain with
+///         cumulative EIP-712 vouchers that each provider redeems on chain whenever it likes
+///         (no gas per request). The client can dispute a response the provider signed: the
+///         other subscribers judge it with a commit-reveal verdict round; an invalid response
+///         gets the provider slashed and removed, a valid one wins it the client's bond.
+///
+/// Lifecycle of a stream: Active -> (close) Closing -> (finalizeClose, after the notice) Closed.
+/// Lifecycle of a subscription: (subscribe) Active -> (requestUnsubscribe) Unsubscribing ->
+///   (finishUnsubscribe, after the notice) None; a stream's close releases every subscription,
+///   and an invalid verdict removes the accused one for good (Removed).
+///
+/// Off-chain messages are EIP-712 typed data in the domain
+/// {name: "ogpu", version: "1", chainId, verifyingContract: this market}:
+///   - Voucher(uint256 streamId,address provider,uint256 cumulativeAmount), signed by the
+///     stream's client: everything the client owes `provider` on the stream so far.
+///   - Receipt(uint256 streamId,bytes32 requestId,bytes32 responseHash,uint32 promptTokens,uint32 completionTokens),
+///     signed by the provider at the end of each response.
+/// Signatures are checked with OpenZeppelin's SignatureChecker: 65-byte ECDSA signatures
+/// (low s) for accounts without code, ERC-1271 for contract accounts.
+///
+/// Rules (details in contracts/README.md):
+///   - Subscribing: a registered provider other than the client, once per stream, while the
+///     stream is Active and has fewer than MAX_SUBSCRIBERS (32) subscribers; locks the stream's
+///     `collateral` out of its free stake. Leaving takes `unsubscribeNotice` seconds, and waits
+///     for every open dispute that accuses it or seats it.
+///   - Redeeming: pays min(cumulativeAmount - redeemed, deposit), so a provider never gets more
+///     than the client signed nor more than the deposit holds; what the deposit could not cover
+///     stays redeemable with the same voucher after a top-up. Allowed until the stream is Closed,
+///     whether or not the provider is still subscribed.
+///   - Closing: `close` (client) starts `closeNotice`; providers keep redeeming; `finalizeClose`
+///     (anyone, once the notice is over and no dispute is open) refunds the deposit to the client
+///     and releases every subscriber's collateral. A Closed stream holds no funds and no locks.
+///   - Disputes: the client names a response by its provider-signed receipt and pays the stream's
+///     `disputeBond`. The council is the first min(councilSize, subscribers - 1) OTHER subscribers
+///     in subscription order (longest-subscribed first): deterministic and known in advance. They
+///     commit and reveal a verdict (accept = the response is valid) as in TaskMarket; the majority
+///     of revealed verdicts decides and a tie (0 reveals included) accepts.
+///       Invalid: the accused's collateral on the stream is slashed, `voterRewardBps` of it split
+///       equally among the reject voters and the rest (with rounding dust) paid to the client;
+///       the accused is removed from the stream; the bond goes back to the client.
+///       Valid: `voterRewardBps` of the bond is split equally among the accept voters and the rest
+///       (all of it when nobody accepted) goes to the provider.
+///     Either way a seat that did not reveal is slashed `nonRevealSlash` (capped at what it has
+///     locked on the stream) to the client; minority voters get nothing. One open dispute per
+///     accused provider at a time, one dispute per receipt ever, and none once the close notice
+///     is over.
+///
+/// All payments are pushed inside the call that settles them; the token must be the registry's
+/// plain ERC-20. The market needs MARKET_ROLE on the registry.
+interface IStreamMarket is IVerdictRound, IERC5267 {
+    // ---------------------------------------------------------------- types
+
+    /// @notice Lifecycle of a stream.
+    enum StreamStatus {
+        None, // no such stream
+        Active, // open for subscriptions, requests, vouchers and disputes
+        Closing, // close notice running: redeem, top up and dispute (until closeAt) still possible
+        Closed // deposit refunded, every subscriber released
+    }
+
+    /// @notice How the client gateway releases a response (enforced off-chain by the gateway;
+    ///         recorded so that providers know the terms).
+    enum ResponseMethod {
+        Optimistic, // the response goes out at once; verification runs after it
+        Weighted, // released after ceil(weightBps * councilSize / 10,000) approvals
+        Unanimous // released after all councilSize approve
+    }
+
+    /// @notice Lifecycle of a provider's subscription to a stream.
+    enum SubscriptionStatus {
+        None, // not subscribed
+        Active, // subscribed
+        Unsubscribing, // unsubscribe notice running (still a subscriber: serves, votes, can be disputed)
+        Removed // removed by an invalid dispute verdict: slashed, and may not subscribe again
+    }
+
+    /// @notice Lifecycle of a dispute.
+    enum DisputeState {
+        None, // no such dispute
+        Open, // verdict round running
+        Valid, // closed: the response was judged valid (ties included)
+        Invalid // closed: the response was judged invalid; the provider was slashed and removed
+    }
+
+    /// @notice Protocol bounds, set by the admin. Changes apply to streams created afterwards; a
+    ///         stream copies what its settlement needs (nonRevealSlash, voterRewardBps) at creation.
+    /// @param maxCouncilSize Largest council size a stream may ask for, 1..16.
+    /// @param nonRevealSlashBps Slash per unrevealed dispute verdict, in basis points of the
+    ///        stream's collateral, 0..10,000.
+    /// @param voterRewardBps Share, in basis points (0..10,000), of an invalid response's slashed
+    ///        collateral that goes to the reject voters, and of a valid response's bond that goes to
+    ///        the accept voters.
+    /// @param minCollateral Smallest collateral a stream may ask of each subscriber (>= 1).
+    /// @param minDisputeBond Smallest dispute bond a stream may set (0 allowed).
+    /// @param minNotice Bounds of the unsubscribe and the close notice, seconds.
+    /// @param maxNotice Bounds of the unsubscribe and the close notice, seconds.
+    /// @param minVerdictWindow Bounds of the dispute commit and reveal windows, seconds.
+    /// @param maxVerdictWindow Bounds of the dispute commit and reveal windows, seconds.
+    ///        Every window is 1..MAX_DURATION with min <= max.
+    struct Config {
+        uint8 maxCouncilSize;
+        uint16 nonRevealSlashBps;
+        uint16 voterRewardBps;
+        uint96 minCollateral;
+        uint96 minDisputeBond;
+        uint32 minNotice;
+        uint32 maxNotice;
+        uint32 minVerdictWindow;
+        uint32 maxVerdictWindow;
+    }
+
+    /// @notice What a client creates a stream with (the on-chain part of its prescription).
+    /// @param modelHash sha256 of the model's GGUF file (not zero).
+    /// @param specHash keccak256 of the canonical JSON of the terms document (not zero).
+    /// @param specUri Where the terms document is, 1..256 bytes.
+    /// @param pricePerKTokenGenerated oGPU (wei) per 1,000 generated tokens (< 2^128).
+    /// @param pricePerKTokenVerified oGPU (wei) per 1,000 tokens verified by prefill (< 2^128).
+    /// @param councilSize c: verifiers per response off-chain, and dispute seats; 1..maxCouncilSize.
+    /// @param responseMethod How the gateway releases responses.
+    /// @param weightBps w for Weighted, 1..10,000; must be 0 for the other methods.
+    /// @param collateral Stake each subscriber locks, >= minCollateral, < 2^96.
+    /// @param maxDowntime H: seconds without c live subscribers after which the stream counts as
+    ///        interrupted (off-chain), 1..MAX_DURATION.
+    /// @param unsubscribeNotice Seconds between requestUnsubscribe and finishUnsubscribe.
+    /// @param closeNotice Seconds between close and finalizeClose.
+    /// @param commitWindow Seconds of a dispute's commit phase.
+    /// @param revealWindow Seconds of a dispute's reveal phase.
+    /// @param disputeBond Bond the client pays per dispute, >= minDisputeBond, < 2^96.
+    /// @param deposit Escrowed from the client at creation (may be 0; see topUp).
+    struct StreamParams {
+        bytes32 modelHash;
+        bytes32 specHash;
+        string specUri;
+        uint256 pricePerKTokenGenerated;
+        uint256 pricePerKTokenVerified;
+        uint8 councilSize;
+        ResponseMethod responseMethod;
+        uint16 weightBps;
+        uint256 collateral;
+        uint32 maxDowntime;
+        uint32 unsubscribeNotice;
+        uint32 closeNotice;
+        uint32 commitWindow;
+        uint32 revealWindow;
+        uint256 disputeBond;
+        uint256 deposit;
+    }
+
+    /// @notice A stream, as returned by {getStream}.
+    /// @param client Who created it (signs vouchers, disputes, receives refunds).
+    /// @param status Lifecycle state.
+    /// @param modelHash See {StreamParams}.
+    /// @param specHash See {StreamParams}.
+    /// @param specUri See {StreamParams}.
+    /// @param pricePerKTokenGenerated Current price (see updateTerms).
+    /// @param pricePerKTokenVerified Current price (see updateTerms).
+    /// @param councilSize See {StreamParams}.
+    /// @param responseMethod See {StreamParams}.
+    /// @param weightBps See {StreamParams}.
+    /// @param collateral See {StreamParams}.
+    /// @param maxDowntime See {StreamParams}.
+    /// @param unsubscribeNotice See {StreamParams}.
+    /// @param closeNotice See {StreamParams}.
+    /// @param commitWindow See {StreamParams}.
+    /// @param revealWindow See {StreamParams}.
+    /// @param disputeBond See {StreamParams}.
+    /// @param nonRevealSlash Slash per unrevealed dispute verdict (fixed at creation).
+    /// @param voterRewardBps Voters' share of a slash or a bond (fixed at creation).
+    /// @param deposit Tokens left to pay vouchers with (0 once Closed).
+    /// @param createdAt Creation timestamp.
+    /// @param closeAt End of the close notice (0 while Active).
+    /// @param subscriberCount Current subscribers (Active or Unsubscribing).
+    /// @param openDisputes Disputes open on the stream.
+    struct Stream {
+        address client;
+        StreamStatus status;
+        bytes32 modelHash;
+        bytes32 specHash;
+        string specUri;
+        uint256 pricePerKTokenGenerated;
+        uint256 pricePerKTokenVerified;
+        uint8 councilSize;
+        ResponseMethod responseMethod;
+        uint16 weightBps;
+        uint256 collateral;
+        uint32 maxDowntime;
+        uint32 unsubscribeNotice;
+        uint32 closeNotice;
+        uint32 commitWindow;
+        uint32 revealWindow;
+        uint256 disputeBond;
+        uint256 nonRevealSlash;
+        uint16 voterRewardBps;
+        uint256 deposit;
+        uint64 createdAt;
+        uint64 closeAt;
+        uint8 subscriberCount;
+        uint8 openDisputes;
+    }
+
+    /// @notice A provider's subscription, as returned by {subscription}.
+    /// @param status Its state (None when not subscribed; Removed after an invalid verdict).
+    /// @param locked Collateral this market holds locked for it on the stream: the stream's
+    ///        collateral, less any non-reveal slash; 0 when not subscribed.
+    /// @param subscribedAt When it subscribed (0 when not subscribed).
+    /// @param noticeEnd When Unsubscribing: when it may finish (0 otherwise).
+    /// @param openDispute The open dispute accusing it (0 when none).
+    /// @param openSeats Open disputes of the stream in which it holds a council seat.
+    struct Subscription {
+        SubscriptionStatus status;
+        uint256 locked;
+        uint64 subscribedAt;
+        uint64 noticeEnd;
+        uint256 openDispute;
+        uint8 openSeats;
+    }
+
+    /// @notice The provider's signed receipt of one response (EIP-712 type `Receipt`).
+    /// @param streamId The stream.
+    /// @param requestId The client's request id.
+    /// @param responseHash Hash of the response (see docs/protocol.md).
+    /// @param promptTokens Prompt tokens.
+    /// @param completionTokens Completion (generated) tokens.
+    struct Receipt {
+        uint256 streamId;
+        bytes32 requestId;
+        bytes32 responseHash;
+        uint32 promptTokens;
+        uint32 completionTokens;
+    }
+
+    /// @notice One voucher to redeem in {redeemMany}.
+    /// @param streamId The stream.
+    /// @param cumulativeAmount The voucher's cumulative amount.
+    /// @param signature The client's signature of Voucher(streamId, caller, cumulativeAmount).
+    struct Redemption {
+        uint256 streamId;
+        uint256 cumulativeAmount;
+        bytes signature;
+    }
+
+    /// @notice A dispute, as returned by {getDispute}.
+    /// @param streamId The stream.
+    /// @param provider The accused provider.
+    /// @param state Its state.
+    /// @param receipt The disputed receipt.
+    /// @param bond The client's bond (held by the market while Open).
+    /// @param council The voters, seat by seat.
+    /// @param openedAt Opening timestamp.
+    /// @param commitEnd End of the commit phase.
+    /// @param revealEnd End of the reveal phase.
+    /// @param commits Seats that committed.
+    /// @param reveals Seats that revealed.
+    /// @param approvals Revealed "valid" verdicts.
+    /// @param rejections Revealed "invalid" verdicts.
+    struct Dispute {
+        uint256 streamId;
+        address provider;
+        DisputeState state;
+        Receipt receipt;
+        uint256 bond;
+        address[] council;
+        uint64 openedAt;
+        uint64 commitEnd;
+        uint64 revealEnd;
+        uint8 commits;
+        uint8 reveals;
+        uint8 approvals;
+        uint8 rejections;
+    }
+
+    /// @notice One council member's verdict in a dispute, as returned by {verdictOf}.
+    /// @param member Whether the account holds a seat in the dispute.
+    /// @param seat Its seat (meaningful when member).
+    /// @param committed Whether it committed.
+    /// @param revealed Whether it revealed.
+    /// @param accept The revealed verdict, true = valid (meaningful when revealed).
+    /// @param commitment The commitment (0 when none).
+    struct Verdict {
+        bool member;
+        uint8 seat;
+        bool committed;
+        bool revealed;
+        bool accept;
+        bytes32 commitment;
+    }
+
+    // ---------------------------------------------------------------- errors
+
+    /// @notice The constructor got the zero address as registry.
+    /// @param registry The rejected registry.
+    error StreamMarketInvalidRegistry(address registry);
+
+    /// @notice The token is not the registry's staking token.
+    /// @param token The token given.
+    /// @param registryToken The registry's token.
+    error StreamMarketTokenMismatch(address token, address registryToken);
+
+    /// @notice The constructor got the zero address as admin.
+    /// @param admin The rejected admin.
+    error StreamMarketInvalidAdmin(address admin);
+
+    /// @notice A configuration field is out of its bounds (see {Config}).
+    /// @param field The field's name, e.g. "maxCouncilSize".
+    error StreamMarketInvalidConfig(string field);
+
+    /// @notice modelHash or specHash is zero.
+    /// @param modelHash The given model hash.
+    /// @param specHash The given spec hash.
+    error StreamMarketMissingHash(bytes32 modelHash, bytes32 specHash);
+
+    /// @notice The spec URI is empty or too long.
+    /// @param length Its length in bytes.
+    /// @param maxLength The largest length allowed.
+    error StreamMarketInvalidSpecUri(uint256 length, uint256 maxLength);
+
+    /// @notice councilSize is 0 or above the configured maximum.
+    /// @param councilSize The rejected size.
+    /// @param maxCouncilSize The configured maximum.
+    error StreamMarketInvalidCouncilSize(uint8 councilSize, uint8 maxCouncilSize);
+
+    /// @notice weightBps is not in 1..10,000 for Weighted, or not 0 for another method.
+    /// @param method The response method.
+    /// @param weightBps The rejected weight.
+    error StreamMarketInvalidWeight(ResponseMethod method, uint16 weightBps);
+
+    /// @notice collateral is below the configured minimum.
+    /// @param collateral The rejected collateral.
+    /// @param minCollateral The configured minimum.
+    error StreamMarketCollateralTooLow(uint256 collateral, uint256 minCollateral);
+
+    /// @notice disputeBond is below the configured minimum.
+    /// @param bond The rejected bond.
+    /// @param minBond The configured minimum.
+    error StreamMarketDisputeBondTooLow(uint256 bond, uint256 minBond);
+
+    /// @notice maxDowntime is 0 or above MAX_DURATION.
+    /// @param maxDowntime The rejected value, seconds.
+    /// @param maxDuration MAX_DURATION.
+    error StreamMarketInvalidMaxDowntime(uint32 maxDowntime, uint32 maxDuration);
+
+    /// @notice The unsubscribe or the close notice is out of the configured bounds.
+    /// @param notice The rejected notice, seconds.
+    /// @param minNotice The configured minimum.
+    /// @param maxNotice The configured maximum.
+    error StreamMarketInvalidNotice(uint32 notice, uint32 minNotice, uint32 maxNotice);
+
+    /// @notice The commit or the reveal window is out of the configured bounds.
+    /// @param window The rejected window, seconds.
+    /// @param minWindow The configured minimum.
+    /// @param maxWindow The configured maximum.
+    error StreamMarketInvalidVerdictWindow(uint32 window, uint32 minWindow, uint32 maxWindow);
+
+    /// @notice No stream has this id.
+    /// @param streamId The id.
+    error StreamMarketUnknownStream(uint256 streamId);
+
+    /// @notice The stream is not in the state the call needs.
+    /// @param streamId The stream.
+    /// @param status Its state.
+    /// @param expected The state the call needs.
+    error StreamMarketUnexpectedStatus(uint256 streamId, StreamStatus status, StreamStatus expected);
+
+    /// @notice The stream is Closed (the call needs it Active or Closing).
+    /// @param streamId The stream.
+    error StreamMarketStreamClosed(uint256 streamId);
+
+    /// @notice Only the stream's client may do this.
+    /// @param streamId The stream.
+    /// @param account The caller.
+    error StreamMarketNotClient(uint256 streamId, address account);
+
+    /// @notice An amount of zero was given where a positive amount is required.
+    error StreamMarketZeroAmount();
+
+    /// @notice The client may not subscribe to its own stream.
+    /// @param streamId The stream.
+    /// @param client The client.
+    error StreamMarketClientCannotSubscribe(uint256 streamId, address client);
+
+    /// @notice The caller is not a registered provider.
+    /// @param provider The caller.
+    error StreamMarketProviderNotRegistered(address provider);
+
+    /// @notice The provider is already subscribed (or unsubscribing) to the stream.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    error StreamMarketAlreadySubscribed(uint256 streamId, address provider);
+
+    /// @notice The provider was removed from the stream by an invalid dispute verdict and may not
+    ///         subscribe to it again.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    error StreamMarketProviderRemoved(uint256 streamId, address provider);
+
+    /// @notice The stream already has MAX_SUBSCRIBERS subscribers.
+    /// @param streamId The stream.
+    /// @param maxSubscribers The cap.
+    error StreamMarketSubscriberCapReached(uint256 streamId, uint8 maxSubscribers);
+
+    /// @notice The provider is not subscribed to the stream (or not in the state the call needs).
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param status Its subscription state.
+    error StreamMarketNotSubscribed(uint256 streamId, address provider, SubscriptionStatus status);
+
+    /// @notice The unsubscribe notice is not over yet.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param noticeEnd When it ends.
+    error StreamMarketUnsubscribeNoticeNotOver(uint256 streamId, address provider, uint64 noticeEnd);
+
+    /// @notice The provider cannot leave while a dispute accuses it or seats it.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param openDispute The open dispute accusing it (0 when none).
+    /// @param openSeats Open disputes seating it.
+    error StreamMarketSubscriptionBusy(uint256 streamId, address provider, uint256 openDispute, uint8 openSeats);
+
+    /// @notice The close notice is not over yet.
+    /// @param streamId The stream.
+    /// @param closeAt When it ends.
+    error StreamMarketCloseNoticeNotOver(uint256 streamId, uint64 closeAt);
+
+    /// @notice The close notice is over: no new dispute.
+    /// @param streamId The stream.
+    /// @param closeAt When it ended.
+    error StreamMarketCloseNoticeOver(uint256 streamId, uint64 closeAt);
+
+    /// @notice The stream cannot be closed while disputes are open.
+    /// @param streamId The stream.
+    /// @param openDisputes Disputes still open.
+    error StreamMarketDisputesOpen(uint256 streamId, uint8 openDisputes);
+
+    /// @notice The voucher does not raise the provider's redeemed total: its cumulative amount is
+    ///         at most what was already redeemed on the stream.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param cumulativeAmount The voucher's amount.
+    /// @param redeemed What was already redeemed.
+    error StreamMarketCumulativeNotIncreasing(
+        uint256 streamId, address provider, uint256 cumulativeAmount, uint256 redeemed
+    );
+
+    /// @notice The voucher's signature is not the stream client's.
+    /// @param streamId The stream.
+    /// @param provider The provider (the caller).
+    /// @param cumulativeAmount The voucher's amount.
+    error StreamMarketInvalidVoucherSignature(uint256 streamId, address provider, uint256 cumulativeAmount);
+
+    /// @notice The stream's deposit is empty: nothing can be paid until a top-up.
+    /// @param streamId The stream.
+    /// @param owed What the voucher still owes the provider.
+    error StreamMarketDepositEmpty(uint256 streamId, uint256 owed);
+
+    /// @notice redeemMany got no voucher or more than MAX_REDEEM_BATCH.
+    /// @param length The batch's length.
+    /// @param maxLength MAX_REDEEM_BATCH.
+    error StreamMarketInvalidBatch(uint256 length, uint256 maxLength);
+
+    /// @notice The receipt's signature is not the accused provider's.
+    /// @param streamId The stream.
+    /// @param provider The accused provider.
+    /// @param requestId The receipt's request id.
+    error StreamMarketInvalidReceiptSignature(uint256 streamId, address provider, bytes32 requestId);
+
+    /// @notice This receipt was disputed before (a response is judged once).
+    /// @param receiptDigest The receipt's EIP-712 digest.
+    /// @param disputeId The dispute that judged it.
+    error StreamMarketReceiptAlreadyDisputed(bytes32 receiptDigest, uint256 disputeId);
+
+    /// @notice The provider is already accused in an open dispute on the stream.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param disputeId The open dispute.
+    error StreamMarketProviderUnderDispute(uint256 streamId, address provider, uint256 disputeId);
+
+    /// @notice No other subscriber can sit on the dispute's council.
+    /// @param streamId The stream.
+    /// @param provider The accused provider (the only subscriber).
+    error StreamMarketNoCouncil(uint256 streamId, address provider);
+
+    /// @notice The evidence URI is empty or too long.
+    /// @param length Its length in bytes.
+    /// @param maxLength The largest length allowed.
+    error StreamMarketInvalidEvidenceUri(uint256 length, uint256 maxLength);
+
+    /// @notice No dispute has this id.
+    /// @param disputeId The id.
+    error StreamMarketUnknownDispute(uint256 disputeId);
+
+    /// @notice The dispute is closed.
+    /// @param disputeId The dispute.
+    /// @param state Its state.
+    error StreamMarketDisputeNotOpen(uint256 disputeId, DisputeState state);
+
+    /// @notice Only a council member of the dispute may do this.
+    /// @param disputeId The dispute.
+    /// @param account The caller.
+    error StreamMarketNotCouncilMember(uint256 disputeId, address account);
+
+    // ---------------------------------------------------------------- events
+
+    /// @notice The configuration was set (constructor or admin).
+    /// @param config The new configuration.
+    event ConfigUpdated(Config config);
+
+    /// @notice A stream was created and its deposit pulled from the client.
+    /// @param streamId The new stream's id.
+    /// @param client The client.
+    /// @param params Everything the client gave (prices, terms, deposit).
+    /// @param nonRevealSlash Slash per unrevealed dispute verdict on this stream.
+    /// @param voterRewardBps Voters' share of a slash or a bond on this stream.
+    event StreamCreated(
+        uint256 indexed streamId, address indexed client, StreamParams params, uint256 nonRevealSlash, uint16 voterRewardBps
+    );
+
+    /// @notice The client changed the stream's prices (they apply to responses from now on).
+    /// @param streamId The stream.
+    /// @param pricePerKTokenGenerated The new price per 1,000 generated tokens.
+    /// @param pricePerKTokenVerified The new price per 1,000 verified tokens.
+    event TermsUpdated(uint256 indexed streamId, uint256 pricePerKTokenGenerated, uint256 pricePerKTokenVerified);
+
+    /// @notice Tokens were added to the stream's deposit.
+    /// @param streamId The stream.
+    /// @param from Who paid.
+    /// @param amount The amount added.
+    /// @param deposit The deposit afterwards.
+    event DepositToppedUp(uint256 indexed streamId, address indexed from, uint256 amount, uint256 deposit);
+
+    /// @notice A provider subscribed; the stream's collateral was locked in the registry.
+    /// @param streamId The stream.
+    /// @param provider The provider (appended at the end of subscribersOf).
+    /// @param collateral The collateral locked.
+    /// @param subscriberCount Subscribers afterwards.
+    event Subscribed(uint256 indexed streamId, address indexed provider, uint256 collateral, uint8 subscriberCount);
+
+    /// @notice A subscriber asked to leave; its notice started.
+    /// @param streamId The stream.
+    /// @param provider The subscriber.
+    /// @param noticeEnd When it may finish.
+    event UnsubscribeRequested(uint256 indexed streamId, address indexed provider, uint64 noticeEnd);
+
+    /// @notice A subscriber left after its notice; its remaining collateral was released.
+    /// @param streamId The stream.
+    /// @param provider The former subscriber (removed from subscribersOf; the order of the others is kept).
+    /// @param released Collateral released.
+    /// @param subscriberCount Subscribers afterwards.
+    event Unsubscribed(uint256 indexed streamId, address indexed provider, uint256 released, uint8 subscriberCount);
+
+    /// @notice A provider redeemed a voucher.
+    /// @param streamId The stream.
+    /// @param provider The provider, who was paid.
+    /// @param cumulativeAmount The voucher's cumulative amount.
+    /// @param paid Paid now: min(cumulativeAmount - previous redeemed, deposit).
+    /// @param redeemed The provider's redeemed total on the stream afterwards.
+    /// @param deposit The stream's deposit afterwards.
+    event VoucherRedeemed(
+        uint256 indexed streamId,
+        address indexed provider,
+        uint256 cumulativeAmount,
+        uint256 paid,
+        uint256 redeemed,
+        uint256 deposit
+    );
+
+    /// @notice The client started closing the stream.
+    /// @param streamId The stream.
+    /// @param closeAt When the notice ends (finalizeClose possible, no new dispute).
+    event StreamCloseRequested(uint256 indexed streamId, uint64 closeAt);
+
+    /// @notice The stream closed: the deposit was refunded to the client and every subscriber's
+    ///         remaining collateral released (subscribersOf is empty afterwards).
+    /// @param streamId The stream.
+    /// @param clientRefund Refunded to the client.
+    event StreamClosed(uint256 indexed streamId, uint256 clientRefund);
+
+    /// @notice The client disputed a response; the bond was pulled and the council seated.
+    /// @param disputeId The new dispute's id.
+    /// @param streamId The stream.
+    /// @param provider The accused provider.
+    /// @param receipt The disputed receipt (signed by the provider).
+    /// @param evidenceUri Where the council finds the request and the response.
+    /// @param bond The bond.
+    /// @param council The voters, seat by seat.
+    /// @param commitEnd End of the commit phase.
+    /// @param revealEnd End of the reveal phase.
+    event DisputeOpened(
+        uint256 indexed disputeId,
+        uint256 indexed streamId,
+        address indexed provider,
+        Receipt receipt,
+        string evidenceUri,
+        uint256 bond,
+        address[] council,
+        uint64 commitEnd,
+        uint64 revealEnd
+    );
+
+    /// @notice A council member committed its verdict.
+    /// @param disputeId The dispute.
+    /// @param voter The council member.
+    /// @param commitment Its commitment.
+    event VerdictCommitted(uint256 indexed disputeId, address indexed voter, bytes32 commitment);
+
+    /// @notice A council member revealed its verdict.
+    /// @param disputeId The dispute.
+    /// @param voter The council member.
+    /// @param accept The verdict: true = the response is valid.
+    event VerdictRevealed(uint256 indexed disputeId, address indexed voter, bool accept);
+
+    /// @notice A council member that did not reveal was slashed (to the client); its collateral
+    ///         on the stream went down by `amount`.
+    /// @param disputeId The dispute.
+    /// @param voter The council member.
+    /// @param amount The amount slashed (> 0; not emitted when nothing was left to slash).
+    event VoterSlashed(uint256 indexed disputeId, address indexed voter, uint256 amount);
+
+    /// @notice A dispute was closed and settled. Invalid: the provider was slashed and removed
+    ///         from the stream (subscribersOf keeps the others' order), the bond refunded.
+    ///         Valid: the bond paid out.
+    /// @param disputeId The dispute.
+    /// @param streamId The stream.
+    /// @param provider The accused provider.
+    /// @param valid The outcome.
+    /// @param approvals Revealed "valid" verdicts.
+    /// @param rejections Revealed "invalid" verdicts.
+    /// @param providerSlashed Collateral slashed from the provider (0 when valid).
+    /// @param rewardPerVoter Paid to each majority voter (out of the slash, or out of the bond).
+    /// @param toClient Paid to the client: the slash's rest plus the bond (invalid), else 0.
+    /// @param toProvider Paid to the provider: the bond's rest (valid), else 0.
+    event DisputeResolved(
+        uint256 indexed disputeId,
+        uint256 indexed streamId,
+        address indexed provider,
+        bool valid,
+        uint8 approvals,
+        uint8 rejections,
+        uint256 providerSlashed,
+        uint256 rewardPerVoter,
+        uint256 toClient,
+        uint256 toProvider
+    );
+
+    // ---------------------------------------------------------------- client
+
+    /// @notice Creates a stream and escrows `params.deposit` from the caller (needs a prior
+    ///         ERC-20 approval when the deposit is not 0).
+    /// @dev Reverts StreamMarketMissingHash, ...InvalidSpecUri, ...InvalidCouncilSize,
+    ///      ...InvalidWeight, ...CollateralTooLow, ...DisputeBondTooLow, ...InvalidMaxDowntime,
+    ///      ...InvalidNotice, ...InvalidVerdictWindow; SafeCastOverflowedUintDowncast when a price
+    ///      exceeds 2^128 - 1 or collateral, bond or deposit 2^96 - 1.
+    /// @param params The stream.
+    /// @return streamId The new stream's id.
+    function create(StreamParams calldata params) external returns (uint256 streamId);
+
+    /// @notice {create} with an ERC-2612 permit for the deposit. A failing permit (e.g.
+    ///         front-run) is ignored: the transfer then needs the allowance to be in place.
+    /// @param params The stream.
+    /// @param deadline The permit's deadline.
+    /// @param v The permit signature's v.
+    /// @param r The permit signature's r.
+    /// @param s The permit signature's s.
+    /// @return streamId The new stream's id.
+    function createWithPermit(StreamParams calldata params, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external
+        returns (uint256 streamId);
+
+    /// @notice Changes the stream's prices. Only the client, while Active.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketNotClient, StreamMarketUnexpectedStatus;
+    ///      SafeCastOverflowedUintDowncast past 2^128 - 1.
+    /// @param streamId The stream.
+    /// @param pricePerKTokenGenerated The new price per 1,000 generated tokens.
+    /// @param pricePerKTokenVerified The new price per 1,000 verified tokens.
+    function updateTerms(uint256 streamId, uint256 pricePerKTokenGenerated, uint256 pricePerKTokenVerified)
+        external;
+
+    /// @notice Adds `amount` to the stream's deposit, from the caller (anyone; the deposit left
+    ///         at the close goes to the client). While Active or Closing.
+    /// @dev Reverts StreamMarketZeroAmount, StreamMarketUnknownStream, StreamMarketStreamClosed;
+    ///      SafeCastOverflowedUintDowncast when the deposit would exceed 2^96 - 1.
+    /// @param streamId The stream.
+    /// @param amount The amount.
+    function topUp(uint256 streamId, uint256 amount) external;
+
+    /// @notice {topUp} with an ERC-2612 permit for `amount` (a failing permit is ignored).
+    /// @param streamId The stream.
+    /// @param amount The amount.
+    /// @param deadline The permit's deadline.
+    /// @param v The permit signature's v.
+    /// @param r The permit signature's r.
+    /// @param s The permit signature's s.
+    function topUpWithPermit(uint256 streamId, uint256 amount, uint256 deadline, uint8 v, bytes32 r, bytes32 s)
+        external;
+
+    /// @notice Starts closing the stream: closeAt = now + closeNotice. Providers can still redeem
+    ///         until it is finalized. Only the client, while Active.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketNotClient, StreamMarketUnexpectedStatus.
+    /// @param streamId The stream.
+    function close(uint256 streamId) external;
+
+    /// @notice Opens a dispute on a response of `provider`, named by its receipt and the
+    ///         provider's EIP-712 signature of it, and pulls the stream's dispute bond from the
+    ///         caller. Only the client, while Active or Closing before closeAt; the provider must
+    ///         be subscribed (Active or Unsubscribing) and not already accused; the receipt must
+    ///         never have been disputed. The council is the first min(councilSize,
+    ///         subscribers - 1) other subscribers in subscription order.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketStreamClosed, StreamMarketNotClient,
+    ///      StreamMarketCloseNoticeOver, StreamMarketInvalidEvidenceUri, StreamMarketNotSubscribed,
+    ///      StreamMarketProviderUnderDispute, StreamMarketInvalidReceiptSignature,
+    ///      StreamMarketReceiptAlreadyDisputed, StreamMarketNoCouncil.
+    /// @param provider The accused provider.
+    /// @param receipt The receipt (its streamId names the stream).
+    /// @param signature The provider's signature of the receipt.
+    /// @param evidenceUri Where the council finds the request and the response, 1..256 bytes
+    ///        (emitted, not stored).
+    /// @return disputeId The new dispute's id.
+    function openDispute(
+        address provider,
+        Receipt calldata receipt,
+        bytes calldata signature,
+        string calldata evidenceUri
+    ) external returns (uint256 disputeId);
+
+    // ---------------------------------------------------------------- providers
+
+    /// @notice Subscribes the caller to an Active stream, locking its collateral.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketUnexpectedStatus,
+    ///      StreamMarketClientCannotSubscribe, StreamMarketAlreadySubscribed,
+    ///      StreamMarketProviderRemoved, StreamMarketSubscriberCapReached,
+    ///      StreamMarketProviderNotRegistered, and the registry's
+    ///      ProviderRegistryInsufficientFreeStake.
+    /// @param streamId The stream.
+    function subscribe(uint256 streamId) external;
+
+    /// @notice Starts the caller's unsubscribe notice: noticeEnd = now + unsubscribeNotice. The
+    ///         caller stays a subscriber (serves, votes, can be disputed) until it finishes.
+    /// @dev Reverts StreamMarketNotSubscribed (not subscribed, or already Unsubscribing).
+    /// @param streamId The stream.
+    function requestUnsubscribe(uint256 streamId) external;
+
+    /// @notice Ends the caller's subscription once its notice is over and no open dispute accuses
+    ///         or seats it: releases its collateral and removes it from subscribersOf.
+    /// @dev Reverts StreamMarketNotSubscribed, StreamMarketUnsubscribeNoticeNotOver,
+    ///      StreamMarketSubscriptionBusy.
+    /// @param streamId The stream.
+    function finishUnsubscribe(uint256 streamId) external;
+
+    /// @notice Redeems a voucher signed by the stream's client for the caller: pays
+    ///         min(cumulativeAmount - redeemed, deposit). While the stream is Active or Closing;
+    ///         the caller need not be subscribed any more.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketStreamClosed,
+    ///      StreamMarketCumulativeNotIncreasing, StreamMarketInvalidVoucherSignature,
+    ///      StreamMarketDepositEmpty.
+    /// @param streamId The stream.
+    /// @param cumulativeAmount The voucher's cumulative amount.
+    /// @param signature The client's signature of Voucher(streamId, caller, cumulativeAmount).
+    /// @return paid The amount paid.
+    function redeem(uint256 streamId, uint256 cumulativeAmount, bytes calldata signature)
+        external
+        returns (uint256 paid);
+
+    /// @notice Redeems up to MAX_REDEEM_BATCH vouchers (any streams; the same stream more than
+    ///         once if its amounts increase) for the caller, with one token transfer. All or
+    ///         nothing: any failing voucher reverts the whole batch with its error.
+    /// @dev Reverts StreamMarketInvalidBatch, and {redeem}'s errors.
+    /// @param redemptions The vouchers.
+    /// @return paid The total paid.
+    function redeemMany(Redemption[] calldata redemptions) external returns (uint256 paid);
+
+    /// @notice A council member commits its verdict on a dispute:
+    ///         commitment = {verdictCommitment}(disputeId, accept, salt, voter).
+    /// @dev Reverts StreamMarketUnknownDispute, StreamMarketDisputeNotOpen,
+    ///      StreamMarketNotCouncilMember, VerdictRoundCommitClosed, VerdictRoundAlreadyCommitted.
+    /// @param disputeId The dispute.
+    /// @param commitment The commitment.
+    function commitVerdict(uint256 disputeId, bytes32 commitment) external;
+
+    /// @notice A council member reveals its verdict (accept = the response is valid).
+    /// @dev Reverts StreamMarketUnknownDispute, StreamMarketDisputeNotOpen,
+    ///      StreamMarketNotCouncilMember, VerdictRoundRevealNotStarted, VerdictRoundRevealClosed,
+    ///      VerdictRoundNotCommitted, VerdictRoundAlreadyRevealed, VerdictRoundCommitmentMismatch.
+    /// @param disputeId The dispute.
+    /// @param accept The verdict.
+    /// @param salt The salt used in the commitment.
+    function revealVerdict(uint256 disputeId, bool accept, bytes32 salt) external;
+
+    // ---------------------------------------------------------------- anyone
+
+    /// @notice Closes a dispute's verdict round once the reveal phase is over (or everyone
+    ///         revealed) and settles it (see DisputeResolved). Anyone.
+    /// @dev Reverts StreamMarketUnknownDispute, StreamMarketDisputeNotOpen, VerdictRoundNotOver.
+    /// @param disputeId The dispute.
+    function finalizeDispute(uint256 disputeId) external;
+
+    /// @notice Closes a Closing stream once its notice is over and no dispute is open: refunds
+    ///         the deposit to the client and releases every subscriber. Anyone.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketUnexpectedStatus,
+    ///      StreamMarketCloseNoticeNotOver, StreamMarketDisputesOpen.
+    /// @param streamId The stream.
+    function finalizeClose(uint256 streamId) external;
+
+    // ---------------------------------------------------------------- admin
+
+    /// @notice Sets the protocol bounds for streams created from now on. Only DEFAULT_ADMIN_ROLE.
+    /// @dev Reverts StreamMarketInvalidConfig.
+    /// @param config The new configuration.
+    function setConfig(Config calldata config) external;
+
+    // ---------------------------------------------------------------- views
+
+    /// @notice Most subscribers per stream: 32.
+    /// @return The cap.
+    function MAX_SUBSCRIBERS() external view returns (uint8);
+
+    /// @notice Largest council: 16 (the verdict round's seat limit).
+    /// @return The cap.
+    function MAX_COUNCIL_SIZE() external view returns (uint8);
+
+    /// @notice Most vouchers per redeemMany: 32.
+    /// @return The cap.
+    function MAX_REDEEM_BATCH() external view returns (uint256);
+
+    /// @notice Longest notice, window or max downtime: 365 days.
+    /// @return The duration, seconds.
+    function MAX_DURATION() external view returns (uint32);
+
+    /// @notice Longest spec or evidence URI: 256 bytes.
+    /// @return The length.
+    function MAX_URI_LENGTH() external view returns (uint256);
+
+    /// @notice keccak256("Voucher(uint256 streamId,address provider,uint256 cumulativeAmount)").
+    /// @return The type hash.
+    function VOUCHER_TYPEHASH() external view returns (bytes32);
+
+    /// @notice keccak256("Receipt(uint256 streamId,bytes32 requestId,bytes32 responseHash,uint32 promptTokens,uint32 completionTokens)").
+    /// @return The type hash.
+    function RECEIPT_TYPEHASH() external view returns (bytes32);
+
+    /// @notice The EIP-712 domain separator of {name: "ogpu", version: "1", chainId, this}.
+    /// @return The separator.
+    function DOMAIN_SEPARATOR() external view returns (bytes32);
+
+    /// @notice The payment token (the registry's staking token).
+    /// @return The token.
+    function token() external view returns (IERC20);
+
+    /// @notice The provider registry.
+    /// @return The registry.
+    function registry() external view returns (IProviderRegistry);
+
+    /// @notice The current configuration.
+    /// @return The configuration.
+    function config() external view returns (Config memory);
+
+    /// @notice The id the next stream will get (ids start at 1).
+    /// @return The id.
+    function nextStreamId() external view returns (uint256);
+
+    /// @notice The id the next dispute will get (ids start at 1).
+    /// @return The id.
+    function nextDisputeId() external view returns (uint256);
+
+    /// @notice A stream (status None and zeros when unknown).
+    /// @param streamId The stream.
+    /// @return The stream.
+    function getStream(uint256 streamId) external view returns (Stream memory);
+
+    /// @notice The stream's subscribers in subscription order (Active and Unsubscribing).
+    /// @param streamId The stream.
+    /// @return The subscribers.
+    function subscribersOf(uint256 streamId) external view returns (address[] memory);
+
+    /// @notice `provider`'s subscription to the stream (zeros when not subscribed).
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @return The subscription.
+    function subscription(uint256 streamId, address provider) external view returns (Subscription memory);
+
+    /// @notice What `provider` has redeemed on the stream so far.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @return The total.
+    function redeemed(uint256 streamId, address provider) external view returns (uint256);
+
+    /// @notice A dispute (state None and zeros when unknown).
+    /// @param disputeId The dispute.
+    /// @return The dispute.
+    function getDispute(uint256 disputeId) external view returns (Dispute memory);
+
+    /// @notice `voter`'s verdict in a dispute.
+    /// @param disputeId The dispute.
+    /// @param voter The account.
+    /// @return The verdict.
+    function verdictOf(uint256 disputeId, address voter) external view returns (Verdict memory);
+
+    /// @notice The dispute that judged (or judges) a receipt, by its EIP-712 digest (0 when none).
+    /// @param receiptDigest The receipt's digest ({receiptDigest}).
+    /// @return The dispute id.
+    function disputeOfReceipt(bytes32 receiptDigest) external view returns (uint256);
+
+    /// @notice The commitment `voter` must submit for `accept` and `salt` in a dispute:
+    ///         keccak256(abi.encode(block.chainid, address(this), disputeId, accept, salt, voter)).
+    /// @param disputeId The dispute (its verdict round id).
+    /// @param accept The verdict (true = valid).
+    /// @param salt A secret random salt.
+    /// @param voter The council member.
+    /// @return The commitment.
+    function verdictCommitment(uint256 disputeId, bool accept, bytes32 salt, address voter)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The EIP-712 digest the client signs for a voucher.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param cumulativeAmount The cumulative amount.
+    /// @return The digest.
+    function voucherDigest(uint256 streamId, address provider, uint256 cumulativeAmount)
+        external
+        view
+        returns (bytes32);
+
+    /// @notice The EIP-712 digest a provider signs for a receipt.
+    /// @param receipt The receipt.
+    /// @return The digest.
+    function receiptDigest(Receipt calldata receipt) external view returns (bytes32);
+
+    /// @notice Collateral this market holds locked for `provider` on the stream (its own ledger;
+    ///         the registry only keeps the provider's total). Same as subscription(..).locked.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @return The amount.
+    function lockedFor(uint256 streamId, address provider) external view returns (uint256);
+}
