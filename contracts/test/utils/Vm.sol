@@ -10,6 +10,7 @@ interface Vm {
     function getBlockTimestamp() external view returns (uint256 timestamp);
     function getBlockNumber() external view returns (uint256 height);
     function prevrandao(bytes32 newPrevrandao) external;
+    function chainId(uint256 newChainId) external;
     function setBlockhash(uint256 blockNumber, bytes32 blockHash) external;
     /// @dev Marks `target`'s account and storage cold again (as at the start of a transaction).
     function cool(address target) external;
