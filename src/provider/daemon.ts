@@ -310,6 +310,8 @@ class ProviderDaemon {
         hint: `Stop it first (kill ${running.pid}), or use another wallet.`,
       })
     this.store = openProviderStore(this.dir)
+    // Claim the directory now (a second daemon for this address refuses to start); the URLs follow once serving.
+    this.writeDaemonFile()
     const {recovery} = this.store
     const known = Object.keys(this.store.state.tasks).length
     if (recovery.snapshotSeq > 0 || recovery.replayed > 0)
@@ -353,7 +355,7 @@ class ProviderDaemon {
     })
     await this.indexer.sync()
     await this.updateClock()
-    writeFileDurable(this.dir, 'daemon.json', JSON.stringify({pid: process.pid, address: this.address, url: this.url, localUrl: this.localUrl, network: chain.network.name, startedAt: this.startedAt.toISOString()}))
+    this.writeDaemonFile()
     this.bidding = true
     this.log.info('start', `Provider ${this.address} serving at ${this.localUrl} on ${chain.network.name}`, {
       url: this.url,
@@ -362,6 +364,11 @@ class ProviderDaemon {
       block: this.indexer.state.cursor,
     })
     this.loopPromise = this.loop()
+  }
+
+  private writeDaemonFile(): void {
+    const file = {pid: process.pid, address: this.address, url: this.url, localUrl: this.localUrl, network: this.chain!.network.name, startedAt: this.startedAt.toISOString()}
+    writeFileDurable(this.dir, 'daemon.json', JSON.stringify(file))
   }
 
   private async loadModels(): Promise<void> {
