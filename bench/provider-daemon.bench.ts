@@ -106,8 +106,10 @@ async function main(): Promise<void> {
     if ((await home.run(['model', 'add', modelPath, '--name', 'm'])).code !== 0) throw new Error('model add failed')
     await Promise.all(
       ['dev2', 'dev3', 'dev4'].map(async (w) => {
-        for (const args of [['provider', 'register', '--endpoint', 'http://127.0.0.1:9'], ['stake', 'deposit', '10000']])
-          if ((await home.run([...args, '--wallet', w])).code !== 0) throw new Error(`${args.join(' ')} failed for ${w}`)
+        for (const args of [['provider', 'register', '--endpoint', 'http://127.0.0.1:9'], ['stake', 'deposit', '10000']]) {
+          const result = await home.run([...args, '--wallet', w])
+          if (result.code !== 0) throw new Error(`${args.join(' ')} failed for ${w}: ${result.stderr}`)
+        }
       }),
     )
     // One benchmark first (stored), so the three daemons do not all run it at once.
