@@ -1,0 +1,114 @@
+/**
+ * The "My wallet" data: balances, stake and provider registration read from the chain, and earnings summed from the
+ * indexer (what the market paid this address as executor and as council member).
+ */
+import {type Contract, getAddress, type Provider} from 'ethers'
+
+import type {IndexedTask} from '../market/types.js'
+
+/** One read of the wallet's on-chain state, in base units. */
+export interface WalletChainData {
+  eth: bigint
+  ogpu: bigint
+  staked: bigint
+  locked: bigint
+  unbonding: bigint
+  /** Unix seconds (0 when nothing unbonds). */
+  unbondingEnd: number
+  registered: boolean
+  endpoint: string | null
+}
+
+export interface WalletContracts {
+  provider: Provider
+  token: Contract
+  registry: Contract
+}
+
+export async function readWalletChain(chain: WalletContracts, address: string): Promise<WalletChainData> {
+  const [eth, ogpu, stake, provider] = await Promise.all([
+    chain.provider.getBalance(address),
+    chain.token.getFunction('balanceOf')(address) as Promise<bigint>,
+    chain.registry.getFunction('stakeOf')(address) as Promise<{staked: bigint; locked: bigint; unbonding: bigint; unbondingEnd: bigint}>,
+    chain.registry.getFunction('providerOf')(address) as Promise<{endpoint: string; registered: boolean}>,
+  ])
+  return {
+    eth,
+    ogpu,
+    staked: stake.staked,
+    locked: stake.locked,
+    unbonding: stake.unbonding,
+    unbondingEnd: Number(stake.unbondingEnd),
+    registered: provider.registered,
+    endpoint: provider.registered && provider.endpoint ? provider.endpoint : null,
+  }
+}
+
+/** Active stake of each address (for the bid ladder), in base units. */
+export async function readStakes(registry: Contract, addresses: readonly string[]): Promise<Map<string, bigint>> {
+  const out = new Map<string, bigint>()
+  await Promise.all(
+    addresses.map(async (address) => {
+      const stake = (await registry.getFunction('stakeOf')(address)) as {staked: bigint}
+      out.set(address, stake.staked)
+    }),
+  )
+  return out
+}
+
+export interface Earnings {
+  executorPaid: bigint
+  councilFees: bigint
+  rejectRewards: bigint
+  slashed: bigint
+}
+
+export interface WalletTask {
+  id: number
+  role: 'executor' | 'council' | 'bidder' | 'client'
+  status: string
+  /** Next checkpoint (for assigned tasks). */
+  checkpoint: number | null
+}
+
+/**
+ * Earnings of `address` from the market's events: executor payments, council fees (paid to the majority voters who
+ * revealed) and reject rewards; and what it was slashed. Also the tasks it takes part in that have not ended.
+ */
+export function marketActivity(tasks: Iterable<IndexedTask>, address: string): {earnings: Earnings; active: WalletTask[]} {
+  const me = getAddress(address) // the indexer stores checksummed addresses
+  const earnings: Earnings = {executorPaid: 0n, councilFees: 0n, rejectRewards: 0n, slashed: 0n}
+  const active: WalletTask[] = []
+  for (const task of tasks) {
+    const executor = task.executor === me
+    const council = task.council.includes(me)
+    if (executor) {
+      earnings.executorPaid += task.executorPaid
+      if (task.failure) earnings.slashed += task.failure.executorSlashed
+    }
+    if (council) {
+      for (const cp of task.checkpointList) {
+        const vote = cp?.verdicts[me]
+        if (!cp || !vote) continue
+        if (vote.slashed) earnings.slashed += vote.slashed
+        if (cp.feePerVoter && vote.accept !== undefined && (cp.state === 'accepted' || cp.state === 'rejected') && vote.accept === (cp.state === 'accepted'))
+          earnings.councilFees += cp.feePerVoter
+      }
+      if (task.failure?.reason === 'rejected' && task.checkpointList[task.failure.k]?.verdicts[me]?.accept === false) earnings.rejectRewards += task.failure.rewardPerRejecter
+    }
+    if (task.status === 'open' || task.status === 'assigned') {
+      const bidder = task.status === 'open' && task.bids.some((b) => b.provider === me)
+      const role = executor ? 'executor' : council ? 'council' : bidder ? 'bidder' : task.client === me ? 'client' : undefined
+      if (role) active.push({id: task.id, role, status: task.status, checkpoint: task.status === 'assigned' ? nextCheckpoint(task) : null})
+    }
+  }
+  active.sort((a, b) => b.id - a.id)
+  return {earnings, active}
+}
+
+/** The first checkpoint not yet accepted. */
+export function nextCheckpoint(task: IndexedTask): number {
+  let k = 0
+  while (k < task.checkpoints && task.checkpointList[k]?.state === 'accepted') k++
+  return k
+}
