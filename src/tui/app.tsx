@@ -201,7 +201,7 @@ export function App(props: AppProps) {
         {layout.banner ? (
           <Banner
             width={layout.columns}
-            text={` reconnecting… ${ports.network.rpcUrl} is unreachable (attempt ${connection.attempt}${connection.retryInSeconds !== null ? `, retry in ${connection.retryInSeconds}s` : ''}) · showing block ${market.cursor}${connection.lastError ? ` · ${connection.lastError}` : ''}`}
+            text={` reconnecting… attempt ${connection.attempt}${connection.retryInSeconds !== null ? `, retry in ${connection.retryInSeconds}s` : ''} · ${connection.lastError ?? 'no answer'} · showing block ${market.cursor} · ${ports.network.rpcUrl}`}
           />
         ) : null}
         {body}
