@@ -53,7 +53,7 @@ export default class ProviderStatusCommand extends BaseCommand<typeof ProviderSt
       )
       if (live.tasks.length > 0) {
         this.log('')
-        this.log(table(['TASK', 'ROLE', 'STATUS', 'PHASE', 'ITEMS', 'BID'], live.tasks.slice(0, 20).map((t) => [t.id, t.role, t.status, t.phase, `${t.items.done}/${t.items.total}`, t.price ?? '-'])))
+        this.log(table(['TASK', 'ROLE', 'STATUS', 'PHASE', 'ITEMS', 'BID'], live.tasks.slice(0, 20).map((t) => [t.id, t.role, t.status, t.phase, t.role === 'executor' ? `${t.items.done}/${t.items.total}` : '-', t.price ?? '-'])))
       }
     }
     return {...status, daemon}
