@@ -543,6 +543,11 @@ class ProviderDaemon {
   private consider(task: IndexedTask, now: number): void {
     const me = this.address
     const rec = this.record(task.id)
+    // A bid whose outcome we did not record (a crash after the intent): the chain says whether it was placed.
+    if (rec?.bid && (rec.bid.status === 'intent' || rec.bid.status === 'sent')) {
+      if (task.bids.some((b) => b.provider === me)) this.store!.appendSoon({t: 'bid-tx', taskId: task.id, status: 'done'})
+      else if (task.status !== 'open' || now >= task.biddingEnd + 5) this.store!.appendSoon({t: 'bid-tx', taskId: task.id, status: 'failed', error: 'not placed (interrupted before or while sending)'})
+    }
     if (isEnded(task.status)) {
       if (rec && !rec.ended) this.onEnded(task)
       return
