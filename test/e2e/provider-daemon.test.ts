@@ -18,6 +18,7 @@ const STATUS = ['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'c
 class Daemon {
   readonly child: ChildProcess
   output = ''
+  stdout = ''
   localUrl = ''
   exit: Promise<number | null>
 
@@ -25,11 +26,11 @@ class Daemon {
     readonly wallet: string,
     readonly kind: 'cli' | 'fixture',
     home: OgpuHome,
-    options: {minPrice?: string; strategy?: string; sequences?: number; testHooks?: Record<string, unknown>} = {},
+    options: {minPrice?: string; strategy?: string; sequences?: number; json?: boolean; testHooks?: Record<string, unknown>} = {},
   ) {
     const args =
       kind === 'cli'
-        ? [binary, 'provider', 'start', '--wallet', wallet, '--port', '0', '--threads', '1', '--log-format', 'json', '--min-price-per-1k', options.minPrice ?? '100', ...(options.strategy ? ['--strategy', options.strategy] : [])]
+        ? [binary, 'provider', 'start', '--wallet', wallet, '--port', '0', '--threads', '1', '--log-format', 'json', '--min-price-per-1k', options.minPrice ?? '100', ...(options.strategy ? ['--strategy', options.strategy] : []), ...(options.json ? ['--json'] : [])]
         : [
             '--import',
             'tsx',
@@ -37,7 +38,10 @@ class Daemon {
             JSON.stringify({wallet, threads: 1, minPricePer1k: options.minPrice ?? '100', strategy: options.strategy, sequences: options.sequences, testHooks: options.testHooks}),
           ]
     this.child = spawn(process.execPath, args, {env: home.env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe']})
-    this.child.stdout!.on('data', (d) => (this.output += d))
+    this.child.stdout!.on('data', (d) => {
+      this.output += d
+      this.stdout += d
+    })
     this.child.stderr!.on('data', (d) => (this.output += d))
     this.exit = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
   }
@@ -67,7 +71,7 @@ class Daemon {
   logs(): Array<Record<string, any>> {
     return this.output
       .split('\n')
-      .filter((l) => l.startsWith('{'))
+      .filter((l) => l.startsWith('{"'))
       .map((l) => JSON.parse(l))
   }
 }
@@ -286,7 +290,15 @@ halting: {maxBids: 3, biddingWindow: 30s}
     await waitFor(async () => (await verdict(id, 0, address.dev3!)).committed, 'B to commit its verdict', 60_000, 50)
     expect((await verdict(id, 0, address.dev3!)).revealed).toBe(false)
     await b.kill9()
-    b = await start('dev3', 'cli')
+    b = await start('dev3', 'cli', {json: true}) // with --json: one JSON object on stdout once serving, the log on stderr
+    const info = await waitFor(() => {
+      try {
+        return JSON.parse(b.stdout)
+      } catch {
+        return undefined
+      }
+    }, 'the --json line')
+    expect(info).toMatchObject({address: address.dev3, localUrl: b.localUrl, models: [{name: 'tiny', sha256: sha}]})
     await waitFor(async () => (await verdict(id, 0, address.dev3!)).revealed, 'B to reveal after its restart', 60_000, 50)
     const done = await ended(id)
     expect(STATUS[Number(done.status)]).toBe('finalized')

@@ -7,7 +7,7 @@ import {parseAmount} from '../../chain/units.js'
 import {UserError} from '../../errors/index.js'
 import {GPU_CHOICES, type GpuChoice} from '../../gpu/llama.js'
 import {startProviderDaemon} from '../../provider/daemon.js'
-import type {LogFormat} from '../../provider/log.js'
+import {createLogger, type LogFormat} from '../../provider/log.js'
 
 export default class ProviderStart extends BaseCommand<typeof ProviderStart> {
   static override summary = 'Run the provider daemon: bid on batch tasks, execute them, serve their items and sit on councils.'
@@ -17,13 +17,14 @@ For every new task it checks feasibility (the exact model file, the context, the
 
 Its state (cursor, bids, results, unrevealed verdict salts) is journaled under <data dir>/provider/<address>/ and survives kill -9: a restarted daemon continues every task it had and never bids twice.
 
-Stopping: it bids no more, finishes running items and council duty (up to 15 s), then exits. A second Ctrl-C exits at once.`
+Stopping: it bids no more, finishes running items and council duty (up to 15 s), then exits. A second Ctrl-C exits at once.
+
+With --json, one JSON object (address, URLs, models) is printed on stdout once the daemon serves, and the log goes to stderr.`
   static override examples = [
     '<%= config.bin %> provider start',
     '<%= config.bin %> provider start --models llama-1b --min-price-per-1k 0.5 --public-url https://gpu1.example.com',
     '<%= config.bin %> provider start --strategy script:./price.sh --log-format json --wallet alice',
   ]
-  static override enableJsonFlag = false
   static override flags = {
     models: Flags.string({description: 'Models to serve: name, sha256 or .gguf path (repeatable). Defaults to every model in the store.', multiple: true}),
     strategy: Flags.string({description: 'Bidding strategy: cost-plus, undercut, script:PATH (task JSON on stdin, prints {"price": "12.5"} or {"bid": false}; 5 s limit) or module:PATH (exports bid(task, context)).', default: 'cost-plus'}),
@@ -42,7 +43,7 @@ Stopping: it bids no more, finishes running items and council duty (up to 15 s),
     ...walletFlags,
   }
 
-  async run(): Promise<{address: string; url: string}> {
+  async run(): Promise<void> {
     const {flags} = this
     const margin = Number(flags.margin)
     if (!Number.isFinite(margin) || margin < 0 || margin > 100)
@@ -64,12 +65,17 @@ Stopping: it bids no more, finishes running items and council duty (up to 15 s),
       port: flags.port,
       publicUrl: flags['public-url'],
       maxConcurrentTasks: flags['max-concurrent-tasks'],
-      logFormat: flags['log-format'] as LogFormat,
+      // With --json, stdout carries only the JSON result: the log goes to stderr.
+      logger: createLogger({format: flags['log-format'] as LogFormat, write: this.jsonEnabled() ? (line) => process.stderr.write(`${line}\n`) : undefined}),
       gpu: flags.gpu as GpuChoice,
       threads: flags.threads,
       sequences: flags.sequences,
       version: this.config.version,
     })
+    if (this.jsonEnabled()) {
+      const status = handle.status()
+      this.logJson({address: handle.address, url: handle.url, localUrl: handle.localUrl, port: handle.port, pid: process.pid, network: status.network, strategy: status.strategy, models: status.models.map((m) => ({name: m.name, sha256: m.sha256, backend: m.backend}))})
+    }
     // A second Ctrl-C exits at once. Signals within 500 ms of the first are the same one: some dependencies (signal-exit)
     // re-send a signal they received.
     let firstSignalAt = 0
@@ -90,6 +96,5 @@ Stopping: it bids no more, finishes running items and council duty (up to 15 s),
       process.off('SIGINT', onSignal)
       process.off('SIGTERM', onSignal)
     }
-    return {address: handle.address, url: handle.url}
   }
 }
