@@ -711,6 +711,66 @@ contract StreamMarketDisputeTest is StreamFixture {
 
     // ================================================================== fuzz
 
+    /// @notice Any commit and reveal windows and any vote timing: a commit lands iff it comes
+    ///         before commitEnd, a reveal iff it comes in [commitEnd, revealEnd) (or earlier once
+    ///         every seat committed), and the dispute can be finalized from revealEnd on.
+    function testFuzz_dispute_windows(uint32 commitWindow, uint32 revealWindow, uint32 commitAt, uint32 revealAt)
+        public
+    {
+        commitWindow = uint32(bound(commitWindow, 1 minutes, 7 days));
+        revealWindow = uint32(bound(revealWindow, 1 minutes, 7 days));
+        commitAt = uint32(bound(commitAt, 0, 8 days));
+        revealAt = uint32(bound(revealAt, 0, 15 days));
+        IStreamMarket.StreamParams memory p = _params();
+        p.commitWindow = commitWindow;
+        p.revealWindow = revealWindow;
+        p.councilSize = 2;
+        uint256 sid = _create(p);
+        _subscribe(sid, providers[0]);
+        _subscribe(sid, providers[1]);
+        _subscribe(sid, providers[2]);
+        uint256 disputeId = _dispute(sid, providers[2], "timed"); // council 0, 1
+        uint64 commitEnd = uint64(START + commitWindow);
+        uint64 revealEnd = commitEnd + revealWindow;
+        address voter = providers[0];
+
+        vm.warp(START + commitAt);
+        bool committed = START + commitAt < commitEnd;
+        bytes32 c = market.verdictCommitment(disputeId, false, _salt(voter, disputeId), voter);
+        if (!committed) {
+            vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundCommitClosed.selector, disputeId, commitEnd));
+        }
+        vm.prank(voter);
+        market.commitVerdict(disputeId, c);
+
+        uint256 t = START + uint256(commitAt) + revealAt;
+        vm.warp(t);
+        if (!committed) {
+            if (t < revealEnd) {
+                vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotCommitted.selector, disputeId, voter));
+            } else {
+                vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundRevealClosed.selector, disputeId, revealEnd));
+            }
+        } else if (t < commitEnd) {
+            vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundRevealNotStarted.selector, disputeId, commitEnd));
+        } else if (t >= revealEnd) {
+            vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundRevealClosed.selector, disputeId, revealEnd));
+        }
+        _reveal(disputeId, voter, false);
+        bool revealed = committed && t >= commitEnd && t < revealEnd;
+
+        if (t < revealEnd) {
+            vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOver.selector, disputeId, revealEnd));
+            market.finalizeDispute(disputeId);
+            vm.warp(revealEnd);
+        }
+        market.finalizeDispute(disputeId);
+        IStreamMarket.Dispute memory d = market.getDispute(disputeId);
+        vm.assertEq(
+            uint8(d.state), uint8(revealed ? IStreamMarket.DisputeState.Invalid : IStreamMarket.DisputeState.Valid)
+        );
+    }
+
     struct Run {
         uint256 sid;
         uint256 n;
