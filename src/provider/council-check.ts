@@ -17,7 +17,7 @@ import {AbiCoder, keccak256, type Wallet} from 'ethers'
 import type {TypedDataDomain} from 'ethers'
 
 import type {ChainContext} from '../chain/context.js'
-import {type InferenceEngine, verifyCompletion} from '../gpu/index.js'
+import {effectiveEpsilon, fileTypeName, type InferenceEngine, verifyCompletion} from '../gpu/index.js'
 import {checkServedItem} from '../market/results.js'
 import type {IndexedTask} from '../market/types.js'
 import {signItemsRequest} from '../protocol/eip712.js'
@@ -176,7 +176,8 @@ export async function checkItem(
       completion: tokens,
       maxTokens,
       sampling: samplingFor(spec, index),
-      epsilon: spec.verification.epsilon,
+      // Never below the model's floor: quantized models round prefill and decoding differently (docs/protocol.md).
+      epsilon: effectiveEpsilon(spec.verification.epsilon, quantizationOf(engine)),
       maxRank: spec.verification.maxRank,
     })
     if (checked.ok) return verdict(true, undefined, id, tokens.length)
@@ -236,4 +237,10 @@ export async function checkCheckpoint(options: {
   const {accept, items} = await checkItems(options.engine, options.spec, options.task, options.k, indices, outcomes)
   const cpu = process.cpuUsage(cpu0)
   return {taskId: options.task.id, k: options.k, first, end, seed, indices, accept, items, ms: Math.round(performance.now() - started), cpuMs: Math.round((cpu.user + cpu.system) / 1000)}
+}
+
+/** The loaded model's quantization (general.file_type), e.g. F32 or Q8_0. */
+function quantizationOf(engine: InferenceEngine): string {
+  const general = (engine.model.fileInfo?.metadata as {general?: {file_type?: number}} | undefined)?.general
+  return fileTypeName(general?.file_type)
 }
