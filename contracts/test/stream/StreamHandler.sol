@@ -54,11 +54,20 @@ contract StreamHandler is CommonBase {
     /// @notice What (stream, provider) redeems transferred to the provider.
     mapping(uint256 streamId => mapping(address provider => uint256)) public ghostReceived;
     mapping(uint256 streamId => mapping(address provider => bytes)) internal _latestVoucher;
+    /// @notice The providers the client signed a voucher for, per stream (the only ones a redeem
+    ///         can pay: any other redeem attempt is one that must fail, and is checked to).
+    mapping(uint256 streamId => address[]) internal _voucherHolders;
+    /// @notice The providers that ever subscribed to each stream (the only ones the market can
+    ///         hold collateral of on it).
+    mapping(uint256 streamId => address[]) internal _everSubscribed;
+    mapping(uint256 streamId => mapping(address provider => bool)) internal _subscribedOnce;
     mapping(uint256 streamId => mapping(address provider => uint256)) internal _responses;
     mapping(uint256 streamId => mapping(address provider => IStreamMarket.Receipt)) internal _lastReceipt;
     mapping(uint256 streamId => mapping(address provider => bytes)) internal _lastReceiptSig;
     /// @notice The response hash an honest provider returns for a request.
     mapping(bytes32 requestId => bytes32) internal _truth;
+    /// @notice Bonds of the disputes opened and not yet finalized.
+    uint256 public ghostOpenBonds;
     /// @notice Set if a redeem above what the client signed, or of an old voucher, went through.
     bool public ghostOverRedeemed;
     /// @notice Set if a non-member voted, a non-client disputed or closed, or a settlement ran twice.
@@ -100,6 +109,14 @@ contract StreamHandler is CommonBase {
 
     function disputeCount() external view returns (uint256) {
         return disputes.length;
+    }
+
+    function everSubscribed(uint256 streamId) external view returns (address[] memory) {
+        return _everSubscribed[streamId];
+    }
+
+    function voucherHolders(uint256 streamId) external view returns (address[] memory) {
+        return _voucherHolders[streamId];
     }
 
     function providerCount() external pure returns (uint256) {
@@ -298,6 +315,10 @@ contract StreamHandler is CommonBase {
             }
             vm.prank(p);
             market.subscribe(id);
+            if (!_subscribedOnce[id][p]) {
+                _subscribedOnce[id][p] = true;
+                _everSubscribed[id].push(p);
+            }
             done["subscribe"]++;
             return;
         }
@@ -357,6 +378,7 @@ contract StreamHandler is CommonBase {
         });
         _lastReceipt[id][p] = r;
         _lastReceiptSig[id][p] = _sign(_keyOf[p], market.receiptDigest(r));
+        if (ghostSigned[id][p] == 0) _voucherHolders[id].push(p);
         uint256 cumulative = ghostSigned[id][p] + 1 + tokens * s.pricePerKTokenGenerated / 1_000;
         ghostSigned[id][p] = cumulative;
         _latestVoucher[id][p] = _sign(_keyOf[s.client], _voucherDigest(id, p, cumulative));
@@ -463,6 +485,7 @@ contract StreamHandler is CommonBase {
             vm.prank(s.client);
             uint256 disputeId = market.openDispute(p, r, _lastReceiptSig[id][p], "ipfs://evidence");
             disputes.push(disputeId);
+            ghostOpenBonds += s.disputeBond;
             done[r.responseHash == _truth[r.requestId] ? bytes32("disputeHonest") : bytes32("disputeCheater")]++;
             return;
         }
@@ -536,6 +559,7 @@ contract StreamHandler is CommonBase {
 
     function _finalizeDispute(uint256 disputeId, IStreamMarket.Dispute memory d) internal {
         market.finalizeDispute(disputeId);
+        ghostOpenBonds -= d.bond;
         IStreamMarket.Dispute memory closed = market.getDispute(disputeId);
         done[closed.state == IStreamMarket.DisputeState.Valid ? bytes32("valid") : bytes32("invalid")]++;
         if (closed.reveals < d.council.length) done["nonRevealSlashed"]++;
