@@ -2,7 +2,7 @@
 // The whole build: contract artifacts (forge + solc-js, offline), TypeScript, and the oclif manifest.
 // Each step is skipped when its outputs are newer than its inputs, so a second `npm run build` is quick.
 import {execFileSync} from 'node:child_process'
-import {existsSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
+import {existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync} from 'node:fs'
 import {dirname, join} from 'node:path'
 import {fileURLToPath} from 'node:url'
 
@@ -37,6 +37,12 @@ if (force || tsIn > tsOut) {
   // 3. oclif.manifest.json (fast --help; CI checks it is committed and current)
   try {
     execFileSync(node, [join(root, 'node_modules/oclif/bin/run.js'), 'manifest'], {cwd: root, stdio: 'pipe'})
+    // oclif lists commands in directory-read order, which differs between machines: sort them so the committed
+    // manifest is the same wherever it is built.
+    const manifestPath = join(root, 'oclif.manifest.json')
+    const manifest = JSON.parse(readFileSync(manifestPath, 'utf8'))
+    manifest.commands = Object.fromEntries(Object.keys(manifest.commands).sort().map((id) => [id, manifest.commands[id]]))
+    writeFileSync(manifestPath, `${JSON.stringify(manifest, null, 2)}\n`)
   } catch (error) {
     process.stderr.write(String(error.stderr ?? error))
     process.exit(1)
