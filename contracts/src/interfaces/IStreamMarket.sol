@@ -907,9 +907,9 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     function verdictOf(uint256 disputeId, address voter) external view returns (Verdict memory);
 
     /// @notice The dispute that judged (or judges) a receipt, by its EIP-712 digest (0 when none).
-    /// @param receiptDigest The receipt's digest ({receiptDigest}).
+    /// @param digest The receipt's EIP-712 digest ({receiptDigest}).
     /// @return The dispute id.
-    function disputeOfReceipt(bytes32 receiptDigest) external view returns (uint256);
+    function disputeOfReceipt(bytes32 digest) external view returns (uint256);
 
     /// @notice The commitment `voter` must submit for `accept` and `salt` in a dispute:
     ///         keccak256(abi.encode(block.chainid, address(this), disputeId, accept, salt, voter)).
