@@ -5,10 +5,10 @@
  */
 import {join} from 'node:path'
 
-import {FetchRequest, Interface, JsonRpcProvider, Network, getAddress, isAddress, type Contract, type LogDescription, type Log, type Provider} from 'ethers'
+import {FetchRequest, Interface, JsonRpcProvider, Network, getAddress, isAddress, type Contract, type LogDescription, type Provider} from 'ethers'
 
 import {loadArtifact} from '../chain/artifacts.js'
-import {pageLogs} from '../indexer/log-pager.js'
+import {type PagedLog, pageLogs} from '../indexer/log-pager.js'
 
 import type {OgpuPaths} from '../config/paths.js'
 import {MarketIndexer, type SyncResult} from '../market/indexer.js'
@@ -31,7 +31,7 @@ export interface MarketSource {
   readonly state: MarketState
   sync(signal?: AbortSignal): Promise<unknown>
   /** Called for every event applied (lets a long catch-up show progress). */
-  onEvent?(listener: (event: LogDescription, log: Log) => void): () => void
+  onEvent?(listener: (event: LogDescription, log: PagedLog) => void): () => void
 }
 
 /** What the dashboard reads from, live or once. */
@@ -71,7 +71,7 @@ export class LiveMarket implements MarketSource {
     return this.synced ? this.live.state : this.persisting.state
   }
 
-  onEvent(listener: (event: LogDescription, log: Log) => void): () => void {
+  onEvent(listener: (event: LogDescription, log: PagedLog) => void): () => void {
     const off = [this.persisting.onEvent(listener), this.live.onEvent(listener)]
     return () => off.forEach((f) => f())
   }
@@ -226,13 +226,13 @@ export async function backfillEvents(options: {provider: Provider; market: strin
   const {ring} = options
   if (options.toBlock < options.fromBlock || ring.seen > 0) return
   const iface = new Interface(loadArtifact('TaskMarket').abi)
-  const windows: Array<Array<{event: LogDescription; log: Log}>> = []
+  const windows: Array<Array<{event: LogDescription; log: PagedLog}>> = []
   let count = 0
   let to = options.toBlock
   let span = 1000
   for (let round = 0; round < 8 && to >= options.fromBlock && count < ring.capacity; round++) {
     const from = Math.max(options.fromBlock, to - span + 1)
-    const found: Array<{event: LogDescription; log: Log}> = []
+    const found: Array<{event: LogDescription; log: PagedLog}> = []
     for await (const page of pageLogs(options.provider, {address: options.market, fromBlock: from, toBlock: to, signal: options.signal}))
       for (const log of page.logs) {
         const event = iface.parseLog(log)

@@ -1,10 +1,11 @@
 import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
 import {dirname} from 'node:path'
 
-import {Interface, type Log, type LogDescription, type Provider, getAddress} from 'ethers'
+import {Interface, type LogDescription, type Provider, getAddress} from 'ethers'
 
 import {loadArtifact} from '../chain/artifacts.js'
-import {pageLogs} from '../indexer/log-pager.js'
+import {EventDecoder} from '../indexer/event-decoder.js'
+import {type PagedLog, pageLogs} from '../indexer/log-pager.js'
 import {CHECKPOINT_STATE, FAIL_REASON, type IndexedCheckpoint, type IndexedTask, type MarketState} from './types.js'
 
 export interface MarketIndexerOptions {
@@ -37,16 +38,16 @@ const b = (v: unknown): bigint => BigInt(v as bigint)
  */
 export class MarketIndexer {
   readonly state: MarketState
-  private readonly iface: Interface
-  private listeners = new Set<(event: LogDescription, log: Log) => void>()
+  private readonly decoder: EventDecoder
+  private listeners = new Set<(event: LogDescription, log: PagedLog) => void>()
 
   constructor(private readonly options: MarketIndexerOptions) {
-    this.iface = new Interface(loadArtifact('TaskMarket').abi)
+    this.decoder = new EventDecoder(new Interface(loadArtifact('TaskMarket').abi))
     this.state = (options.snapshotPath && loadSnapshot(options.snapshotPath, options.market)) || {cursor: options.fromBlock - 1, tasks: new Map()}
   }
 
   /** Calls `listener` for every event applied from now on. Returns the unsubscribe function. */
-  onEvent(listener: (event: LogDescription, log: Log) => void): () => void {
+  onEvent(listener: (event: LogDescription, log: PagedLog) => void): () => void {
     this.listeners.add(listener)
     return () => this.listeners.delete(listener)
   }
@@ -67,7 +68,7 @@ export class MarketIndexer {
     if (head >= fromBlock) {
       for await (const page of pageLogs(this.options.provider, {address: this.options.market, fromBlock, toBlock: head, step: this.options.pageSize, signal})) {
         for (const log of page.logs) {
-          const parsed = this.iface.parseLog(log)
+          const parsed = this.decoder.parse(log)
           if (!parsed) continue
           this.apply(parsed, log)
           events++
@@ -89,7 +90,7 @@ export class MarketIndexer {
     return cp
   }
 
-  private apply(event: LogDescription, log: Log): void {
+  private apply(event: LogDescription, log: PagedLog): void {
     const a = event.args
     const id = event.name === 'ConfigUpdated' ? -1 : n(a.taskId)
     const task = this.state.tasks.get(id)
