@@ -49,7 +49,7 @@ export function computeLayout(columns: number, rows: number, options: {banner?: 
   if (split) {
     const taskRows = Math.max(4, Math.min(16, Math.floor(body * 0.42)))
     const listRows = Math.max(1, body - taskRows - 2)
-    const walletRows = Math.min(8, Math.max(3, Math.floor(body * 0.36)))
+    const walletRows = Math.min(12, Math.max(3, Math.floor(body * 0.36)))
     const pulseRows = Math.max(2, Math.min(7, Math.floor(body * 0.25)))
     const eventRows = Math.max(1, body - walletRows - pulseRows)
     return {columns, height, tooSmall, banner, body, split, left, right, listRows, taskRows, walletRows, pulseRows, eventRows, streamRows}
