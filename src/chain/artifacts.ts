@@ -7,7 +7,7 @@ import type {InterfaceAbi} from 'ethers'
 import {BugError} from '../errors/index.js'
 
 /** The contracts ogpu deploys and talks to. Their ABI and bytecode are produced by `npm run build:contracts`. */
-export type ContractName = 'OGPUToken' | 'ProviderRegistry' | 'TaskMarket'
+export type ContractName = 'OGPUToken' | 'ProviderRegistry' | 'TaskMarket' | 'StreamMarket'
 
 export interface Artifact {
   contractName: string

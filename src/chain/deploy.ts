@@ -13,6 +13,8 @@ export interface DeployOptions {
   unbondingPeriod?: number
   /** Bounds of the batch market (windows, caps, slashing). Defaults to MAINNET_MARKET_CONFIG. */
   marketConfig?: MarketConfig
+  /** Bounds of the stream market (council, collateral, notices, windows). Defaults to MAINNET_STREAM_CONFIG. */
+  streamConfig?: StreamConfig
   /** Use this existing ERC-20 (with ERC-2612 permit) as oGPU instead of deploying OGPUToken. Defaults to deploying. */
   existingToken?: string
   tx?: WaitOptions
@@ -62,6 +64,36 @@ export const DEVNET_MARKET_CONFIG: MarketConfig = {
   minVerdictWindow: 2,
 }
 
+/** The stream market's protocol bounds (IStreamMarket.Config). Durations in seconds. */
+export interface StreamConfig {
+  maxCouncilSize: number
+  /** Part of a stream's collateral slashed per dispute verdict committed and not revealed. */
+  nonRevealSlashBps: number
+  /** Part of a slash (invalid response) or of the client's bond (valid response) that goes to the majority voters. */
+  voterRewardBps: number
+  minCollateral: bigint
+  minDisputeBond: bigint
+  minNotice: number
+  maxNotice: number
+  minVerdictWindow: number
+  maxVerdictWindow: number
+}
+
+/** Stream bounds for a real chain: notices of minutes to a month, verdict windows of minutes to a week. */
+export const MAINNET_STREAM_CONFIG: StreamConfig = {
+  maxCouncilSize: 16,
+  nonRevealSlashBps: 500,
+  voterRewardBps: 5000,
+  minCollateral: 10n ** 18n,
+  minDisputeBond: 10n ** 18n,
+  minNotice: 60,
+  maxNotice: 30 * DAY,
+  minVerdictWindow: 60,
+  maxVerdictWindow: 7 * DAY,
+}
+/** Stream bounds for the devnet: notices and windows of seconds. */
+export const DEVNET_STREAM_CONFIG: StreamConfig = {...MAINNET_STREAM_CONFIG, minNotice: 2, minVerdictWindow: 2}
+
 export interface Deployment {
   contracts: ContractAddresses
   deployBlock: number
@@ -103,11 +135,17 @@ export async function deployContracts(options: DeployOptions): Promise<Deploymen
   }
   const registry = await deploy(options, 'ProviderRegistry', [token, unbonding, admin])
   const market = await deploy(options, 'TaskMarket', [token, registry.address, admin, options.marketConfig ?? MAINNET_MARKET_CONFIG])
-  options.onStep?.('Granting the TaskMarket the market role in the registry')
+  const stream = await deploy(options, 'StreamMarket', [token, registry.address, admin, options.streamConfig ?? MAINNET_STREAM_CONFIG])
   const registryContract = new Contract(registry.address, loadArtifact('ProviderRegistry').abi, options.signer)
   const role = (await registryContract.getFunction('MARKET_ROLE')()) as string
-  await sendTx(options.provider, 'Grant MARKET_ROLE', () => registryContract.getFunction('grantRole')(role, market.address), options.tx)
-  return {contracts: {token, registry: registry.address, taskMarket: market.address}, deployBlock: firstBlock ?? registry.block, admin}
+  options.onStep?.('Granting the TaskMarket and the StreamMarket the market role in the registry')
+  await sendTx(options.provider, 'Grant MARKET_ROLE to the TaskMarket', () => registryContract.getFunction('grantRole')(role, market.address), options.tx)
+  await sendTx(options.provider, 'Grant MARKET_ROLE to the StreamMarket', () => registryContract.getFunction('grantRole')(role, stream.address), options.tx)
+  return {
+    contracts: {token, registry: registry.address, taskMarket: market.address, streamMarket: stream.address},
+    deployBlock: firstBlock ?? registry.block,
+    admin,
+  }
 }
 
 /** Mints oGPU to many accounts at once: transactions are pipelined with explicit nonces, then awaited together. */

@@ -12,6 +12,8 @@ export interface ContractAddresses {
   token: string
   registry: string
   taskMarket: string
+  /** The StreamMarket (stream tasks). Absent in network files written before stream tasks existed. */
+  streamMarket?: string
 }
 
 /** A network file: everything a command needs to talk to one deployment. */
@@ -115,7 +117,7 @@ export class NetworkStore {
 export function validateNetwork(network: NetworkFile): void {
   validateNetworkName(network.name)
   for (const [key, address] of Object.entries(network.contracts))
-    if (!isAddress(address))
+    if (address !== undefined && !isAddress(address))
       throw new UserError(`The ${key} contract address "${address}" is not an address.`, {code: 'INVALID_ADDRESS'})
   if (!Number.isInteger(network.chainId) || network.chainId <= 0)
     throw new UserError(`Chain id ${network.chainId} is not valid.`, {code: 'INVALID_CHAIN_ID'})

@@ -3,7 +3,7 @@ import {join, resolve} from 'node:path'
 
 import {HDNodeWallet, Wallet, parseUnits} from 'ethers'
 
-import {DEVNET_MARKET_CONFIG, deployContracts, mintMany} from '../chain/deploy.js'
+import {DEVNET_MARKET_CONFIG, DEVNET_STREAM_CONFIG, deployContracts, mintMany} from '../chain/deploy.js'
 import {type NetworkFile, NetworkStore} from '../chain/networks.js'
 import {connect, rpcCall} from '../chain/rpc.js'
 import {devnetDir, type OgpuPaths} from '../config/paths.js'
@@ -140,7 +140,7 @@ export async function startDevnet(options: DevnetOptions): Promise<DevnetHandle>
     }
     if (!network) {
       const admin = new Wallet(keys[0]!, provider)
-      const deployment = await deployContracts({provider, signer: admin, unbondingPeriod: options.unbondingPeriod ?? 120, marketConfig: DEVNET_MARKET_CONFIG, onStep: step})
+      const deployment = await deployContracts({provider, signer: admin, unbondingPeriod: options.unbondingPeriod ?? 120, marketConfig: DEVNET_MARKET_CONFIG, streamConfig: DEVNET_STREAM_CONFIG, onStep: step})
       step(`Funding ${keys.length} dev accounts`)
       const fund = options.fundAmount ?? parseUnits('100000', 18)
       await mintMany(
