@@ -13,6 +13,10 @@ function errors(): Interface {
 type Explain = (args: ErrorDescription['args']) => {message: string; hint?: string}
 
 const TASK_STATUS_NAMES = ['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'cancelled']
+const STREAM_STATUS_NAMES = ['none', 'active', 'closing', 'closed']
+const STREAM_METHOD_NAMES = ['optimistic', 'weighted', 'unanimous']
+const SUBSCRIPTION_STATUS_NAMES = ['none', 'active', 'unsubscribing', 'removed']
+const DISPUTE_STATE_NAMES = ['none', 'open', 'valid', 'invalid']
 const when = (ts: bigint): string => new Date(Number(ts) * 1000).toISOString()
 const oGPU = (wei: bigint): string => `${formatAmount(wei)} oGPU`
 
@@ -69,6 +73,117 @@ const EXPLAIN: Record<string, Explain> = {
   TaskMarketBidTooHigh: ([taskId, price, maxPrice]) => ({message: `A bid of ${oGPU(price)} is above task ${taskId}'s max price of ${oGPU(maxPrice)}.`}),
   TaskMarketBiddingClosed: ([taskId, end]) => ({message: `Bidding on task ${taskId} closed at ${when(end)}.`}),
   TaskMarketClientCannotBid: ([taskId]) => ({message: `The client of task ${taskId} cannot bid on its own task.`}),
+  // StreamMarket (stream tasks): what a client or a provider can hit, and the command that fixes it.
+  StreamMarketMissingHash: () => ({message: 'A stream needs a model hash and a spec hash (neither may be zero).', hint: 'Name the model by its sha256 in the stream spec.'}),
+  StreamMarketInvalidSpecUri: ([length, max]) => ({message: `The spec URI is ${length} bytes; it must be 1..${max}.`, hint: 'Give a shorter --spec-uri to `ogpu stream create`.'}),
+  StreamMarketInvalidCouncilSize: ([size, max]) => ({
+    message: `A council of ${size} is not allowed: it must be 1..${max} on this network.`,
+    hint: 'Change `council.size` in the stream spec.',
+  }),
+  StreamMarketInvalidWeight: ([method, weightBps]) => ({
+    message: `A weight of ${weightBps} basis points does not fit the response method ${STREAM_METHOD_NAMES[Number(method)] ?? method} (weighted needs 1..10000; the others 0).`,
+    hint: 'Set `council.weight` (0..1) only with `council.method: weighted`.',
+  }),
+  StreamMarketCollateralTooLow: ([collateral, min]) => ({
+    message: `A collateral of ${oGPU(collateral)} is below this network's minimum of ${oGPU(min)}.`,
+    hint: 'Raise `collateral` in the stream spec.',
+  }),
+  StreamMarketDisputeBondTooLow: ([bond, min]) => ({
+    message: `A dispute bond of ${oGPU(bond)} is below this network's minimum of ${oGPU(min)}.`,
+    hint: 'Raise `disputes.bond` in the stream spec.',
+  }),
+  StreamMarketInvalidMaxDowntime: ([downtime, max]) => ({message: `A max downtime of ${downtime} s is not allowed (1..${max} s).`, hint: 'Change `maxDowntime` in the stream spec.'}),
+  StreamMarketInvalidNotice: ([notice, min, max]) => ({
+    message: `A notice of ${notice} s is outside this network's bounds of ${min}..${max} s.`,
+    hint: 'Change `notice.unsubscribe` or `notice.close` in the stream spec.',
+  }),
+  StreamMarketInvalidVerdictWindow: ([window, min, max]) => ({
+    message: `A verdict window of ${window} s is outside this network's bounds of ${min}..${max} s.`,
+    hint: 'Change `disputes.commitWindow` or `disputes.revealWindow` in the stream spec.',
+  }),
+  StreamMarketUnknownStream: ([streamId]) => ({message: `There is no stream ${streamId}.`, hint: 'Run `ogpu stream list --all` to see the streams.'}),
+  StreamMarketUnexpectedStatus: ([streamId, status, expected]) => ({
+    message: `Stream ${streamId} is ${STREAM_STATUS_NAMES[Number(status)] ?? status}, but this needs it to be ${STREAM_STATUS_NAMES[Number(expected)] ?? expected}.`,
+    hint:
+      Number(expected) === 3 || Number(expected) === 2
+        ? `Close it first with \`ogpu stream close ${streamId}\`; see \`ogpu stream show ${streamId}\`.`
+        : `See \`ogpu stream show ${streamId}\`.`,
+  }),
+  StreamMarketStreamClosed: ([streamId]) => ({message: `Stream ${streamId} is closed.`, hint: 'Create a new stream with `ogpu stream create SPEC.yaml`.'}),
+  StreamMarketNotClient: ([streamId, account]) => ({message: `${account} is not the client of stream ${streamId}.`, hint: 'Use the wallet that created it (--wallet).'}),
+  StreamMarketZeroAmount: () => ({message: 'The amount must be greater than zero.'}),
+  StreamMarketClientCannotSubscribe: ([streamId, client]) => ({
+    message: `${client} is the client of stream ${streamId}, and a client cannot serve its own stream.`,
+    hint: 'Subscribe with a provider wallet (--wallet).',
+  }),
+  StreamMarketProviderNotRegistered: ([provider]) => ({
+    message: `${provider} is not a registered provider, so it cannot subscribe.`,
+    hint: 'Register first: `ogpu provider register --endpoint URL`, and stake the collateral with `ogpu stake deposit AMOUNT`.',
+  }),
+  StreamMarketAlreadySubscribed: ([streamId, provider]) => ({
+    message: `${provider} is already subscribed to stream ${streamId}.`,
+    hint: `See \`ogpu stream show ${streamId}\`; leave with \`ogpu stream unsubscribe ${streamId}\`.`,
+  }),
+  StreamMarketProviderRemoved: ([streamId, provider]) => ({
+    message: `${provider} was removed from stream ${streamId} by a dispute it lost, and may not subscribe again.`,
+  }),
+  StreamMarketSubscriberCapReached: ([streamId, max]) => ({message: `Stream ${streamId} already has the most subscribers allowed (${max}).`, hint: 'Subscribe to another stream (`ogpu stream list`).'}),
+  StreamMarketNotSubscribed: ([streamId, provider, status]) => ({
+    message: `${provider} is not ${Number(status) === 2 ? 'actively ' : ''}subscribed to stream ${streamId} (its subscription is ${SUBSCRIPTION_STATUS_NAMES[Number(status)] ?? status}).`,
+    hint:
+      Number(status) === 2
+        ? `Its unsubscribe notice is already running: finish with \`ogpu stream unsubscribe ${streamId}\` once it is over.`
+        : `Subscribe with \`ogpu stream subscribe ${streamId}\`.`,
+  }),
+  StreamMarketUnsubscribeNoticeNotOver: ([streamId, , noticeEnd]) => ({
+    message: `The unsubscribe notice on stream ${streamId} runs until ${when(noticeEnd)}.`,
+    hint: `Run \`ogpu stream unsubscribe ${streamId}\` again after that time.`,
+  }),
+  StreamMarketSubscriptionBusy: ([streamId, provider, openDispute, openSeats]) => ({
+    message: `${provider} cannot leave stream ${streamId} yet: ${Number(openDispute) !== 0 ? `dispute ${openDispute} accuses it` : ''}${Number(openDispute) !== 0 && Number(openSeats) !== 0 ? ' and ' : ''}${Number(openSeats) !== 0 ? `it sits on the council of ${openSeats} open dispute(s)` : ''}.`,
+    hint: 'Wait until the disputes are settled (`ogpu stream dispute finalize ID` once their reveal phase is over), then try again.',
+  }),
+  StreamMarketCloseNoticeNotOver: ([streamId, closeAt]) => ({
+    message: `The close notice of stream ${streamId} runs until ${when(closeAt)}.`,
+    hint: `Run \`ogpu stream finalize ${streamId}\` after that time.`,
+  }),
+  StreamMarketCloseNoticeOver: ([streamId, closeAt]) => ({message: `The close notice of stream ${streamId} ended at ${when(closeAt)}; no more disputes can be opened.`}),
+  StreamMarketDisputesOpen: ([streamId, open]) => ({
+    message: `Stream ${streamId} still has ${open} open dispute(s), so it cannot be closed for good yet.`,
+    hint: 'Settle them with `ogpu stream dispute finalize ID` once their reveal phase is over, then finalize again.',
+  }),
+  StreamMarketCumulativeNotIncreasing: ([streamId, provider, cumulative, alreadyRedeemed]) => ({
+    message: `The voucher for ${oGPU(cumulative)} on stream ${streamId} does not exceed the ${oGPU(alreadyRedeemed)} ${provider} has already redeemed.`,
+    hint: 'Redeem a newer voucher.',
+  }),
+  StreamMarketInvalidVoucherSignature: ([streamId, provider, cumulative]) => ({
+    message: `The voucher of ${oGPU(cumulative)} for ${provider} on stream ${streamId} is not signed by the stream's client.`,
+  }),
+  StreamMarketDepositEmpty: ([streamId, owed]) => ({
+    message: `Stream ${streamId}'s deposit is empty; ${oGPU(owed)} stays owed and redeemable after a top-up.`,
+    hint: `The client tops it up with \`ogpu stream topup ${streamId} AMOUNT\`.`,
+  }),
+  StreamMarketInvalidBatch: ([length, max]) => ({message: `A batch of ${length} vouchers is not allowed (1..${max}).`}),
+  StreamMarketInvalidReceiptSignature: ([streamId, provider, requestId]) => ({
+    message: `The receipt of request ${requestId} on stream ${streamId} is not signed by ${provider}.`,
+    hint: 'Check the receipt file: its provider, receipt and signature must be exactly what the provider sent.',
+  }),
+  StreamMarketReceiptAlreadyDisputed: ([, disputeId]) => ({message: `This receipt was already disputed (dispute ${disputeId}).`, hint: `See \`ogpu stream dispute show ${disputeId}\`.`}),
+  StreamMarketProviderUnderDispute: ([streamId, provider, disputeId]) => ({
+    message: `${provider} is already accused on stream ${streamId} by the open dispute ${disputeId} (one at a time).`,
+    hint: `Wait for it to settle: \`ogpu stream dispute show ${disputeId}\`, then \`ogpu stream dispute finalize ${disputeId}\`.`,
+  }),
+  StreamMarketNoCouncil: ([streamId, provider]) => ({
+    message: `No other provider is subscribed to stream ${streamId}, so nobody can judge ${provider}'s response.`,
+    hint: 'A dispute needs at least one other subscriber.',
+  }),
+  StreamMarketInvalidEvidenceUri: ([length, max]) => ({message: `The evidence URI is ${length} bytes; at most ${max} are allowed.`}),
+  StreamMarketUnknownDispute: ([disputeId]) => ({message: `There is no dispute ${disputeId}.`, hint: 'Open disputes of a stream are listed by `ogpu stream show ID`.'}),
+  StreamMarketDisputeNotOpen: ([disputeId, state]) => ({
+    message: `Dispute ${disputeId} is ${DISPUTE_STATE_NAMES[Number(state)] ?? state}, not open.`,
+    hint: `See \`ogpu stream dispute show ${disputeId}\`.`,
+  }),
+  StreamMarketNotCouncilMember: ([disputeId, account]) => ({message: `${account} holds no seat on the council of dispute ${disputeId}.`}),
   VerdictRoundNotOver: ([, revealEnd]) => ({message: `The verdict round is still open until ${when(revealEnd)} (or until every member has revealed).`}),
   VerdictRoundCommitmentMismatch: ([, voter]) => ({
     message: `The revealed verdict of ${voter} does not match its commitment (wrong verdict or salt).`,
