@@ -1,0 +1,161 @@
+/**
+ * The gateway's voucher book: for one stream, what the client owes each provider so far (the cumulative amount of
+ * the next voucher), kept durably in a JSON file of the data dir.
+ *
+ * A voucher is cumulative, so the book must never go backwards: a gateway that restarted and signed a smaller amount
+ * than before would sign a voucher the provider cannot use (redeem needs an increasing amount) and would have
+ * forgotten what it owes. The rule: the new amount is written (temp file, fsync, rename, fsync of the directory)
+ * BEFORE the voucher is signed, so whatever was ever signed is in the file. At open, the book also takes the on-chain
+ * `redeemed` of each provider as a floor (a book that was lost or copied from elsewhere never signs below what was
+ * already paid out).
+ */
+import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {getAddress} from 'ethers'
+
+import {UserError} from '../errors/index.js'
+import {writeFileDurable} from '../provider/journal.js'
+
+export interface VoucherEntry {
+  provider: string
+  /** Total owed, wei: the amount of the newest voucher. */
+  cumulative: bigint
+  /** The signature of the newest voucher, once signed (null while the new amount awaits its signature). */
+  signature: string | null
+  /** The newest amount the provider acknowledged receiving (POST /v1/ogpu/vouchers answered 2xx). */
+  delivered: bigint
+}
+
+interface BookFile {
+  version: 1
+  chainId: number
+  market: string
+  streamId: string
+  client: string
+  providers: Record<string, {cumulative: string; signature: string | null; delivered: string}>
+}
+
+export interface VoucherBookOptions {
+  /** Directory of the book files (created when missing). */
+  dir: string
+  chainId: number
+  /** The StreamMarket's address. */
+  market: string
+  streamId: bigint
+  /** The stream's client (the signer of the vouchers). */
+  client: string
+}
+
+/** The file a stream's book lives in. */
+export function voucherBookFile(options: Omit<VoucherBookOptions, 'client' | 'dir'>): string {
+  return `vouchers-${options.chainId}-${getAddress(options.market).toLowerCase()}-${options.streamId}.json`
+}
+
+export class VoucherBook {
+  private readonly entries = new Map<string, VoucherEntry>()
+  private readonly file: string
+
+  private constructor(private readonly options: VoucherBookOptions) {
+    this.file = voucherBookFile(options)
+  }
+
+  /** Opens the stream's book (an empty one when there is no file yet). A file of another client is refused. */
+  static open(options: VoucherBookOptions): VoucherBook {
+    const book = new VoucherBook(options)
+    mkdirSync(options.dir, {recursive: true})
+    const path = join(options.dir, book.file)
+    if (existsSync(path)) {
+      let parsed: BookFile
+      try {
+        parsed = JSON.parse(readFileSync(path, 'utf8')) as BookFile
+      } catch (error) {
+        throw new UserError(`The voucher book ${path} is not valid JSON (${(error as Error).message}).`, {
+          code: 'VOUCHER_BOOK_CORRUPT',
+          hint: 'Restore it from a backup. Deleting it is safe only if every voucher was redeemed: the book then restarts from the on-chain redeemed amounts.',
+        })
+      }
+      if (parsed.version !== 1 || getAddress(parsed.client) !== getAddress(options.client))
+        throw new UserError(`The voucher book ${path} belongs to client ${parsed.client}, not ${options.client}.`, {
+          code: 'VOUCHER_BOOK_MISMATCH',
+          hint: 'Run the gateway with the stream client\'s wallet (--wallet).',
+        })
+      for (const [provider, entry] of Object.entries(parsed.providers))
+        book.entries.set(getAddress(provider), {provider: getAddress(provider), cumulative: BigInt(entry.cumulative), signature: entry.signature, delivered: BigInt(entry.delivered)})
+    }
+    return book
+  }
+
+  get path(): string {
+    return join(this.options.dir, this.file)
+  }
+
+  /** The provider's entry (zeros when it was never paid). */
+  get(provider: string): VoucherEntry {
+    const address = getAddress(provider)
+    return this.entries.get(address) ?? {provider: address, cumulative: 0n, signature: null, delivered: 0n}
+  }
+
+  all(): VoucherEntry[] {
+    return [...this.entries.values()]
+  }
+
+  /** Total owed to every provider, wei. */
+  get total(): bigint {
+    let sum = 0n
+    for (const entry of this.entries.values()) sum += entry.cumulative
+    return sum
+  }
+
+  /** Raises a provider's amount to at least `floor` (its on-chain redeemed total), durably. Returns whether it moved. */
+  raiseTo(provider: string, floor: bigint): boolean {
+    const entry = this.get(provider)
+    if (floor <= entry.cumulative) return false
+    this.entries.set(entry.provider, {...entry, cumulative: floor, signature: null, delivered: entry.delivered})
+    this.save()
+    return true
+  }
+
+  /**
+   * Adds `amount` to what the provider is owed and returns the new cumulative amount, already durable. Synchronous,
+   * so concurrent responses each get their own, increasing amount.
+   */
+  credit(provider: string, amount: bigint): bigint {
+    if (amount < 0n) throw new RangeError(`A voucher credit cannot be negative (got ${amount}).`)
+    const entry = this.get(provider)
+    const cumulative = entry.cumulative + amount
+    this.entries.set(entry.provider, {...entry, cumulative, signature: null})
+    this.save()
+    return cumulative
+  }
+
+  /** Records the signature of the voucher for `cumulative` (ignored when a newer amount was credited meanwhile). */
+  signed(provider: string, cumulative: bigint, signature: string): void {
+    const entry = this.get(provider)
+    if (entry.cumulative !== cumulative) return
+    this.entries.set(entry.provider, {...entry, signature})
+    this.save()
+  }
+
+  /** Records that the provider acknowledged the voucher for `cumulative`. */
+  delivered(provider: string, cumulative: bigint): void {
+    const entry = this.get(provider)
+    if (cumulative <= entry.delivered) return
+    this.entries.set(entry.provider, {...entry, delivered: cumulative})
+    this.save()
+  }
+
+  private save(): void {
+    const file: BookFile = {
+      version: 1,
+      chainId: this.options.chainId,
+      market: getAddress(this.options.market),
+      streamId: this.options.streamId.toString(),
+      client: getAddress(this.options.client),
+      providers: Object.fromEntries(
+        [...this.entries.values()].map((e) => [e.provider, {cumulative: e.cumulative.toString(), signature: e.signature, delivered: e.delivered.toString()}]),
+      ),
+    }
+    writeFileDurable(this.options.dir, this.file, `${JSON.stringify(file, null, 2)}\n`)
+  }
+}
