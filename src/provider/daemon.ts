@@ -40,6 +40,11 @@ import {startProviderServer, type ProviderServer} from './server.js'
 import {openProviderStore, providerDir, type ProviderStore, type TaskRecord} from './state.js'
 import {createStrategy, preloadStrategy, type Strategy, type StrategyTask} from './strategy.js'
 import {MaterialsCache} from './task-materials.js'
+import type {StreamLimits} from './stream/auth.js'
+import {localBackend, type StreamBackend} from './stream/backend.js'
+import {StreamService, type StreamMode} from './stream/service.js'
+import {generationSpeed} from './evaluate.js'
+import {streamPriceFloor} from './strategy.js'
 
 /** Test-only behaviours (never exposed as CLI flags). */
 export interface ProviderTestHooks {
@@ -51,6 +56,8 @@ export interface ProviderTestHooks {
   holdReveals?: boolean
   /** Executor: wait this long before each item (to kill it mid-task). */
   itemDelayMs?: number
+  /** Streams: substitute the first generated token of every signed response (and sign it): a cheating provider. */
+  tamperStream?: boolean
 }
 
 export interface ProviderDaemonOptions {
@@ -98,6 +105,20 @@ export interface ProviderDaemonOptions {
   version?: string
   /** How long a stop waits for running work before cancelling it. Defaults to 15000 ms. */
   shutdownGraceMs?: number
+  /** Streams to subscribe to: auto (those worth it), none, or a list of stream ids. Defaults to auto. */
+  streams?: StreamMode
+  /** Lowest price per 1000 generated tokens worth subscribing to, base units. Defaults to the benchmark's cost of 1000 tokens at gpuSecondPrice, plus the margin. */
+  minStreamPricePer1k?: bigint
+  /** Redeem a stream's voucher once its unredeemed amount reaches this, base units. Defaults to 20 × the redeem gas at the current gas price. */
+  redeemThreshold?: bigint
+  /** Limits of the stream API (body bytes, max_tokens, prompt tokens, rate, credit). Defaults to DEFAULT_STREAM_LIMITS. */
+  streamLimits?: Partial<StreamLimits>
+  /** Also serve plain OpenAI requests carrying `Authorization: Bearer KEY` (no receipt, no charge). Defaults to none. */
+  apiKey?: string
+  /** Where generations run: local (the loaded GGUF, default) or endpoint:URL (an OpenAI-compatible TGI/vLLM/HF endpoint; tokens from the local GGUF's tokenizer; cannot verify). */
+  backend?: string
+  /** Bearer token for an endpoint backend. Defaults to none. */
+  backendToken?: string
   /** Test-only hooks. */
   testHooks?: ProviderTestHooks
 }
@@ -146,6 +167,8 @@ export interface DaemonStatus {
   bids: {placed: number; skipped: number; failed: number; latencyMs: {p50: number | null; p95: number | null}}
   earnings: {executorPaid: string; councilFees: string; rejectRewards: string; slashed: string}
   txQueue: number
+  /** The stream side: API counters (GPU work started, refusals), per-stream books, disputes. Absent without a StreamMarket. */
+  streams?: ReturnType<StreamService['status']>
 }
 
 export interface ProviderDaemonHandle {
@@ -254,6 +277,8 @@ class ProviderDaemon {
   private readonly warned = new Set<string>()
   /** Tasks whose every item has a kept result. */
   private readonly executed = new Set<number>()
+  private streams?: StreamService
+  private readonly streamBackends: StreamBackend[] = []
 
   constructor(private readonly options: ProviderDaemonOptions) {
     this.log = options.logger ?? createLogger({format: options.logFormat})
@@ -326,7 +351,28 @@ class ProviderDaemon {
     this.strategy = createStrategy(o.strategy ?? 'cost-plus', {undercutStep: o.undercutStep})
     await preloadStrategy(this.strategy)
 
+    if (chain.network.contracts.streamMarket) {
+      await this.loadStreamBackends()
+      this.streams = new StreamService({
+        chain,
+        wallet: this.wallet,
+        dir: this.dir,
+        log: this.log,
+        backends: () => this.streamBackends,
+        mode: o.streams,
+        priceFloor: (sha) => this.streamPriceFloor(sha),
+        redeemThreshold: o.redeemThreshold,
+        limits: o.streamLimits,
+        apiKey: o.apiKey,
+        hooks: {tamperStream: this.hooks.tamperStream},
+        sendTx: (what, send, onSent) => this.sendTx(what, () => send(), onSent),
+        now: () => this.now(),
+        stopping: () => this.draining || this.stopping,
+      })
+    }
+
     this.server = await startProviderServer({
+      api: async (req, res) => (this.streams ? this.streams.api.handle(req, res) : false),
       host,
       port,
       domain: ogpuDomain(chain.network.chainId, chain.network.contracts.taskMarket),
@@ -355,6 +401,7 @@ class ProviderDaemon {
     })
     await this.indexer.sync()
     await this.updateClock()
+    await this.streams?.start()
     this.writeDaemonFile()
     this.bidding = true
     this.log.info('start', `Provider ${this.address} serving at ${this.localUrl} on ${chain.network.name}`, {
@@ -403,6 +450,28 @@ class ProviderDaemon {
     }
   }
 
+  /** The stream backends: the loaded engines (local), or an endpoint with the local GGUF's tokenizer. */
+  private async loadStreamBackends(): Promise<void> {
+    const spec = this.options.backend ?? 'local'
+    if (spec === 'local') {
+      for (const m of this.engines.values()) this.streamBackends.push(localBackend({name: m.name, sha256: m.sha256, engine: m.engine}))
+      return
+    }
+    const match = /^endpoint:(https?:\/\/.+)$/.exec(spec)
+    if (!match) throw new UserError(`--backend ${spec} is not local or endpoint:URL.`, {code: 'INVALID_ARGUMENTS', hint: 'e.g. --backend endpoint:http://127.0.0.1:8080/v1'})
+    const {endpointBackend} = await import('./stream/endpoint-backend.js')
+    for (const m of this.engines.values())
+      this.streamBackends.push(await endpointBackend({name: m.name, sha256: m.sha256, modelPath: m.path, url: match[1]!, accessToken: this.options.backendToken, contextSize: m.engine.contextSize}))
+    this.log.info('model', `Stream generations go to ${match[1]} (endpoint backend: this provider cannot verify)`)
+  }
+
+  private streamPriceFloor(sha256: string): bigint {
+    if (this.options.minStreamPricePer1k !== undefined) return this.options.minStreamPricePer1k
+    const model = this.engines.get(sha256)
+    if (!model) return 0n
+    return streamPriceFloor(generationSpeed(model.benchmark).generate, this.options.gpuSecondPrice ?? 10n ** 16n, this.options.margin ?? 0.2)
+  }
+
   stop(reason = 'stop requested'): Promise<void> {
     this.stopPromise ??= (async () => {
       this.log.info('stop', `Stopping (${reason}): no new bids; finishing running items and council duty`)
@@ -416,6 +485,8 @@ class ProviderDaemon {
       this.stopping = true
       this.wake?.()
       await this.loopPromise?.catch(() => {})
+      // Vouchers not redeemed yet are redeemed now (the book keeps them anyway: a restart would redeem them too).
+      await this.streams?.drain().catch((error: unknown) => this.log.warn('redeem', `Redeeming on shutdown failed: ${errorText(error)}`))
       this.abort.abort()
       await Promise.race([Promise.allSettled([...this.jobs]), sleep(5000)])
       await this.txChain.catch(() => {})
@@ -456,6 +527,12 @@ class ProviderDaemon {
       }
     }
     await this.server?.close()
+    try {
+      this.streams?.close()
+    } catch (error) {
+      this.log.error('state', `Could not close the stream book: ${errorText(error)}`)
+    }
+    for (const backend of this.streamBackends) await backend.dispose().catch(() => {})
     for (const model of this.engines.values()) await model.engine.dispose().catch(() => {})
     this.engines.clear()
     if (this.dir && readDaemonFile(this.dir)?.pid === process.pid) rmSync(daemonFilePath(this.dir), {force: true})
@@ -490,6 +567,14 @@ class ProviderDaemon {
     this.warned.delete('tick')
     const now = this.now()
     for (const task of this.indexer.tasks()) this.consider(task, now)
+    if (this.streams) {
+      try {
+        await this.streams.tick(this.clock.block)
+        this.warned.delete('stream')
+      } catch (error) {
+        this.warnOnce('stream', `Stream poll failed: ${errorText(error)}`)
+      }
+    }
     const cursor = this.indexer.state.cursor
     if (cursor > this.store!.state.cursor && Date.now() - this.cursorSavedAt > 2000) {
       this.cursorSavedAt = Date.now()
@@ -1120,6 +1205,7 @@ class ProviderDaemon {
       bids: {placed, skipped, failed, latencyMs: {p50: percentile(this.bidLatencies, 50), p95: percentile(this.bidLatencies, 95)}},
       earnings: {executorPaid: formatAmount(executorPaid), councilFees: formatAmount(councilFees), rejectRewards: formatAmount(rejectRewards), slashed: formatAmount(slashed)},
       txQueue: this.txPending,
+      ...(this.streams ? {streams: this.streams.status()} : {}),
     }
   }
 }

@@ -1,6 +1,6 @@
 /**
- * The provider's HTTP server: `GET /health`, `GET /v1/ogpu/status` and the signed batch-items API
- * (`GET /tasks/{id}/items/{i}`, `GET /tasks/{id}/items?first=&count=`). JSON everywhere, errors as
+ * The provider's HTTP server: `GET /health`, `GET /v1/ogpu/status`, the signed batch-items API
+ * (`GET /tasks/{id}/items/{i}`, `GET /tasks/{id}/items?first=&count=`) and, through `api`, the stream API (/v1/...). JSON everywhere, errors as
  * `{"error": {"code", "message"}}` with a 4xx/5xx status.
  */
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
@@ -18,6 +18,8 @@ export interface ProviderServerOptions {
   source: ItemSource
   health: () => unknown
   status: () => unknown | Promise<unknown>
+  /** More routes (the stream API, ./stream/openai-api.ts): returns true when it handled the request. Defaults to none. */
+  api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
   /** Test hook: refuse every items request with 503 (an executor that stopped serving). */
   refuseItems?: () => boolean
   onError?: (error: unknown) => void
@@ -48,6 +50,7 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
       if (req.method !== 'GET') return send(res, 405, {error: {code: 'METHOD_NOT_ALLOWED', message: 'Use GET.'}})
       return send(res, 200, await options.status())
     }
+    if (options.api && path.startsWith('/v1/') && (await options.api(req, res))) return
     if (path.startsWith('/tasks/') && options.refuseItems?.()) return send(res, 503, {error: {code: 'UNAVAILABLE', message: 'Items are not served right now.'}})
     if (await items(req, res)) return
     send(res, 404, {error: {code: 'NOT_FOUND', message: `No route ${req.method} ${path}.`}})

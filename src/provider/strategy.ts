@@ -234,3 +234,44 @@ export async function preloadStrategy(strategy: Strategy): Promise<void> {
   const loader = (strategy as Strategy & {load?: () => Promise<void>}).load
   if (loader) await loader()
 }
+
+// ------------------------------------------------------------------ stream subscriptions
+
+/** What the subscription decision sees of a stream (amounts in base units). */
+export interface StreamOffer {
+  id: bigint
+  client: string
+  status: string
+  /** Whether this provider holds the stream's model. */
+  modelHeld: boolean
+  pricePerKTokenGenerated: bigint
+  collateral: bigint
+  subscriberCount: number
+  /** The provider's subscription to it (none, active, unsubscribing, removed). */
+  subscription: string
+}
+
+export type SubscribeDecision = {subscribe: true} | {subscribe: false; reason: string}
+
+/**
+ * The lowest price per 1,000 generated tokens worth serving: the GPU time of 1,000 tokens at the benchmark's speed,
+ * priced at `gpuSecondPrice`, plus the margin (cost-plus, as bids).
+ */
+export function streamPriceFloor(generateTokensPerSecond: number, gpuSecondPrice: bigint, margin: number): bigint {
+  const seconds = 1000 / Math.max(generateTokensPerSecond, 1e-6)
+  const cost = (gpuSecondPrice * BigInt(Math.ceil(seconds * 1e6))) / 1_000_000n
+  return withMargin(cost, margin)
+}
+
+/** Whether to subscribe to a stream: active, its model held, its price ≥ the floor, collateral coverable by free stake. */
+export function decideStreamSubscription(offer: StreamOffer, options: {address: string; minPricePer1k: bigint; freeStake: bigint; maxSubscribers?: number}): SubscribeDecision {
+  if (offer.subscription !== 'none') return {subscribe: false, reason: `already ${offer.subscription}`}
+  if (offer.status !== 'active') return {subscribe: false, reason: `the stream is ${offer.status}`}
+  if (offer.client.toLowerCase() === options.address.toLowerCase()) return {subscribe: false, reason: 'it is our own stream'}
+  if (!offer.modelHeld) return {subscribe: false, reason: 'its model is not held'}
+  if (offer.subscriberCount >= (options.maxSubscribers ?? 32)) return {subscribe: false, reason: 'the subscriber cap is reached'}
+  if (offer.pricePerKTokenGenerated < options.minPricePer1k)
+    return {subscribe: false, reason: `price ${formatAmount(offer.pricePerKTokenGenerated)} oGPU per 1k tokens is below our ${formatAmount(options.minPricePer1k)}`}
+  if (options.freeStake < offer.collateral) return {subscribe: false, reason: `free stake ${formatAmount(options.freeStake)} oGPU is below the collateral ${formatAmount(offer.collateral)}`}
+  return {subscribe: true}
+}

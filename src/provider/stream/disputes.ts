@@ -1,0 +1,248 @@
+/**
+ * Dispute duty: when the client disputes a response and this provider holds a council seat, it judges the response
+ * and votes like a batch council member (commit, then reveal; the salt durable BEFORE the commit is sent).
+ *
+ * The judgement: the evidence (pushed to /v1/ogpu/evidence and stored by receipt digest, else fetched from the
+ * dispute's evidenceUri) must match the receipt on chain (keccak256(body) and the tokens give its responseHash, the
+ * token count its completionTokens, and the accused signed it); then the tokens are verified by prefill. The burden
+ * of proof is the client's: evidence that is missing or does not match the receipt proves nothing, and the verdict is
+ * "valid". Only a verification that fails makes it "invalid".
+ *
+ * After the reveal window (or once every seat revealed) anyone may finalize; this provider does it if nobody has.
+ */
+import {randomBytes} from 'node:crypto'
+
+import {hexlify, type Contract, type ContractTransactionResponse, type TransactionReceipt, type TypedDataDomain} from 'ethers'
+
+import {fromChainError} from '../../chain/errors.js'
+import {isOgpuError} from '../../errors/index.js'
+import {DEFAULT_EPSILON, effectiveEpsilon, verifyCompletion} from '../../gpu/verifier.js'
+import {fileTypeName} from '../../gpu/gguf.js'
+import {bodyHashOf, type EvidenceCallBody, type Receipt, receiptDigest, recoverReceipt, responseHashOf} from '../../protocol/stream.js'
+import type {Logger} from '../log.js'
+import {DEFAULT_STREAM_LIMITS} from './auth.js'
+import type {StreamBackend} from './backend.js'
+import type {StreamBookStore} from './book.js'
+import type {StreamEvent} from './market.js'
+import {parseOpenAiRequest, promptTokensOf, storedEvidence} from './openai-api.js'
+
+interface OpenDispute {
+  id: bigint
+  streamId: bigint
+  accused: string
+  receipt: Receipt
+  evidenceUri: string
+  council: string[]
+  commitEnd: number
+  revealEnd: number
+  modelHash?: string
+}
+
+export interface DisputeDutyOptions {
+  market: Contract
+  domain: TypedDataDomain
+  book: StreamBookStore
+  address: string
+  evidenceDir: string
+  backends: () => StreamBackend[]
+  log: Logger
+  sendTx: (what: string, send: () => Promise<ContractTransactionResponse>, onSent?: (hash: string) => void) => Promise<TransactionReceipt>
+  now: () => number
+  spawn: (key: string, job: () => Promise<void>) => Promise<void> | undefined
+  due: (key: string, everyMs: number) => boolean
+}
+
+const errorText = (error: unknown): string => {
+  const converted = isOgpuError(error) ? error : fromChainError(error)
+  return converted?.message ?? (error as Error)?.message ?? String(error)
+}
+const revertName = (error: unknown): string | undefined => {
+  const converted = isOgpuError(error) ? error : fromChainError(error)
+  return (converted?.details as {revert?: string} | undefined)?.revert
+}
+
+/** Judges a disputed response from its evidence: {valid, reason}. */
+export async function judgeEvidence(options: {
+  receipt: Receipt
+  accused: string
+  domain: TypedDataDomain
+  evidence: EvidenceCallBody | undefined
+  backend: StreamBackend | undefined
+}): Promise<{valid: boolean; reason: string}> {
+  const {receipt, evidence, backend} = options
+  if (!evidence) return {valid: true, reason: 'no evidence'}
+  if (!Array.isArray(evidence.tokens) || typeof evidence.body !== 'string') return {valid: true, reason: 'malformed evidence'}
+  if (responseHashOf(bodyHashOf(evidence.body), evidence.tokens) !== receipt.responseHash) return {valid: true, reason: 'the evidence does not give the receipt\'s response hash'}
+  if (evidence.tokens.length !== receipt.completionTokens) return {valid: true, reason: 'the evidence\'s token count is not the receipt\'s'}
+  if (typeof evidence.signature === 'string') {
+    try {
+      if (recoverReceipt(options.domain, receipt, evidence.signature) !== options.accused) return {valid: true, reason: 'the receipt in the evidence is not signed by the accused'}
+    } catch {
+      return {valid: true, reason: 'the receipt signature in the evidence is malformed'}
+    }
+  }
+  if (!backend?.engine) return {valid: true, reason: 'cannot verify by prefill here (model not loaded locally)'}
+  let original: Record<string, unknown>
+  try {
+    original = JSON.parse(evidence.body) as Record<string, unknown>
+  } catch {
+    return {valid: true, reason: 'the evidence body is not JSON'}
+  }
+  let request
+  let prompt: number[]
+  try {
+    request = parseOpenAiRequest(Array.isArray(original.messages) ? 'chat' : 'completions', original, {...DEFAULT_STREAM_LIMITS, maxTokens: Number.MAX_SAFE_INTEGER})
+    prompt = promptTokensOf(backend, request)
+  } catch (error) {
+    return {valid: true, reason: `the evidence body is not a request this provider can run: ${(error as Error).message}`}
+  }
+  if (prompt.length !== receipt.promptTokens) return {valid: false, reason: `the receipt claims ${receipt.promptTokens} prompt tokens; the request's prompt is ${prompt.length}`}
+  const general = (backend.engine.model.fileInfo?.metadata as {general?: {file_type?: number}} | undefined)?.general
+  const result = await verifyCompletion(backend.engine, {
+    prompt,
+    completion: evidence.tokens,
+    maxTokens: request.maxTokens - request.resumeTokens.length,
+    epsilon: effectiveEpsilon(DEFAULT_EPSILON, fileTypeName(general?.file_type)),
+  })
+  if (result.ok) return {valid: true, reason: 'verified by prefill'}
+  const f = result.firstFailure
+  return {valid: false, reason: f?.reason === 'token' ? `token ${f.position} (${f.claimed}) is not the model's output (expected ${f.expected})` : `prefill: ${f?.reason ?? 'failed'} at ${f?.position ?? '?'}`}
+}
+
+export class DisputeDuty {
+  private readonly open = new Map<string, OpenDispute>()
+
+  constructor(private readonly options: DisputeDutyOptions) {}
+
+  opened(event: StreamEvent): void {
+    const council = (event.args.council as string[]).map(String)
+    if (!council.includes(this.options.address)) return
+    const r = event.args.receipt as unknown as {streamId: bigint; requestId: string; responseHash: string; promptTokens: bigint; completionTokens: bigint}
+    const d: OpenDispute = {
+      id: event.args.disputeId as bigint,
+      streamId: event.args.streamId as bigint,
+      accused: String(event.args.provider),
+      receipt: {streamId: r.streamId, requestId: r.requestId, responseHash: r.responseHash, promptTokens: Number(r.promptTokens), completionTokens: Number(r.completionTokens)},
+      evidenceUri: String(event.args.evidenceUri),
+      council,
+      commitEnd: Number(event.args.commitEnd),
+      revealEnd: Number(event.args.revealEnd),
+    }
+    this.open.set(d.id.toString(), d)
+    this.options.log.info('dispute', `Dispute ${d.id} on stream ${d.streamId}: we hold a seat (accused ${d.accused})`, {disputeId: d.id.toString(), streamId: d.streamId.toString()})
+  }
+
+  resolved(disputeId: bigint): void {
+    this.open.delete(disputeId.toString())
+  }
+
+  status(): Array<Record<string, unknown>> {
+    return [...this.open.values()].map((d) => {
+      const vote = this.options.book.state.disputes[d.id.toString()]
+      return {disputeId: d.id.toString(), streamId: d.streamId.toString(), accused: d.accused, verdict: vote ? (vote.accept ? 'valid' : 'invalid') : null, reason: vote?.reason ?? null, committed: vote?.commit?.status === 'done', revealed: vote?.reveal?.status === 'done'}
+    })
+  }
+
+  tick(): void {
+    const now = this.options.now()
+    for (const d of this.open.values()) {
+      const key = d.id.toString()
+      const vote = this.options.book.state.disputes[key]
+      if (!vote) {
+        if (now < d.commitEnd) this.options.spawn(`judge:${key}`, () => this.judgeAndCommit(d))
+        continue
+      }
+      if (this.options.due(`dispute-chain:${key}`, 1000)) this.options.spawn(`dispute:${key}`, () => this.advance(d))
+    }
+  }
+
+  private async judgeAndCommit(d: OpenDispute): Promise<void> {
+    const key = d.id.toString()
+    const digest = receiptDigest(this.options.domain, d.receipt)
+    let evidence = storedEvidence(this.options.evidenceDir, digest)
+    if (!evidence && /^https?:\/\//.test(d.evidenceUri)) {
+      try {
+        const response = await fetch(d.evidenceUri, {signal: AbortSignal.timeout(10_000)})
+        if (response.ok) evidence = (await response.json()) as EvidenceCallBody
+      } catch (error) {
+        this.options.log.warn('dispute', `Dispute ${key}: fetching the evidence from ${d.evidenceUri} failed: ${errorText(error)}`)
+      }
+    }
+    const stream = (await this.options.market.getFunction('getStream')(d.streamId)) as {modelHash: string}
+    const sha = stream.modelHash.toLowerCase().replace(/^0x/, '')
+    const backend = this.options.backends().find((b) => b.sha256 === sha)
+    let judged: {valid: boolean; reason: string}
+    try {
+      judged = await judgeEvidence({receipt: d.receipt, accused: d.accused, domain: this.options.domain, evidence, backend})
+    } catch (error) {
+      judged = {valid: true, reason: `could not verify: ${errorText(error)}`}
+    }
+    const salt = hexlify(randomBytes(32))
+    const commitment = (await this.options.market.getFunction('verdictCommitment')(d.id, judged.valid, salt, this.options.address)) as string
+    // The salt is durable before the commitment goes on chain: a salt lost is a reveal missed (and a slash).
+    this.options.book.append({t: 'dispute-vote', disputeId: key, streamId: d.streamId.toString(), accept: judged.valid, salt, commitment, reason: judged.reason})
+    this.options.log.info('dispute', `Dispute ${key}: the response is ${judged.valid ? 'valid' : 'INVALID'} (${judged.reason})`, {disputeId: key})
+    await this.advance(d)
+  }
+
+  /** Commit, reveal, finalize: whichever is due on chain. */
+  private async advance(d: OpenDispute): Promise<void> {
+    const key = d.id.toString()
+    const vote = this.options.book.state.disputes[key]
+    if (!vote) return
+    const me = this.options.address
+    const [dispute, mine] = (await Promise.all([this.options.market.getFunction('getDispute')(d.id), this.options.market.getFunction('verdictOf')(d.id, me)])) as [
+      {state: bigint; commits: bigint; reveals: bigint; council: string[]},
+      {committed: boolean; revealed: boolean},
+    ]
+    if (Number(dispute.state) !== 1) {
+      this.open.delete(key)
+      return
+    }
+    const now = this.options.now()
+    const seats = dispute.council.length
+    if (!mine.committed) {
+      if (now >= d.commitEnd || vote.commit?.status === 'failed') return this.maybeFinalize(d, dispute, now)
+      try {
+        const receipt = await this.options.sendTx(`Commit the verdict on dispute ${key}`, () => this.options.market.getFunction('commitVerdict')(d.id, vote.commitment))
+        this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'done', tx: receipt.hash})
+        this.options.log.info('dispute', `Dispute ${key}: verdict committed`, {disputeId: key, tx: receipt.hash})
+      } catch (error) {
+        const name = revertName(error)
+        if (name === 'VerdictRoundCommitClosed') this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'failed', error: errorText(error)})
+        this.options.log.warn('dispute', `Dispute ${key}: committing failed: ${errorText(error)}`, {disputeId: key, revert: name})
+      }
+      return
+    }
+    if (vote.commit?.status !== 'done') this.options.book.appendSoon({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'done'})
+    if (!mine.revealed) {
+      const revealOpen = Number(dispute.commits) >= seats || now >= d.commitEnd
+      if (!revealOpen || now >= d.revealEnd + 1 || vote.reveal?.status === 'failed') return this.maybeFinalize(d, dispute, now)
+      try {
+        const receipt = await this.options.sendTx(`Reveal the verdict on dispute ${key}`, () => this.options.market.getFunction('revealVerdict')(d.id, vote.accept, vote.salt))
+        this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'reveal', status: 'done', tx: receipt.hash})
+        this.options.log.info('dispute', `Dispute ${key}: revealed ${vote.accept ? 'valid' : 'invalid'}`, {disputeId: key, tx: receipt.hash})
+      } catch (error) {
+        const name = revertName(error)
+        if (name === 'VerdictRoundRevealClosed') this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'reveal', status: 'failed', error: errorText(error)})
+        if (name !== 'VerdictRoundRevealNotStarted') this.options.log.warn('dispute', `Dispute ${key}: revealing failed: ${errorText(error)}`, {disputeId: key, revert: name})
+      }
+      return
+    }
+    await this.maybeFinalize(d, dispute, now)
+  }
+
+  private async maybeFinalize(d: OpenDispute, dispute: {reveals: bigint; council: string[]}, now: number): Promise<void> {
+    if (Number(dispute.reveals) < dispute.council.length && now < d.revealEnd + 1) return
+    const key = d.id.toString()
+    try {
+      const receipt = await this.options.sendTx(`Finalize dispute ${key}`, () => this.options.market.getFunction('finalizeDispute')(d.id))
+      this.options.log.info('dispute', `Dispute ${key}: finalized`, {disputeId: key, tx: receipt.hash})
+      this.open.delete(key)
+    } catch (error) {
+      const name = revertName(error)
+      if (name === 'StreamMarketDisputeNotOpen') this.open.delete(key)
+      else this.options.log.debug('dispute', `Dispute ${key}: finalize not sent: ${errorText(error)}`, {revert: name})
+    }
+  }
+}

@@ -1,0 +1,146 @@
+/**
+ * The provider's view of the StreamMarket: typed reads, and a cache of the streams it is asked about so that the
+ * request checks (./auth.ts) cost no RPC round trip in the steady state.
+ *
+ * The cache is refreshed two ways: the daemon feeds it the market's events (every tick reads the new logs of the
+ * StreamMarket; an event about a stream re-reads that stream), and an entry older than `ttlMs` is re-read in the
+ * background while the cached value keeps answering (stale-while-revalidate). Only a stream never seen costs a
+ * round trip, once.
+ */
+import {Contract, getAddress, type Interface, type Log, type Provider} from 'ethers'
+
+import {loadArtifact} from '../../chain/artifacts.js'
+
+export const STREAM_STATUS = ['none', 'active', 'closing', 'closed'] as const
+export type StreamStatusName = (typeof STREAM_STATUS)[number]
+export const SUBSCRIPTION_STATUS = ['none', 'active', 'unsubscribing', 'removed'] as const
+export type SubscriptionStatusName = (typeof SUBSCRIPTION_STATUS)[number]
+
+/** What the provider needs of a stream. */
+export interface StreamInfo {
+  id: bigint
+  client: string
+  status: StreamStatusName
+  /** sha256 of the model's GGUF, lower-case hex without 0x. */
+  modelHash: string
+  pricePerKTokenGenerated: bigint
+  pricePerKTokenVerified: bigint
+  councilSize: number
+  collateral: bigint
+  closeAt: number
+  commitWindow: number
+  revealWindow: number
+  subscriberCount: number
+  deposit: bigint
+  /** This provider's subscription. */
+  subscription: SubscriptionStatusName
+}
+
+export function streamMarketContract(address: string, runner: Provider | import('ethers').Signer): Contract {
+  return new Contract(address, loadArtifact('StreamMarket').abi, runner)
+}
+
+const hex = (s: string) => s.toLowerCase().replace(/^0x/, '')
+
+/** Reads a stream and `provider`'s subscription to it (status none when the stream does not exist). */
+export async function readStream(market: Contract, id: bigint, provider: string): Promise<StreamInfo> {
+  const [s, sub] = (await Promise.all([market.getFunction('getStream')(id), market.getFunction('subscription')(id, provider)])) as [Record<string, any>, Record<string, any>]
+  return {
+    id,
+    client: getAddress(s.client as string),
+    status: STREAM_STATUS[Number(s.status)] ?? 'none',
+    modelHash: hex(s.modelHash as string),
+    pricePerKTokenGenerated: s.pricePerKTokenGenerated as bigint,
+    pricePerKTokenVerified: s.pricePerKTokenVerified as bigint,
+    councilSize: Number(s.councilSize),
+    collateral: s.collateral as bigint,
+    closeAt: Number(s.closeAt),
+    commitWindow: Number(s.commitWindow),
+    revealWindow: Number(s.revealWindow),
+    subscriberCount: Number(s.subscriberCount),
+    deposit: s.deposit as bigint,
+    subscription: SUBSCRIPTION_STATUS[Number(sub.status)] ?? 'none',
+  }
+}
+
+interface Entry {
+  info?: StreamInfo
+  fetchedAt: number
+  pending?: Promise<StreamInfo>
+}
+
+/** A decoded StreamMarket event. */
+export interface StreamEvent {
+  name: string
+  args: Record<string, unknown>
+  blockNumber: number
+  log: Log
+}
+
+export class StreamCache {
+  private readonly entries = new Map<string, Entry>()
+  /** RPC reads made (for tests and status: the steady state makes none per request). */
+  reads = 0
+
+  constructor(
+    private readonly market: Contract,
+    private readonly me: string,
+    private readonly ttlMs = 5000,
+  ) {}
+
+  /** The stream as cached; reads it when never seen, refreshes it in the background when stale. */
+  async get(id: bigint): Promise<StreamInfo> {
+    const key = id.toString()
+    const entry = this.entries.get(key)
+    if (entry?.info) {
+      if (Date.now() - entry.fetchedAt > this.ttlMs && !entry.pending) void this.refresh(id).catch(() => {})
+      return entry.info
+    }
+    return entry?.pending ?? this.refresh(id)
+  }
+
+  /** The cached value only (no read). */
+  peek(id: bigint): StreamInfo | undefined {
+    return this.entries.get(id.toString())?.info
+  }
+
+  /** Re-reads a stream now. */
+  refresh(id: bigint): Promise<StreamInfo> {
+    const key = id.toString()
+    const entry = this.entries.get(key) ?? {fetchedAt: 0}
+    this.entries.set(key, entry)
+    this.reads++
+    const pending = readStream(this.market, id, this.me)
+      .then((info) => {
+        entry.info = info
+        entry.fetchedAt = Date.now()
+        return info
+      })
+      .finally(() => {
+        if (entry.pending === pending) entry.pending = undefined
+      })
+    entry.pending = pending
+    return pending
+  }
+
+  /** Every stream the cache knows. */
+  known(): StreamInfo[] {
+    return [...this.entries.values()].flatMap((e) => (e.info ? [e.info] : []))
+  }
+}
+
+/** Reads the StreamMarket's events of blocks [from, to], decoded, in chain order. */
+export async function readStreamEvents(provider: Provider, market: Contract, from: number, to: number): Promise<StreamEvent[]> {
+  if (to < from) return []
+  const logs = await provider.getLogs({address: await market.getAddress(), fromBlock: from, toBlock: to})
+  const iface = market.interface as Interface
+  const events: StreamEvent[] = []
+  for (const log of logs) {
+    const parsed = iface.parseLog({topics: [...log.topics], data: log.data})
+    if (!parsed) continue
+    const args: Record<string, unknown> = {}
+    parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]))
+    events.push({name: parsed.name, args, blockNumber: log.blockNumber, log})
+  }
+  return events
+}

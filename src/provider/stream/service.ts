@@ -1,0 +1,306 @@
+/**
+ * The daemon's stream side: the API (./openai-api.ts), the stream cache fed by the StreamMarket's events, the
+ * subscriptions (./subscriptions: decideStreamSubscription in ../strategy.ts), the redeemer and the dispute duty
+ * (./disputes.ts). The daemon calls `tick()` from its loop; everything here is level-triggered like the batch side:
+ * a restarted daemon re-reads the chain and its book and carries on (subscriptions are the chain's, vouchers and
+ * salts are the book's).
+ */
+import {join} from 'node:path'
+
+import type {Contract, ContractTransactionResponse, TransactionReceipt, Wallet} from 'ethers'
+
+import {readStake} from '../../chain/account.js'
+import type {ChainContext} from '../../chain/context.js'
+import {fromChainError} from '../../chain/errors.js'
+import {formatAmount} from '../../chain/units.js'
+import {isOgpuError} from '../../errors/index.js'
+import {ogpuDomain} from '../../protocol/eip712.js'
+import type {Logger} from '../log.js'
+import {decideStreamSubscription} from '../strategy.js'
+import type {StreamLimits} from './auth.js'
+import type {StreamBackend} from './backend.js'
+import {openStreamBook, type StreamBookStore, unpaidOf, unredeemedOf} from './book.js'
+import {DisputeDuty} from './disputes.js'
+import {readStreamEvents, StreamCache, type StreamEvent, type StreamInfo, streamMarketContract} from './market.js'
+import {StreamApi, type StreamApiHooks} from './openai-api.js'
+
+/** Gas of one redeem transaction (measured: 61,940; contracts/README.md). */
+export const REDEEM_GAS = 62_000n
+/** Most vouchers per redeemMany (the contract's MAX_REDEEM_BATCH). */
+export const MAX_REDEEM_BATCH = 32
+
+export type StreamMode = 'auto' | 'none' | bigint[]
+
+export interface StreamServiceOptions {
+  chain: ChainContext
+  /** The provider's wallet, connected to the chain's provider. */
+  wallet: Wallet
+  /** The provider's state directory. */
+  dir: string
+  log: Logger
+  backends: () => StreamBackend[]
+  /** auto (default): subscribe to streams worth it; none; or these stream ids. */
+  mode?: StreamMode
+  /** Lowest price per 1k generated tokens worth subscribing to, wei, by model sha256. */
+  priceFloor: (sha256: string) => bigint
+  /** Redeem a stream's voucher once its unredeemed amount reaches this, wei. Defaults to 20 × the redeem gas at the current gas price (oGPU and the gas token taken at par). */
+  redeemThreshold?: bigint
+  limits?: Partial<StreamLimits>
+  apiKey?: string
+  hooks?: StreamApiHooks
+  /** Sends a transaction through the daemon's one-at-a-time queue. */
+  sendTx: (what: string, send: () => Promise<ContractTransactionResponse>, onSent?: (hash: string) => void) => Promise<TransactionReceipt>
+  /** The chain's time, unix seconds. */
+  now: () => number
+  stopping: () => boolean
+}
+
+const errorText = (error: unknown): string => {
+  const converted = isOgpuError(error) ? error : fromChainError(error)
+  return converted?.message ?? (error as Error)?.message ?? String(error)
+}
+export const revertName = (error: unknown): string | undefined => {
+  const converted = isOgpuError(error) ? error : fromChainError(error)
+  return (converted?.details as {revert?: string} | undefined)?.revert
+}
+
+export class StreamService {
+  readonly api: StreamApi
+  readonly book: StreamBookStore
+  readonly cache: StreamCache
+  readonly market: Contract
+  readonly domain
+  private readonly disputes: DisputeDuty
+  private cursor: number
+  private readonly busy = new Set<string>()
+  private readonly jobs = new Set<Promise<void>>()
+  private readonly lastTry = new Map<string, number>()
+  private gasPrice: {value: bigint; at: number} = {value: 0n, at: 0}
+  private readonly considered = new Set<string>()
+
+  constructor(private readonly options: StreamServiceOptions) {
+    const {chain} = options
+    const address = chain.network.contracts.streamMarket!
+    this.market = streamMarketContract(address, options.wallet)
+    this.domain = ogpuDomain(chain.network.chainId, address)
+    this.cache = new StreamCache(streamMarketContract(address, chain.provider), options.wallet.address)
+    this.book = openStreamBook(options.dir)
+    this.cursor = Math.max(0, chain.network.deployBlock - 1)
+    this.api = new StreamApi({
+      domain: this.domain,
+      wallet: options.wallet,
+      streams: this.cache,
+      book: this.book,
+      backends: options.backends,
+      evidenceDir: join(options.dir, 'evidence'),
+      limits: options.limits,
+      apiKey: options.apiKey,
+      stopping: options.stopping,
+      hooks: options.hooks,
+      onError: (error) => options.log.error('stream', `Request failed: ${errorText(error)}`),
+    })
+    this.disputes = new DisputeDuty({
+      market: this.market,
+      domain: this.domain,
+      book: this.book,
+      address: options.wallet.address,
+      evidenceDir: join(options.dir, 'evidence'),
+      backends: options.backends,
+      log: options.log,
+      sendTx: options.sendTx,
+      now: options.now,
+      spawn: (key, job) => this.spawn(key, job),
+      due: (key, ms) => this.due(key, ms),
+    })
+  }
+
+  get address(): string {
+    return this.options.wallet.address
+  }
+
+  /** Reads what the book knows against the chain (redeemed amounts). */
+  async start(): Promise<void> {
+    const {recovery} = this.book
+    if (recovery.snapshotSeq > 0 || recovery.replayed > 0)
+      this.options.log.info('stream', `Recovered the stream book: ${Object.keys(this.book.state.streams).length} stream(s)`, {replayed: recovery.replayed})
+    await Promise.all(Object.keys(this.book.state.streams).map((id) => this.syncRedeemed(BigInt(id)).catch(() => {})))
+  }
+
+  /** One pass: new events, subscriptions, redemptions, dispute duty. */
+  async tick(latestBlock: number): Promise<void> {
+    if (latestBlock > this.cursor) {
+      const to = Math.min(latestBlock, this.cursor + 5000)
+      const events = await readStreamEvents(this.options.chain.provider, this.market, this.cursor + 1, to)
+      for (const event of events) await this.onEvent(event)
+      this.cursor = to
+    }
+    if (!this.options.stopping()) for (const stream of this.cache.known()) this.considerSubscription(stream)
+    this.redeemDue(false)
+    this.disputes.tick()
+  }
+
+  private async onEvent(event: StreamEvent): Promise<void> {
+    const me = this.address
+    const streamId = event.args.streamId as bigint | undefined
+    switch (event.name) {
+      case 'StreamCreated':
+      case 'TermsUpdated':
+        this.considered.delete(String(streamId))
+        await this.cache.refresh(streamId!)
+        return
+      case 'Subscribed':
+      case 'Unsubscribed':
+      case 'UnsubscribeRequested':
+      case 'StreamCloseRequested':
+      case 'StreamClosed':
+      case 'DepositToppedUp':
+      case 'DisputeResolved':
+        if (this.cache.peek(streamId!) || (event.args.provider as string | undefined) === me) await this.cache.refresh(streamId!)
+        if (event.name === 'DisputeResolved') this.disputes.resolved(event.args.disputeId as bigint)
+        return
+      case 'VoucherRedeemed':
+        if (event.args.provider === me) this.book.appendSoon({t: 'redeemed', streamId: String(streamId), amount: String(event.args.redeemed), tx: event.log.transactionHash})
+        return
+      case 'DisputeOpened':
+        this.disputes.opened(event)
+    }
+  }
+
+  // ------------------------------------------------------------------ subscriptions
+
+  private considerSubscription(stream: StreamInfo): void {
+    const key = stream.id.toString()
+    if (this.considered.has(key) || stream.subscription !== 'none' || stream.status !== 'active') return
+    const mode = this.options.mode ?? 'auto'
+    if (mode === 'none') return
+    if (Array.isArray(mode) && !mode.includes(stream.id)) return
+    this.considered.add(key)
+    this.spawn(`subscribe:${key}`, async () => {
+      const backend = this.options.backends().find((b) => b.sha256 === stream.modelHash)
+      const stake = await readStake(this.options.chain, this.address)
+      const decision = decideStreamSubscription(
+        {...stream, modelHeld: Boolean(backend)},
+        {address: this.address, minPricePer1k: Array.isArray(mode) || !backend ? 0n : this.options.priceFloor(backend.sha256), freeStake: stake.free},
+      )
+      if (!decision.subscribe) {
+        this.options.log.info('stream', `Stream ${key}: not subscribing: ${decision.reason}`, {streamId: key})
+        return
+      }
+      try {
+        const receipt = await this.options.sendTx(`Subscribe to stream ${key}`, () => this.market.getFunction('subscribe')(stream.id))
+        await this.cache.refresh(stream.id)
+        this.options.log.info('stream', `Subscribed to stream ${key} (${formatAmount(stream.pricePerKTokenGenerated)} oGPU per 1k tokens, collateral ${formatAmount(stream.collateral)})`, {streamId: key, tx: receipt.hash})
+      } catch (error) {
+        this.options.log.warn('stream', `Subscribing to stream ${key} failed: ${errorText(error)}`, {streamId: key, revert: revertName(error)})
+        await this.cache.refresh(stream.id).catch(() => {})
+      }
+    })
+  }
+
+  // ------------------------------------------------------------------ redeemer
+
+  private async threshold(): Promise<bigint> {
+    if (this.options.redeemThreshold !== undefined) return this.options.redeemThreshold
+    if (Date.now() - this.gasPrice.at > 60_000) {
+      const fee = await this.options.chain.provider.getFeeData()
+      this.gasPrice = {value: fee.gasPrice ?? fee.maxFeePerGas ?? 1_000_000_000n, at: Date.now()}
+    }
+    return 20n * REDEEM_GAS * this.gasPrice.value
+  }
+
+  /** Redeems the due vouchers (all of them with `all`: on shutdown), several streams in one redeemMany. */
+  redeemDue(all: boolean): Promise<void> | undefined {
+    if (this.busy.has('redeem')) return undefined
+    if (!all && !this.due('redeem', 1000)) return undefined
+    const entries = Object.values(this.book.state.streams).filter((e) => unredeemedOf(e) > 0n)
+    if (entries.length === 0) return undefined
+    return this.spawn('redeem', async () => {
+      const threshold = await this.threshold()
+      const now = this.options.now()
+      const due = entries.filter((e) => {
+        const stream = this.cache.peek(BigInt(e.streamId))
+        if (stream?.status === 'closed') return false
+        if (!all && (this.lastTry.get(`redeem:${e.streamId}`) ?? 0) > Date.now()) return false
+        const closing = stream?.status === 'closing' && stream.closeAt - now < 30
+        return all || closing || unredeemedOf(e) >= threshold
+      })
+      if (due.length === 0) return
+      const batch = due.slice(0, MAX_REDEEM_BATCH).map((e) => ({streamId: BigInt(e.streamId), cumulativeAmount: BigInt(e.voucher!.amount), signature: e.voucher!.signature}))
+      const what = batch.length === 1 ? `Redeem the voucher of stream ${batch[0]!.streamId}` : `Redeem ${batch.length} vouchers`
+      try {
+        const receipt = await this.options.sendTx(what, () =>
+          batch.length === 1
+            ? this.market.getFunction('redeem')(batch[0]!.streamId, batch[0]!.cumulativeAmount, batch[0]!.signature)
+            : this.market.getFunction('redeemMany')(batch),
+        )
+        await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId, receipt.hash)))
+        this.options.log.info('redeem', `${what}: ${batch.map((b) => `stream ${b.streamId} up to ${formatAmount(b.cumulativeAmount)} oGPU`).join(', ')}`, {tx: receipt.hash})
+      } catch (error) {
+        const name = revertName(error)
+        await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId).catch(() => {})))
+        // An empty deposit: wait for a top-up (retry every 30 s).
+        if (name === 'StreamMarketDepositEmpty') for (const b of batch) this.lastTry.set(`redeem:${b.streamId}`, Date.now() + 30_000)
+        this.options.log.warn('redeem', `${what} failed: ${errorText(error)}`, {revert: name})
+      }
+    })
+  }
+
+  private async syncRedeemed(streamId: bigint, tx?: string): Promise<void> {
+    const amount = (await this.market.getFunction('redeemed')(streamId, this.address)) as bigint
+    this.book.append({t: 'redeemed', streamId: streamId.toString(), amount: amount.toString(), ...(tx ? {tx} : {})})
+  }
+
+  // ------------------------------------------------------------------ status and shutdown
+
+  status(): {api: {generations: number; verifications: number; refused: Record<string, number>}; streams: Record<string, unknown>; chainReads: number; disputes: unknown[]} {
+    return {
+      api: {...this.api.counters, refused: {...this.api.counters.refused}},
+      streams: this.api.streamsStatus(),
+      chainReads: this.cache.reads,
+      disputes: this.disputes.status(),
+    }
+  }
+
+  /** Unpaid total over every stream (for logs). */
+  unpaid(): bigint {
+    return Object.values(this.book.state.streams).reduce((a, e) => a + unpaidOf(e), 0n)
+  }
+
+  /** Whether no stream job is running. */
+  idle(): boolean {
+    return this.busy.size === 0
+  }
+
+  /** On shutdown: redeem every voucher not redeemed yet, then wait for running jobs. */
+  async drain(): Promise<void> {
+    await Promise.allSettled([...this.jobs])
+    const final = this.redeemDue(true)
+    if (final) await final
+    await Promise.allSettled([...this.jobs])
+  }
+
+  close(): void {
+    this.book.close()
+  }
+
+  private due(key: string, everyMs: number): boolean {
+    const last = this.lastTry.get(key) ?? 0
+    if (Date.now() - last < everyMs) return false
+    if (last > Date.now()) return false
+    this.lastTry.set(key, Date.now())
+    return true
+  }
+
+  private spawn(key: string, job: () => Promise<void>): Promise<void> | undefined {
+    if (this.busy.has(key)) return undefined
+    this.busy.add(key)
+    const promise: Promise<void> = job()
+      .catch((error: unknown) => this.options.log.error('stream', `${key} failed: ${errorText(error)}`))
+      .finally(() => {
+        this.busy.delete(key)
+        this.jobs.delete(promise)
+      })
+    this.jobs.add(promise)
+    return promise
+  }
+}
