@@ -1,0 +1,237 @@
+/**
+ * `startGateway`: the client gateway as a local OpenAI-compatible HTTP server over {@link StreamGateway}.
+ *
+ *     POST /v1/chat/completions, /v1/completions   stream true → SSE chunks; false → one JSON
+ *     GET  /v1/models                              the stream's model
+ *     GET  /metrics                                Prometheus text
+ *     GET  /health                                 live subscribers vs council size (200, or 503 when interrupted)
+ *     GET  /v1/ogpu/evidence/{receiptDigest}       evidence of a disputed receipt (public: council members read it)
+ *
+ * With `apiKey`, every route but /health and the evidence needs `Authorization: Bearer KEY` (401 otherwise). Errors
+ * are OpenAI's shape `{"error": {"message", "type", "code"}}`.
+ */
+import {timingSafeEqual} from 'node:crypto'
+import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {AddressInfo} from 'node:net'
+
+import {ExternalError, isOgpuError, UserError} from '../errors/index.js'
+import {type CompletionOutcome, type GatewayOptions, gatewayError, parseCallerBody, type Route, statusOf, StreamGateway} from './gateway.js'
+import type {GatewayMetrics} from './metrics.js'
+import {sseFrame} from './sse.js'
+
+export interface StartGatewayOptions extends Omit<GatewayOptions, 'publicUrl'> {
+  /** Port to listen on (0 picks a free one). Defaults to 8080. */
+  port?: number
+  /** Interface to listen on. Defaults to 127.0.0.1. */
+  host?: string
+  /** Callers must send `Authorization: Bearer <apiKey>`. Defaults to none (no authentication). */
+  apiKey?: string
+  /** The URL council members reach this gateway at (evidence URIs). Defaults to the local URL. */
+  publicUrl?: string
+  /** Largest request body, bytes. Defaults to 1 MiB. */
+  maxBodyBytes?: number
+}
+
+export interface GatewayHandle {
+  /** The local URL, e.g. http://127.0.0.1:8080 (no trailing slash). */
+  url: string
+  port: number
+  gateway: StreamGateway
+  metrics: GatewayMetrics
+  /** Stops accepting requests, ends open ones, waits for background work, and stops health checks. */
+  close(): Promise<void>
+}
+
+const ROUTES: Record<string, Route> = {'/v1/chat/completions': 'chat', '/v1/completions': 'completions'}
+
+function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+  const text = typeof body === 'string' ? body : JSON.stringify(body)
+  res.writeHead(status, {'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4; charset=utf-8' : 'application/json', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', ...headers})
+  res.end(text)
+}
+
+const openAiError = (status: number, code: string, message: string) => ({error: {message, type: status >= 500 ? 'server_error' : status === 401 ? 'authentication_error' : 'invalid_request_error', code}})
+
+function readBody(req: IncomingMessage, limit: number): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > limit) {
+        reject(gatewayError(413, 'too_large', `The request body is over ${limit} bytes.`))
+        req.destroy()
+        return
+      }
+      chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}
+
+function authorized(req: IncomingMessage, apiKey: string | undefined): boolean {
+  if (!apiKey) return true
+  const header = req.headers.authorization ?? ''
+  const match = /^Bearer\s+(.+)$/i.exec(header)
+  if (!match) return false
+  const given = Buffer.from(match[1]!.trim())
+  const expected = Buffer.from(apiKey)
+  return given.length === expected.length && timingSafeEqual(given, expected)
+}
+
+export async function startGateway(options: StartGatewayOptions): Promise<GatewayHandle> {
+  if (options.apiKey !== undefined && options.apiKey.trim() === '') throw new UserError('The API key is empty.', {code: 'INVALID_API_KEY', hint: 'Give a non-empty --api-key, or none for no authentication.'})
+  const gateway = await StreamGateway.open(options)
+  const metrics = gateway.metrics
+  const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
+  const created = () => Math.floor(Date.now() / 1000)
+  const modelId = `ogpu-stream-${options.streamId}`
+
+  const completion = async (req: IncomingMessage, res: ServerResponse, route: Route): Promise<number> => {
+    const body = parseCallerBody(route, await readBody(req, maxBodyBytes))
+    const streamed = body.stream === true
+    const includeUsage = (body.stream_options as {include_usage?: unknown} | undefined)?.include_usage === true
+    const model = typeof body.model === 'string' ? body.model : modelId
+    const controller = new AbortController()
+    res.on('close', () => {
+      if (!res.writableFinished) controller.abort()
+    })
+    const object = route === 'chat' ? 'chat.completion.chunk' : 'text_completion'
+    let id = ''
+    let first = true
+    const chunk = (choice: Record<string, unknown>) => sseFrame({id, object, created: created(), model, choices: [{index: 0, ...choice, logprobs: null}]})
+    let outcome: CompletionOutcome
+    try {
+      outcome = await gateway.complete(
+        route,
+        body,
+        {
+          onRelease: (released) => {
+            id = released
+            if (!streamed) return
+            res.writeHead(200, {'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no'})
+            res.socket?.setNoDelay(true)
+            res.flushHeaders()
+          },
+          onText: (text) => {
+            if (!streamed || text === '') return
+            res.write(chunk(route === 'chat' ? {delta: first ? {role: 'assistant', content: text} : {content: text}, finish_reason: null} : {text, finish_reason: null}))
+            first = false
+          },
+        },
+        controller.signal,
+      )
+    } catch (error) {
+      if (!res.headersSent) throw error
+      // The stream to the caller broke off after it started: say so in-band, as OpenAI servers do.
+      const e = isOgpuError(error) ? error : new ExternalError((error as Error).message)
+      if (!res.writableEnded) res.end(sseFrame(openAiError(statusOf(e), e.code, e.message)))
+      return 200
+    }
+    const usage = {prompt_tokens: outcome.promptTokens, completion_tokens: outcome.tokens.length, total_tokens: outcome.promptTokens + outcome.tokens.length}
+    if (streamed) {
+      if (first && route === 'chat') res.write(chunk({delta: {role: 'assistant', content: ''}, finish_reason: null}))
+      res.write(chunk(route === 'chat' ? {delta: {}, finish_reason: outcome.finishReason} : {text: '', finish_reason: outcome.finishReason}))
+      if (includeUsage) res.write(sseFrame({id, object, created: created(), model, choices: [], usage}))
+      res.end(sseFrame('[DONE]'))
+      return 200
+    }
+    const choice =
+      route === 'chat'
+        ? {index: 0, message: {role: 'assistant', content: outcome.text}, logprobs: null, finish_reason: outcome.finishReason}
+        : {index: 0, text: outcome.text, logprobs: null, finish_reason: outcome.finishReason}
+    send(res, 200, {id: outcome.id, object: route === 'chat' ? 'chat.completion' : 'text_completion', created: created(), model, choices: [choice], usage})
+    return 200
+  }
+
+  const handle = async (req: IncomingMessage, res: ServerResponse): Promise<number> => {
+    const path = new URL(req.url ?? '/', 'http://localhost').pathname.replace(/\/+$/, '') || '/'
+    const method = req.method ?? 'GET'
+    const evidence = /^\/v1\/ogpu\/evidence\/(0x[0-9a-fA-F]{64})$/.exec(path)
+    if (path === '/health' || evidence) {
+      if (method !== 'GET') return fail(res, 405, 'method_not_allowed', 'Use GET.')
+      if (evidence) {
+        const found = gateway.evidence(evidence[1]!)
+        if (!found) return fail(res, 404, 'not_found', `No evidence for receipt ${evidence[1]}.`)
+        send(res, 200, found)
+        return 200
+      }
+      const reason = gateway.unavailableReason()
+      const live = gateway.pool.live().length
+      send(res, reason ? 503 : 200, {ok: !reason, streamId: options.streamId.toString(), councilSize: gateway.stream.councilSize, liveSubscribers: live, subscribers: gateway.pool.all().length, responseMethod: gateway.stream.responseMethod, ...(reason ? {reason} : {})})
+      return reason ? 503 : 200
+    }
+    if (!authorized(req, options.apiKey)) return fail(res, 401, 'invalid_api_key', 'Missing or wrong API key: send Authorization: Bearer <key>.', {'www-authenticate': 'Bearer'})
+    const route = ROUTES[path]
+    if (route) {
+      if (method !== 'POST') return fail(res, 405, 'method_not_allowed', 'Use POST.')
+      return completion(req, res, route)
+    }
+    if (method !== 'GET') return fail(res, path === '/v1/models' || path === '/metrics' ? 405 : 404, path === '/v1/models' || path === '/metrics' ? 'method_not_allowed' : 'not_found', `No route ${method} ${path}.`)
+    if (path === '/v1/models') {
+      send(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created: gateway.stream.createdAt, owned_by: gateway.stream.client, sha256: gateway.stream.modelHash.replace(/^0x/, '')}]})
+      return 200
+    }
+    if (path === '/metrics') {
+      send(res, 200, metrics.render())
+      return 200
+    }
+    return fail(res, 404, 'not_found', `No route ${method} ${path}.`)
+  }
+
+  const server: Server = createServer((req, res) => {
+    const label = ROUTES[new URL(req.url ?? '/', 'http://localhost').pathname] ?? 'other'
+    handle(req, res)
+      .then((status) => metrics.requests.inc({method: req.method ?? '', route: label, status: String(status)}))
+      .catch((error: unknown) => {
+        const status = statusOf(error)
+        const e = isOgpuError(error) ? error : undefined
+        if (!e || e.kind === 'bug') options.log?.(`gateway: ${(error as Error).stack ?? error}`)
+        metrics.requests.inc({method: req.method ?? '', route: label, status: String(status)})
+        if (!res.headersSent) send(res, status, openAiError(status, e?.code ?? 'internal_error', e?.message ?? 'The gateway failed to answer.'))
+        else res.destroy()
+      })
+  })
+  server.keepAliveTimeout = 5000
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', (error: NodeJS.ErrnoException) =>
+        reject(
+          error.code === 'EADDRINUSE'
+            ? new UserError(`Port ${options.port ?? 8080} on ${options.host ?? '127.0.0.1'} is already in use.`, {code: 'PORT_IN_USE', hint: 'Pick another one with --port (0 picks a free port).'})
+            : new ExternalError(`Cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}: ${error.message}`, {code: 'LISTEN_FAILED', cause: error}),
+        ),
+      )
+      server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', resolve)
+    })
+  } catch (error) {
+    await gateway.close()
+    throw error
+  }
+  const port = (server.address() as AddressInfo).port
+  const host = options.host ?? '127.0.0.1'
+  const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
+  gateway.publicUrl = options.publicUrl ?? url
+  let closing: Promise<void> | undefined
+  return {
+    url,
+    port,
+    gateway,
+    metrics,
+    close: () =>
+      (closing ??= (async () => {
+        await new Promise<void>((resolve) => {
+          server.close(() => resolve())
+          server.closeIdleConnections()
+          setTimeout(() => server.closeAllConnections(), 2000).unref()
+        })
+        await gateway.close()
+      })()),
+  }
+}
+
+function fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): number {
+  send(res, status, openAiError(status, code, message), headers)
+  return status
+}
