@@ -1,0 +1,146 @@
+/**
+ * The front of `npm run demo` (scripts/demo.mjs parses the arguments and calls `runDemo`): picks the mode, renders,
+ * handles Ctrl-C, and turns errors into messages and exit codes like the CLI does. The work is in demo.ts.
+ *
+ *   npm run demo                     everything, then the TUI on it; quitting the TUI (q, Ctrl-C) stops it all
+ *   npm run demo -- --ci             the same headless: waits for the batch task, prints a report, stops, exits 0
+ *   npm run demo -- --detach --json  leaves it running in the background and prints what it is
+ *   npm run demo -- --stop           stops a detached demo
+ */
+import {spawn} from 'node:child_process'
+import {join} from 'node:path'
+
+import '../cli/chain.js' // registers the chain error converter
+import {color} from '../cli/format.js'
+import {resolvePaths} from '../config/paths.js'
+import {CancelledError, type OgpuError, toOgpuError, UserError} from '../errors/index.js'
+import {fromChainError} from '../chain/errors.js'
+import {type DemoInfo, type DemoNetwork, startDemo, stopDemo} from './demo.js'
+import {type BatchReport, batchReportLines} from './report.js'
+
+export type DemoMode = 'interactive' | 'ci' | 'detach' | 'stop'
+
+export interface RunDemoOptions {
+  mode: DemoMode
+  /** Print JSON on stdout instead of text. Defaults to false. */
+  json?: boolean
+  /** The demo's directory. Defaults to `<ogpu data dir>/demo`. */
+  dir?: string
+  /** The ogpu checkout (bin/run.js, examples/). */
+  root: string
+  version: string
+  /** The devnet's port. Defaults to 8545 when free, else a free one. */
+  port?: number
+  /** Seconds between devnet blocks. Defaults to 1. */
+  blockTime?: number
+  /** --ci: how long to wait for the batch task, in seconds. Defaults to 600. */
+  timeoutSeconds?: number
+}
+
+export interface DemoReport {
+  network: DemoInfo
+  batch: BatchReport
+}
+
+export const defaultDemoDir = (): string => join(resolvePaths().dataDir, 'demo')
+
+const out = (text: string) => process.stdout.write(`${text}\n`)
+const note = (text: string) => process.stderr.write(`${text}\n`)
+
+/** Runs the demo in one mode; resolves to the process's exit code. */
+export async function runDemo(options: RunDemoOptions): Promise<number> {
+  const dir = options.dir ?? defaultDemoDir()
+  const abort = new AbortController()
+  const onSignal = (signal: NodeJS.Signals) => {
+    if (abort.signal.aborted) return
+    note(color.dim(`\n${signal}: stopping the demo…`))
+    abort.abort(new CancelledError('Demo stopped; everything it started is stopped too.'))
+  }
+  process.on('SIGINT', onSignal)
+  process.on('SIGTERM', onSignal)
+  try {
+    if (options.mode === 'stop') return await stop(dir, options.json ?? false)
+    const network = await startDemo({
+      dir,
+      root: options.root,
+      version: options.version,
+      port: options.port,
+      blockTime: options.blockTime,
+      detached: options.mode === 'detach',
+      onStep: (m) => note(color.dim(`• ${m}`)),
+      signal: abort.signal,
+    })
+    if (options.mode === 'detach') {
+      if (options.json) out(JSON.stringify(network.info, null, 2))
+      else renderInfo(network.info)
+      return 0
+    }
+    try {
+      if (options.mode === 'ci') {
+        note(color.dim(`• Waiting for batch task ${network.info.taskId} to be finalized`))
+        const batch = await network.waitForBatch({timeoutMs: (options.timeoutSeconds ?? 600) * 1000, signal: abort.signal})
+        const report: DemoReport = {network: network.info, batch}
+        if (options.json) out(JSON.stringify(report, null, 2))
+        else out(batchReportLines(batch).join('\n'))
+        if (batch.status !== 'finalized')
+          throw new UserError(`Batch task ${batch.taskId} ended ${batch.status}, not finalized.`, {code: 'DEMO_TASK_NOT_FINALIZED', hint: `See the provider logs in ${join(dir, 'logs')}.`})
+        return 0
+      }
+      await runTui(network, options.root, abort.signal)
+      return 0
+    } finally {
+      note(color.dim('• Stopping the demo'))
+      await network.stop()
+      note(color.dim('• Demo stopped'))
+    }
+  } catch (error) {
+    return fail(toOgpuError(abort.signal.aborted ? abort.signal.reason : error, [fromChainError]), options.json ?? false)
+  } finally {
+    process.off('SIGINT', onSignal)
+    process.off('SIGTERM', onSignal)
+  }
+}
+
+async function stop(dir: string, json: boolean): Promise<number> {
+  const {stopped} = await stopDemo(dir)
+  if (json) out(JSON.stringify({dir, running: stopped.length > 0, stopped: stopped.map((p) => ({name: p.name, pid: p.pid}))}, null, 2))
+  else if (stopped.length === 0) out(`No demo is running from ${dir}.`)
+  else out(`Stopped the demo: ${stopped.map((p) => `${p.name} (pid ${p.pid})`).join(', ')}.`)
+  return 0
+}
+
+/** The TUI on the demo, as the client dev1, in this terminal; resolves when it quits (or the demo is stopped). */
+async function runTui(network: DemoNetwork, root: string, signal: AbortSignal): Promise<void> {
+  note(color.dim(`• Opening the TUI (q quits and stops the demo)`))
+  const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), 'tui', '--wallet', network.info.wallets[0]!.name], {env: network.env, stdio: 'inherit'})
+  const onAbort = () => child.kill('SIGTERM')
+  signal.addEventListener('abort', onAbort, {once: true})
+  try {
+    await new Promise<void>((resolve, reject) => {
+      child.once('error', reject)
+      child.once('exit', () => resolve())
+    })
+  } finally {
+    signal.removeEventListener('abort', onAbort)
+  }
+}
+
+function renderInfo(info: DemoInfo): void {
+  const lines = [
+    `The demo runs in the background.`,
+    `  RPC        ${info.rpcUrl} (chain ${info.chainId})`,
+    `  batch task ${info.taskId}`,
+    ...info.wallets.map((w) => `  ${w.role.padEnd(10)} ${w.name} ${w.address}${w.url ? ` ${w.url}` : ''}`),
+    `  logs       ${join(info.dir, 'logs')}`,
+    '',
+    `Use the CLI on it:  OGPU_CONFIG_DIR=${info.configDir} OGPU_DATA_DIR=${info.dataDir} ./bin/run.js tui`,
+    `Stop it:           npm run demo -- --stop`,
+  ]
+  out(lines.join('\n'))
+}
+
+function fail(error: OgpuError, json: boolean): number {
+  if (json) out(JSON.stringify({error: error.toJSON()}, null, 2))
+  else note(`${color.red(`Error: ${error.message}`)}${error.hint ? `\nHint: ${error.hint}` : ''}`)
+  return error.exitCode
+}
