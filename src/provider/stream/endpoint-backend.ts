@@ -101,22 +101,26 @@ export async function endpointBackend(options: {
     async generate(input) {
       if (!input.messages) throw new UserError('The endpoint backend serves chat completions only.', {code: 'BAD_PROMPT'})
       const tokens: number[] = []
-      let pending = ''
+      let received = ''
       let finish: string | undefined
-      // Text arrives in pieces that need not end on token boundaries: a piece's last token may still merge with the
-      // next piece, so it is held back until more text (or the end) comes.
-      const emit = (text: string, final: boolean) => {
-        const ids = tokenizer.tokenize(text, false)
-        const ready = final ? ids : ids.slice(0, -1)
-        if (ready.length === 0) return text
-        const readyText = tokenizer.detokenize(ready, tokens)
-        if (!final && !text.startsWith(readyText)) return text // not a clean split yet: wait for more
-        for (const token of ready) {
-          const piece = tokenizer.detokenize([token], tokens)
+      let shown = ''
+      // Text arrives in pieces that need not end on token boundaries: the whole text so far is tokenized again, the
+      // last token (which may still merge with what comes next) is held back, and a token goes out once the
+      // tokenization of the text before it is stable. Its text is what it adds to the decoded whole.
+      const emit = (final: boolean) => {
+        const ids = tokenizer.tokenize(received, false)
+        const stable = final ? ids : ids.slice(0, -1)
+        if (stable.length <= tokens.length || !tokens.every((t, i) => stable[i] === t)) {
+          if (!final) return
+        }
+        for (let i = tokens.length; i < stable.length; i++) {
+          const token = stable[i]!
+          const upTo = tokenizer.detokenize(stable.slice(0, i + 1))
+          const piece = upTo.startsWith(shown) ? upTo.slice(shown.length) : tokenizer.detokenize([token], stable.slice(0, i))
+          shown = upTo
           tokens.push(token)
           input.onToken({token, text: piece, isEnd: false} satisfies BackendToken)
         }
-        return final ? '' : text.slice(readyText.length)
       }
       try {
         const stream = client.chatCompletionStream(
@@ -125,14 +129,17 @@ export async function endpointBackend(options: {
         )
         for await (const chunk of stream) {
           const choice = chunk.choices?.[0]
-          if (choice?.delta?.content) pending = emit(pending + choice.delta.content, false)
+          if (choice?.delta?.content) {
+            received += choice.delta.content
+            emit(false)
+          }
           if (choice?.finish_reason) finish = choice.finish_reason
         }
       } catch (error) {
         if (input.signal.aborted) throw error
         throw new ExternalError(`The endpoint ${options.url} failed: ${(error as Error).message}`, {code: 'ENDPOINT_FAILED', cause: error})
       }
-      emit(pending, true)
+      emit(true)
       const end = tokenizer.endToken()
       if (finish === 'stop' && end !== undefined && tokens.length < input.maxTokens) {
         tokens.push(end)

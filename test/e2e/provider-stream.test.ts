@@ -1,0 +1,349 @@
+import {type ChildProcess, spawn} from 'node:child_process'
+import {createHash} from 'node:crypto'
+import {readFileSync, writeFileSync} from 'node:fs'
+import {join} from 'node:path'
+
+import {Contract, parseUnits, Wallet} from 'ethers'
+import {afterAll, beforeAll, describe, expect, it} from 'vitest'
+
+import {loadArtifact} from '../../src/chain/artifacts.js'
+import {sendTx} from '../../src/chain/tx.js'
+import {devKeys} from '../../src/devnet/devnet.js'
+import {InferenceEngine} from '../../src/gpu/engine.js'
+import {ogpuDomain} from '../../src/protocol/eip712.js'
+import {
+  bodyHashOf,
+  generationCharge,
+  recoverAttestation,
+  recoverReceipt,
+  responseHashOf,
+  signedRequestHeaders,
+  signVoucher,
+  toReceipt,
+} from '../../src/protocol/stream.js'
+import {ensureModel} from '../fixtures/gguf-writer.js'
+import {createHome, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {chainOf} from '../helpers/market.js'
+
+// Real anvil, real provider daemons (test/fixtures/provider-daemon.ts), the tiny synthetic GGUF; the client side
+// signs with src/protocol/stream.ts directly (the gateway is another module's).
+const oGPU = (v: string) => parseUnits(v, 18)
+
+class Daemon {
+  readonly child: ChildProcess
+  output = ''
+  localUrl = ''
+  exit: Promise<number | null>
+
+  constructor(
+    readonly wallet: string,
+    home: OgpuHome,
+    readonly options: Record<string, unknown>,
+  ) {
+    const args = ['--import', 'tsx', join(repoRoot, 'test/fixtures/provider-daemon.ts'), JSON.stringify({wallet, threads: 1, logFormat: 'json', sequences: 2, ...options})]
+    this.child = spawn(process.execPath, args, {env: home.env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe']})
+    this.child.stdout!.on('data', (d) => (this.output += d))
+    this.child.stderr!.on('data', (d) => (this.output += d))
+    this.exit = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
+  }
+
+  async ready(): Promise<this> {
+    const match = await waitFor(() => /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(this.output) ?? (this.child.exitCode !== null ? ['exited'] : undefined), `${this.wallet} daemon to serve`, 120_000)
+    if (match[0] === 'exited') throw new Error(`${this.wallet} daemon exited:\n${this.output}`)
+    this.localUrl = match[1]!
+    return this
+  }
+
+  async status(): Promise<any> {
+    return (await fetch(`${this.localUrl}/v1/ogpu/status`)).json()
+  }
+
+  async stop(): Promise<number | null> {
+    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
+    return this.exit
+  }
+
+  async kill9(): Promise<void> {
+    this.child.kill('SIGKILL')
+    await this.exit
+  }
+}
+
+/** The SSE events of a response body (the JSON of each `data:` line, and whether [DONE] ended it). */
+function sse(text: string): {events: any[]; done: boolean} {
+  const events: any[] = []
+  let done = false
+  for (const block of text.split('\n\n')) {
+    const line = block.trim()
+    if (!line.startsWith('data: ')) continue
+    const data = line.slice(6)
+    if (data === '[DONE]') done = true
+    else events.push(JSON.parse(data))
+  }
+  return {events, done}
+}
+
+describe('the provider serves streams (real chain, real daemons, real model)', () => {
+  let home: OgpuHome
+  let devnet: any
+  let chain: ReturnType<typeof chainOf>
+  let streamMarket: Contract
+  let sha: string
+  let tiny: string
+  let engine: InferenceEngine
+  const daemons: Daemon[] = []
+  const address: Record<string, string> = {}
+  const client = () => new Wallet(devKeys(10)[1]!, chain.provider)
+  let domain: ReturnType<typeof ogpuDomain>
+  let streamId: bigint
+  let a: Daemon
+  let b: Daemon
+  /** Charges of A's receipts (what its vouchers must cover). */
+  const chargesA: bigint[] = []
+  let lastBody = ''
+  let lastTokens: number[] = []
+  let lastRequestId = ''
+
+  const start = async (wallet: string, options: Record<string, unknown>) => {
+    const daemon = new Daemon(wallet, home, options)
+    daemons.push(daemon)
+    return daemon.ready()
+  }
+
+  const subscription = (id: bigint, who: string) => streamMarket.getFunction('subscription')(id, who) as Promise<{status: bigint}>
+
+  async function createStream(options: {price?: string; councilSize?: number} = {}): Promise<bigint> {
+    const wallet = client()
+    const market = streamMarket.connect(wallet) as Contract
+    const token = chain.token.connect(wallet) as Contract
+    await sendTx(chain.provider, 'approve', () => token.getFunction('approve')(devnet.contracts.streamMarket, oGPU('100')))
+    const params = {
+      modelHash: `0x${sha}`,
+      specHash: `0x${'22'.repeat(32)}`,
+      specUri: 'data:application/json,{}',
+      pricePerKTokenGenerated: oGPU(options.price ?? '1'),
+      pricePerKTokenVerified: oGPU('0.5'),
+      councilSize: options.councilSize ?? 1,
+      responseMethod: 0,
+      weightBps: 0,
+      collateral: oGPU('10'),
+      maxDowntime: 60,
+      unsubscribeNotice: 5,
+      closeNotice: 5,
+      commitWindow: 8,
+      revealWindow: 8,
+      disputeBond: oGPU('1'),
+      deposit: oGPU('100'),
+    }
+    const next = (await streamMarket.getFunction('nextStreamId')()) as bigint
+    await sendTx(chain.provider, 'create stream', () => market.getFunction('create')(params))
+    return next
+  }
+
+  async function post(daemon: Daemon, path: string, body: string, options: {signer?: Wallet; stream?: bigint; ttl?: number; requestId?: string; now?: number; headers?: Record<string, string>} = {}) {
+    const signed = await signedRequestHeaders(options.signer ?? client(), domain, options.stream ?? streamId, body, {ttlSeconds: options.ttl, requestId: options.requestId, now: options.now})
+    const response = await fetch(`${daemon.localUrl}${path}`, {method: 'POST', headers: {'content-type': 'application/json', ...signed.headers, ...options.headers}, body})
+    return {response, auth: signed.auth, headers: signed.headers}
+  }
+
+  async function voucher(daemon: Daemon, provider: string, amount: bigint, signer = client()) {
+    const signature = await signVoucher(signer, domain, {streamId, provider, cumulativeAmount: amount})
+    return fetch(`${daemon.localUrl}/v1/ogpu/vouchers`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({streamId: streamId.toString(), cumulativeAmount: amount.toString(), signature})})
+  }
+
+  const generations = async (daemon: Daemon) => (await daemon.status()).streams.api.generations as number
+
+  beforeAll(async () => {
+    home = createHome('ogpu-stream-e2e-')
+    devnet = await startDevnet(home)
+    chain = chainOf(devnet)
+    streamMarket = new Contract(devnet.contracts.streamMarket, loadArtifact('StreamMarket').abi, chain.provider)
+    domain = ogpuDomain(devnet.chainId, devnet.contracts.streamMarket)
+    tiny = ensureModel('tiny')
+    sha = createHash('sha256').update(readFileSync(tiny)).digest('hex')
+    expect((await home.run(['model', 'add', tiny, '--name', 'tiny'])).code).toBe(0)
+    for (const w of ['dev2', 'dev3', 'dev4', 'dev5']) {
+      const registered = await home.json(['provider', 'register', '--endpoint', 'http://127.0.0.1:9', '--wallet', w])
+      expect(registered.code, registered.stderr).toBe(0)
+      address[w] = registered.data.address
+      expect((await home.run(['stake', 'deposit', '1000', '--wallet', w])).code).toBe(0)
+    }
+    engine = await InferenceEngine.load({modelPath: tiny, gpu: 'cpu', threads: 1, sequences: 1})
+    // A: a tight credit limit; never redeems by threshold in its first life. B: a tight rate, an API key (the "TGI").
+    ;[a, b] = await Promise.all([
+      start('dev2', {streamLimits: {creditLimit: '0.01'}, redeemThreshold: '1000'}),
+      start('dev3', {streamLimits: {ratePerSecond: 0.2, rateBurst: 2}, apiKey: 'test-key'}),
+    ])
+  }, 240_000)
+
+  afterAll(async () => {
+    await Promise.all(daemons.map((daemon) => daemon.stop()))
+    if (process.env.OGPU_E2E_LOGS) daemons.forEach((daemon, i) => writeFileSync(join(process.env.OGPU_E2E_LOGS!, `stream-${i}-${daemon.wallet}.log`), daemon.output))
+    await engine?.dispose()
+    chain?.provider.destroy()
+    if (home) {
+      await stopDevnet(home)
+      home.dispose()
+    }
+  })
+
+  it('subscribes by itself to a new stream of its model, and lists its models', async () => {
+    streamId = await createStream()
+    await waitFor(async () => (await subscription(streamId, address.dev2!)).status === 1n && (await subscription(streamId, address.dev3!)).status === 1n, 'both daemons to subscribe', 30_000, 100)
+    const models = await (await fetch(`${a.localUrl}/v1/models`)).json()
+    expect(models).toMatchObject({object: 'list', data: [{id: 'tiny', object: 'model', sha256: sha}]})
+  })
+
+  it('streams a signed chat completion: OpenAI chunks with the engine\'s own tokens, then a valid signed receipt', async () => {
+    const messages = [{role: 'user' as const, content: 'Tell me a story about a GPU.'}]
+    const body = JSON.stringify({model: 'tiny', messages, max_tokens: 16, stream: true})
+    const {response, auth} = await post(a, '/v1/chat/completions', body)
+    expect(response.status).toBe(200)
+    expect(response.headers.get('content-type')).toMatch(/text\/event-stream/)
+    const {events, done} = sse(await response.text())
+    expect(done).toBe(true)
+    const alone = await engine.chat({messages, maxTokens: 16})
+    const tokens = events.flatMap((e) => e.ogpu?.tokens ?? [])
+    expect(tokens).toEqual(alone.tokens)
+    const tokenChunks = events.filter((e) => e.choices.length === 1 && e.choices[0].finish_reason === null)
+    expect(tokenChunks.every((e) => e.object === 'chat.completion.chunk' && e.ogpu.tokens.length === 1)).toBe(true)
+    expect(tokenChunks.map((e) => e.choices[0].delta.content).join('')).toBe(alone.text)
+    const last = events.at(-1)
+    expect(last.choices).toEqual([])
+    expect(last.usage).toEqual({prompt_tokens: alone.promptTokens.length, completion_tokens: alone.tokens.length, total_tokens: alone.promptTokens.length + alone.tokens.length})
+    const end = last.ogpu
+    expect(end.provider).toBe(address.dev2)
+    expect(end.receipt).toEqual({streamId: streamId.toString(), requestId: auth.requestId, responseHash: responseHashOf(bodyHashOf(body), alone.tokens), promptTokens: alone.promptTokens.length, completionTokens: alone.tokens.length})
+    expect(recoverReceipt(domain, toReceipt(end.receipt), end.signature)).toBe(address.dev2)
+    expect(BigInt(end.charge)).toBe(generationCharge(alone.tokens.length, oGPU('1')))
+    expect(end.finishReason).toBe(alone.finishReason === 'eos' ? 'stop' : 'length')
+    chargesA.push(BigInt(end.charge))
+    lastBody = body
+    lastTokens = tokens
+    lastRequestId = auth.requestId
+    expect((await voucher(a, address.dev2!, chargesA.reduce((x, y) => x + y, 0n))).status).toBe(200)
+  })
+
+  it('answers a non-streamed completion with the receipt, charge and all tokens under ogpu', async () => {
+    const body = JSON.stringify({model: 'tiny', prompt: 'Once upon a time', max_tokens: 8})
+    const {response} = await post(a, '/v1/completions', body)
+    expect(response.status).toBe(200)
+    const json = await response.json()
+    const alone = await engine.generate({prompt: 'Once upon a time', maxTokens: 8})
+    expect(json).toMatchObject({object: 'text_completion', choices: [{index: 0, text: alone.text}], ogpu: {tokens: alone.tokens, provider: address.dev2}})
+    expect(json.ogpu.receipt.responseHash).toBe(responseHashOf(bodyHashOf(body), alone.tokens))
+    chargesA.push(BigInt(json.ogpu.charge))
+    expect((await voucher(a, address.dev2!, chargesA.reduce((x, y) => x + y, 0n))).status).toBe(200)
+  })
+
+  it('refuses unsigned, badly signed, expired, replayed, oversized and over-credit requests with JSON errors, before any GPU time', async () => {
+    const body = JSON.stringify({messages: [{role: 'user', content: 'Hi'}], max_tokens: 4})
+    const before = await generations(a)
+    const expectRefusal = async (response: Response, status: number, code: string) => {
+      expect(response.status).toBe(status)
+      const json = await response.json()
+      expect(json.error).toMatchObject({type: 'ogpu_error', code})
+      expect(json.error.message.length).toBeGreaterThan(10)
+    }
+    await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body}), 401, 'unsigned')
+    await expectRefusal((await post(a, '/v1/chat/completions', body, {signer: new Wallet(devKeys(10)[7]!)})).response, 401, 'bad_signature')
+    // a body that is not what was signed
+    const signed = await signedRequestHeaders(client(), domain, streamId, body)
+    await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: signed.headers, body: body.replace('Hi', 'Ho')}), 401, 'bad_signature')
+    await expectRefusal((await post(a, '/v1/chat/completions', body, {now: Math.floor(Date.now() / 1000) - 120})).response, 401, 'expired')
+    await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Hi'}], max_tokens: 100_000}))).response, 413, 'too_large')
+    await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'x'.repeat(1024 * 1024 + 10)}]}))).response, 413, 'too_large')
+    await expectRefusal((await post(a, '/v1/chat/completions', body, {stream: 999n})).response, 404, 'unknown_stream')
+    await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Hi'}], temperature: 0.7}))).response, 400, 'invalid_request')
+    expect(await generations(a)).toBe(before)
+    // a replay: served once, refused after
+    const first = await post(a, '/v1/chat/completions', body)
+    expect(first.response.status).toBe(200)
+    const firstJson = await first.response.json()
+    chargesA.push(BigInt(firstJson.ogpu.charge))
+    const served = await generations(a)
+    await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: first.headers, body}), 409, 'replayed')
+    // over credit: A's limit is 0.01 oGPU; two responses without a voucher exceed it
+    const second = await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Say more.'}], max_tokens: 12}))
+    expect(second.response.status).toBe(200)
+    chargesA.push(BigInt((await second.response.json()).ogpu.charge))
+    const afterServed = await generations(a)
+    expect(afterServed).toBe(served + 1)
+    await expectRefusal((await post(a, '/v1/chat/completions', body)).response, 402, 'over_credit')
+    expect(await generations(a)).toBe(afterServed)
+    // a voucher settles it
+    expect((await voucher(a, address.dev2!, chargesA.reduce((x, y) => x + y, 0n))).status).toBe(200)
+    expect((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Ok'}], max_tokens: 2}))).response.status).toBe(200)
+    chargesA.push(...[]) // (charged below via the status check)
+    const status = await a.status()
+    expect(status.streams.api.refused).toMatchObject({unsigned: 1, bad_signature: 2, expired: 1, too_large: 2, unknown_stream: 1, invalid_request: 1, replayed: 1, over_credit: 1})
+  })
+
+  it('limits the request rate of a client (429) without GPU time', async () => {
+    const body = () => JSON.stringify({messages: [{role: 'user', content: 'Hi'}], max_tokens: 2})
+    expect((await post(b, '/v1/chat/completions', body())).response.status).toBe(200)
+    expect((await post(b, '/v1/chat/completions', body())).response.status).toBe(200)
+    const before = await generations(b)
+    const limited = (await post(b, '/v1/chat/completions', body())).response
+    expect(limited.status).toBe(429)
+    expect((await limited.json()).error.code).toBe('rate_limited')
+    expect(await generations(b)).toBe(before)
+  })
+
+  it('verifies by prefill: the true tokens are valid, a substituted token is not; attestations are signed', async () => {
+    const call = (tokens: number[]) => JSON.stringify({body: lastBody, tokens, requestId: lastRequestId})
+    await waitFor(async () => (await fetch(`${b.localUrl}/health`)).ok, 'b')
+    // B's rate bucket refills at 0.2/s: wait for a token rather than sleeping a fixed time
+    const verify = async (tokens: number[]) => waitFor(async () => {
+      const {response} = await post(b, '/v1/ogpu/verify', call(tokens))
+      if (response.status === 429) return undefined
+      return response
+    }, 'a verification slot', 30_000, 500)
+    const ok = await verify(lastTokens)
+    expect(ok.status).toBe(200)
+    const good = await ok.json()
+    expect(good).toMatchObject({valid: true, firstFailure: null, verifier: address.dev3, responseHash: responseHashOf(bodyHashOf(lastBody), lastTokens)})
+    expect(recoverAttestation(domain, {...good.attestation, streamId: BigInt(good.attestation.streamId)}, good.signature)).toBe(address.dev3)
+    const bad = [...lastTokens]
+    bad[1] = (bad[1]! + 7) % engine.vocabSize
+    const rejected = await (await verify(bad)).json()
+    expect(rejected.valid).toBe(false)
+    expect(rejected.firstFailure).toMatchObject({position: 1, reason: 'token', claimed: bad[1]})
+  })
+
+  it('keeps vouchers across kill -9 and redeems them after the restart: on-chain redeemed = the sum of its receipts', async () => {
+    const status = await a.status()
+    const charged = BigInt(status.streams.streams[streamId.toString()].charged)
+    const total = chargesA.reduce((x, y) => x + y, 0n)
+    expect(charged).toBeGreaterThanOrEqual(total)
+    // the newest voucher covers everything charged
+    expect((await voucher(a, address.dev2!, charged)).status).toBe(200)
+    // a voucher that does not grow, or not signed by the client, is refused
+    expect((await voucher(a, address.dev2!, charged - 1n)).status).toBe(409)
+    expect((await voucher(a, address.dev2!, charged + 5n, new Wallet(devKeys(10)[7]!))).status).toBe(401)
+    expect(await streamMarket.getFunction('redeemed')(streamId, address.dev2)).toBe(0n)
+    await a.kill9()
+    a = await start('dev2', {redeemThreshold: '0.000001'})
+    await waitFor(async () => ((await streamMarket.getFunction('redeemed')(streamId, address.dev2)) as bigint) === charged, 'the voucher to be redeemed', 30_000, 200)
+    const after = await a.status()
+    expect(after.streams.streams[streamId.toString()]).toMatchObject({charged: charged.toString(), voucher: charged.toString(), redeemed: charged.toString(), unpaid: '0'})
+  })
+
+  it('serves a completion through an endpoint backend (another provider as the "TGI"), and cannot verify', async () => {
+    const c = await start('dev4', {backend: `endpoint:${b.localUrl}/v1`, backendToken: 'test-key'})
+    await waitFor(async () => (await subscription(streamId, address.dev4!)).status === 1n, 'the endpoint provider to subscribe', 30_000, 100)
+    const messages = [{role: 'user' as const, content: 'Tell me a story about a GPU.'}]
+    const body = JSON.stringify({messages, max_tokens: 12})
+    const {response} = await post(c, '/v1/chat/completions', body)
+    const json = await response.json()
+    expect(response.status, JSON.stringify(json)).toBe(200)
+    const alone = await engine.chat({messages, maxTokens: 12})
+    expect(json.choices[0].message.content).toBe(alone.text)
+    expect(json.ogpu.provider).toBe(address.dev4)
+    expect(recoverReceipt(domain, toReceipt(json.ogpu.receipt), json.ogpu.signature)).toBe(address.dev4)
+    expect(json.ogpu.receipt.responseHash).toBe(responseHashOf(bodyHashOf(body), json.ogpu.tokens))
+    const verify = await post(c, '/v1/ogpu/verify', JSON.stringify({body, tokens: json.ogpu.tokens, requestId: json.ogpu.receipt.requestId}))
+    expect(verify.response.status).toBe(501)
+    expect((await verify.response.json()).error.code).toBe('not_implemented')
+  })
+})
