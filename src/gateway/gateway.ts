@@ -78,6 +78,8 @@ export interface GatewayOptions {
   idleTimeoutMs?: number
   /** Longest wait for one verification, ms. Defaults to 120,000. */
   verifyTimeoutMs?: number
+  /** Generators to use first when live, in this order (e.g. the client's own provider). Defaults to none: the best by latency, load and failures. */
+  preferredGenerators?: readonly string[]
   /** Open disputes on failed verifications. Defaults to true. */
   disputes?: boolean
   onEvent?: (event: GatewayEvent) => void
@@ -173,7 +175,7 @@ export class StreamGateway {
     this.domain = streamDomain(options.chain)
     this.dir = join(options.dataDir, 'gateway')
     this.book = VoucherBook.open({dir: this.dir, chainId: options.chain.network.chainId, market: streamMarketAddress(options.chain), streamId: options.streamId, client: options.wallet.address})
-    this.pool = new SubscriberPool({list: () => this.subscriberRecords()})
+    this.pool = new SubscriberPool({list: () => this.subscriberRecords(), preferred: options.preferredGenerators})
     this.metrics = new GatewayMetrics({
       liveSubscribers: () => this.pool.live().length,
       subscribers: () => this.pool.all().length,

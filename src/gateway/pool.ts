@@ -38,6 +38,8 @@ export interface SubscriberPoolOptions {
   failureMemoryMs?: number
   /** Clock. Defaults to Date.now. */
   now?: () => number
+  /** Generators to use first when live, in this order (e.g. the client's own provider). Defaults to none. */
+  preferred?: readonly string[]
 }
 
 /** GET {endpoint}/health: live when it answers 2xx within `timeoutMs`. */
@@ -128,6 +130,10 @@ export class SubscriberPool {
 
   /** The best live generator not in `exclude` (undefined when none is left). */
   chooseGenerator(exclude: ReadonlySet<string> = new Set()): SubscriberState | undefined {
+    for (const address of this.options.preferred ?? []) {
+      const s = this.states.find((x) => x.address.toLowerCase() === address.toLowerCase())
+      if (s?.live && !exclude.has(s.address)) return s
+    }
     const now = this.now()
     let best: SubscriberState | undefined
     let bestScore = Infinity

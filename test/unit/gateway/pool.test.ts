@@ -54,6 +54,14 @@ describe('SubscriberPool', () => {
     expect(p.chooseGenerator(new Set(['a', 'b', 'c']))).toBeUndefined()
   })
 
+  it('uses preferred generators first while they are live and not excluded', async () => {
+    const records = [rec('a'), rec('b'), rec('c')]
+    const p = new SubscriberPool({list: async () => records, probe: async (e) => ({ok: e !== 'http://c', latencyMs: e === 'http://a' ? 1 : 9}), preferred: ['c', 'b']})
+    await p.refresh()
+    expect(p.chooseGenerator()!.address).toBe('b') // c is down
+    expect(p.chooseGenerator(new Set(['b']))!.address).toBe('a')
+  })
+
   it('scores unknown latency as 50 ms and a recent failure as a second', () => {
     expect(generatorScore({latencyMs: null, inflight: 0, failures: []}, 0)).toBe(50)
     expect(generatorScore({latencyMs: 10, inflight: 1, failures: [0, -40_000]}, 0)).toBe(1020)
