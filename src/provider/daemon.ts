@@ -25,6 +25,7 @@ import {type BenchmarkResult, type GpuChoice, InferenceEngine, loadBenchmark, Mo
 import {resolveBackend} from '../gpu/llama.js'
 import {MarketIndexer} from '../market/indexer.js'
 import {type IndexedTask, isEnded} from '../market/types.js'
+import {canonicalHash} from '../protocol/canonical.js'
 import {ogpuDomain} from '../protocol/eip712.js'
 import type {MerkleTree} from '../protocol/merkle.js'
 import {checkpointOfItem, type ItemResult, resultTree, segmentOf} from '../protocol/results.js'
@@ -385,8 +386,10 @@ class ProviderDaemon {
     const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
     this.localUrl = `http://${shownHost}:${this.server.port}`
     this.url = o.publicUrl ?? `http://127.0.0.1:${this.server.port}`
-    if (registration.endpoint !== this.url) {
-      await registerProvider(chain, this.wallet, {endpoint: this.url, info: describeHost(o.version ?? 'dev')})
+    const info = describeHost(o.version ?? 'dev', {verify: this.streamBackends.every((b) => b.kind === 'local')})
+    const infoChanged = info.verify === false && (registration as unknown as {infoHash: string}).infoHash !== canonicalHash(info)
+    if (registration.endpoint !== this.url || infoChanged) {
+      await registerProvider(chain, this.wallet, {endpoint: this.url, info})
       this.log.info('register', `Updated the registered endpoint to ${this.url} (was ${registration.endpoint})`)
     }
 

@@ -16,11 +16,17 @@ export interface ProviderInfoDocument {
   cpu: string
   cpuCores: number
   memoryGiB: number
+  /**
+   * Whether it verifies stream responses by prefill (POST /v1/ogpu/verify). Absent means yes; a provider whose
+   * generations run on an endpoint backend says false.
+   */
+  verify?: boolean
 }
 
-export function describeHost(version: string): ProviderInfoDocument {
+export function describeHost(version: string, options: {verify?: boolean} = {}): ProviderInfoDocument {
   const cpu = cpus()
   return {
+    ...(options.verify === false ? {verify: false} : {}),
     software: `ogpu/${version}`,
     platform: platform(),
     arch: arch(),

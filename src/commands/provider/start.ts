@@ -40,6 +40,16 @@ With --json, one JSON object (address, URLs, models) is printed on stdout once t
     gpu: Flags.string({description: 'Backend to use.', options: [...GPU_CHOICES], default: 'auto'}),
     threads: Flags.integer({description: 'Threads for inference. Defaults to all math cores.', min: 1}),
     sequences: Flags.integer({description: 'Requests each model serves at once.', default: 4, min: 1, max: 64}),
+    streams: Flags.string({description: 'Stream tasks to subscribe to: auto (streams of a held model whose price beats --min-stream-price-per-1k and whose collateral fits the free stake), none, or a comma-separated list of stream ids.', default: 'auto'}),
+    'min-stream-price-per-1k': Flags.string({description: 'Lowest stream price worth subscribing to, oGPU per 1000 generated tokens. Defaults to the benchmark\'s cost of 1000 tokens at --gpu-second-price, plus --margin.'}),
+    'redeem-threshold': Flags.string({description: 'Redeem a stream\'s voucher once it holds this much unredeemed, in oGPU. Defaults to 20 × the redeem gas at the current gas price. Always redeemed before a stream\'s close and on shutdown.'}),
+    'credit-limit': Flags.string({description: 'Most a stream\'s client may owe beyond its newest voucher before requests get 402, in oGPU.', default: '1'}),
+    'rate-limit': Flags.string({description: 'Requests per second per stream client (token bucket; the burst is twice this).', default: '20'}),
+    'max-tokens': Flags.integer({description: 'Largest max_tokens a stream request may ask for.', default: 4096, min: 1}),
+    'max-body-bytes': Flags.integer({description: 'Largest stream request body, bytes.', default: 1_048_576, min: 1024}),
+    'api-key': Flags.string({description: 'Also serve plain OpenAI requests with "Authorization: Bearer KEY" (no stream, no receipt, no charge): your own endpoint.'}),
+    backend: Flags.string({description: 'Where stream generations run: local (the loaded GGUF) or endpoint:URL (an OpenAI-compatible TGI/vLLM/HF Inference Endpoint; token ids from the local GGUF\'s tokenizer; such a provider cannot verify).', default: 'local'}),
+    'backend-token': Flags.string({description: 'Bearer token for --backend endpoint:URL (e.g. a Hugging Face token). Also read from OGPU_BACKEND_TOKEN.', env: 'OGPU_BACKEND_TOKEN'}),
     ...walletFlags,
   }
 
@@ -48,6 +58,16 @@ With --json, one JSON object (address, URLs, models) is printed on stdout once t
     const margin = Number(flags.margin)
     if (!Number.isFinite(margin) || margin < 0 || margin > 100)
       throw new UserError(`--margin ${flags.margin} is not a fraction like 0.2.`, {code: 'INVALID_ARGUMENTS'})
+    const rate = Number(flags['rate-limit'])
+    if (!Number.isFinite(rate) || rate <= 0) throw new UserError(`--rate-limit ${flags['rate-limit']} is not a positive number of requests per second.`, {code: 'INVALID_ARGUMENTS'})
+    let streams: 'auto' | 'none' | bigint[]
+    if (flags.streams === 'auto' || flags.streams === 'none') streams = flags.streams
+    else {
+      const ids = flags.streams.split(',').map((s) => s.trim())
+      if (ids.some((id) => !/^\d+$/.test(id) || id === '0'))
+        throw new UserError(`--streams ${flags.streams} is not auto, none or a list of stream ids.`, {code: 'INVALID_ARGUMENTS', hint: 'e.g. --streams 1,4'})
+      streams = ids.map((id) => BigInt(id))
+    }
     const {name, wallet} = await unlockWallet(this.paths, flags)
     const handle = await startProviderDaemon({
       paths: this.paths,
@@ -71,6 +91,19 @@ With --json, one JSON object (address, URLs, models) is printed on stdout once t
       threads: flags.threads,
       sequences: flags.sequences,
       version: this.config.version,
+      streams,
+      ...(flags['min-stream-price-per-1k'] ? {minStreamPricePer1k: parseAmount(flags['min-stream-price-per-1k'], '--min-stream-price-per-1k', {allowZero: true})} : {}),
+      ...(flags['redeem-threshold'] ? {redeemThreshold: parseAmount(flags['redeem-threshold'], '--redeem-threshold', {allowZero: true})} : {}),
+      streamLimits: {
+        creditLimit: parseAmount(flags['credit-limit'], '--credit-limit', {allowZero: true}),
+        ratePerSecond: rate,
+        rateBurst: Math.max(1, rate * 2),
+        maxTokens: flags['max-tokens'],
+        maxBodyBytes: flags['max-body-bytes'],
+      },
+      apiKey: flags['api-key'],
+      backend: flags.backend,
+      backendToken: flags['backend-token'],
     })
     if (this.jsonEnabled()) {
       const status = handle.status()

@@ -1,6 +1,7 @@
 import {BaseCommand} from '../../cli/base-command.js'
 import {withChain} from '../../cli/chain.js'
 import {color, keyValues, table} from '../../cli/format.js'
+import {formatAmount} from '../../chain/units.js'
 import {walletFlags} from '../../cli/wallet-flags.js'
 import type {DaemonStatus} from '../../provider/daemon.js'
 import {fetchDaemonStatus, readDaemonFile} from '../../provider/daemon-file.js'
@@ -54,6 +55,17 @@ export default class ProviderStatusCommand extends BaseCommand<typeof ProviderSt
       if (live.tasks.length > 0) {
         this.log('')
         this.log(table(['TASK', 'ROLE', 'STATUS', 'PHASE', 'ITEMS', 'BID'], live.tasks.slice(0, 20).map((t) => [t.id, t.role, t.status, t.phase, t.role === 'executor' ? `${t.items.done}/${t.items.total}` : '-', t.price ?? '-'])))
+      }
+      const streams = Object.entries((live.streams?.streams ?? {}) as Record<string, Record<string, any>>)
+      if (streams.length > 0) {
+        const oGPU = (wei: string | null) => (wei === null ? '-' : formatAmount(BigInt(wei)))
+        this.log('')
+        this.log(
+          table(
+            ['STREAM', 'SUBSCRIPTION', 'REQUESTS', 'PROMPT TOK', 'COMPLETION TOK', 'TOK/S', 'CHARGED', 'VOUCHER', 'REDEEMED', 'UNPAID'],
+            streams.map(([id, s]) => [id, s.subscription ?? '-', `${s.requests} (+${s.verifications} verif.)`, s.promptTokens, s.completionTokens, s.tokensPerSecond ?? '-', oGPU(s.charged), oGPU(s.voucher), oGPU(s.redeemed), oGPU(s.unpaid)]),
+          ),
+        )
       }
     }
     return {...status, daemon}
