@@ -1,8 +1,9 @@
 /**
  * `npm run demo`: the whole network on one machine. A devnet (anvil, contracts), the synthetic demo model, three
  * provider daemons (the real `ogpu provider start`, dev2..dev4, registered and staked), a batch task submitted by the
- * client dev1 (examples/summarize.yaml); the caller then watches it in the TUI, waits for it headless (`--ci`), or
- * leaves it running in the background (`--detach`).
+ * client dev1 (examples/summarize.yaml), a stream (examples/stream.yaml) the daemons subscribe to, the client gateway
+ * (the real `ogpu client gateway`) and a few chat requests through it; the caller then watches it in the TUI, waits
+ * for it headless (`--ci`), or leaves it running in the background (`--detach`).
  *
  * Everything lives in the demo's directory: its own ogpu home (home/config, home/data: the user's wallets and
  * networks are never touched), the logs, and demo.json, which records every process as soon as it exists so that
@@ -15,7 +16,7 @@ import {join} from 'node:path'
 import {parseUnits, Wallet} from 'ethers'
 
 import {openChain, type ChainContext} from '../chain/context.js'
-import {formatAmount} from '../chain/units.js'
+import {amountJson, formatAmount} from '../chain/units.js'
 import type {OgpuPaths} from '../config/paths.js'
 import {readDevnetRecord, startDevnet} from '../devnet/devnet.js'
 import {BugError, CancelledError, ExternalError, UserError} from '../errors/index.js'
@@ -27,6 +28,9 @@ import {TASK_STATUS} from '../market/types.js'
 import {loadTaskSpec} from '../protocol/task-spec.js'
 import {describeHost, registerProvider} from '../provider/registration.js'
 import {depositStake} from '../staking/stake.js'
+import {createFromSpec} from '../stream/actions.js'
+import {getStream, subscribersOf} from '../stream/chain.js'
+import {loadStreamSpec} from '../stream/spec.js'
 import {WalletStore} from '../wallet/wallet-store.js'
 import {
   aliveProcesses,
@@ -42,6 +46,7 @@ import {
 } from './processes.js'
 import {freePort, freePortNear} from './ports.js'
 import {type BatchReport, batchReport} from './report.js'
+import {DEMO_PROMPTS, type DemoResponse, type ProviderStreamFigures, providerStreamFigures, sendDemoRequests, type StreamReport} from './stream.js'
 
 /** The client's wallet and the providers' wallets (devnet dev accounts). */
 export const DEMO_CLIENT = 'dev1'
@@ -50,6 +55,8 @@ export const DEMO_PROVIDERS = ['dev2', 'dev3', 'dev4'] as const
 export const DEMO_STAKE = parseUnits('1000', 18)
 /** The batch task the demo submits (relative to the repository). */
 export const DEMO_BATCH_SPEC = 'examples/summarize.yaml'
+/** The stream the demo opens (relative to the repository). */
+export const DEMO_STREAM_SPEC = 'examples/stream.yaml'
 
 export interface DemoOptions {
   /** The demo's directory (its ogpu home, logs, demo.json). */
@@ -64,6 +71,8 @@ export interface DemoOptions {
   blockTime?: number
   /** Whether the demo is left running in the background (recorded in demo.json). Defaults to false. */
   detached?: boolean
+  /** The gateway's port; 0 picks a free one. Defaults to 0. */
+  gatewayPort?: number
   /** Threads each provider daemon uses for inference. Defaults to 1. */
   threads?: number
   /** One line per step. Defaults to silence. */
@@ -87,6 +96,10 @@ export interface DemoInfo {
   contracts: Record<string, string>
   /** The batch task's id. */
   taskId: number
+  /** The stream's id (a decimal string). */
+  streamId: string
+  /** The client gateway: an OpenAI-compatible endpoint (POST /v1/chat/completions) for the stream. */
+  gatewayUrl: string
   wallets: DemoWallet[]
   /** The demo's ogpu home: set these to use the CLI against the demo (`ogpu task show ID`). */
   env: {OGPU_CONFIG_DIR: string; OGPU_DATA_DIR: string}
@@ -107,6 +120,10 @@ export interface DemoNetwork {
   env: NodeJS.ProcessEnv
   /** Waits until the batch task ends (finalized, failed, expired, cancelled) and reports it. */
   waitForBatch(options?: {timeoutMs?: number; signal?: AbortSignal}): Promise<BatchReport>
+  /** The demo's requests through the gateway (sent during the start). */
+  responses: DemoResponse[]
+  /** Waits until the providers have recorded the client's vouchers for the demo's responses and reports the stream. */
+  streamReport(options?: {timeoutMs?: number; signal?: AbortSignal}): Promise<StreamReport>
   /** Stops every process of the demo and removes demo.json. */
   stop(): Promise<DemoProcess[]>
 }
@@ -240,6 +257,38 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
     const submitted = await submitTask(chain, client, loaded.spec, published)
     step(`Task ${submitted.taskId}: ${submitted.itemCount} items, ${submitted.escrow} oGPU escrowed`)
 
+    // 6. The stream: the daemons subscribe by themselves (they hold the model and the price is above their floor).
+    const streamSpec = loadStreamSpec(join(root, DEMO_STREAM_SPEC))
+    if (streamSpec.spec.model.sha256 !== sha256)
+      throw new BugError(`${DEMO_STREAM_SPEC} names model ${streamSpec.spec.model.sha256 ?? streamSpec.spec.model.path}, but the synthetic demo model is ${sha256}: update the example's model.sha256.`, {code: 'DEMO_MODEL_MISMATCH'})
+    step(`Opening the stream ${DEMO_STREAM_SPEC} as ${DEMO_CLIENT}`)
+    const created = await createFromSpec(chain, client, streamSpec, {specsDir: join(paths.dataDir, 'specs')})
+    const streamId = created.streamId.toString()
+    await waitUntil(
+      async () => ((await subscribersOf(chain!, created.streamId)).length >= DEMO_PROVIDERS.length ? true : undefined),
+      `the ${DEMO_PROVIDERS.length} providers to subscribe to stream ${streamId} (see the provider logs in ${logs})`,
+      90_000,
+      signal,
+    )
+    step(`Stream ${streamId}: ${DEMO_PROVIDERS.length} subscribers`)
+
+    // 7. The client gateway, and a few requests through it.
+    const gateway = record(
+      spawnLogged({
+        name: 'gateway',
+        command: process.execPath,
+        args: [bin, 'client', 'gateway', '--stream', streamId, '--wallet', DEMO_CLIENT, '--port', String(options.gatewayPort ?? 0), '--json'],
+        env,
+        cwd: root,
+        stdoutFile: join(logs, 'gateway.json'),
+        stderrFile: join(logs, 'gateway.log'),
+      }),
+    )
+    const {url: gatewayUrl} = await waitForProcess(gateway, 'serving', () => firstJson<{url: string}>(join(logs, 'gateway.json')), {timeoutMs: 60_000, signal})
+    step(`Gateway serving at ${gatewayUrl}; sending ${DEMO_PROMPTS.length} chat requests`)
+    const responses = await sendDemoRequests(gatewayUrl, streamId, {timeoutMs: 90_000, signal})
+    for (const r of responses) step(`"${r.prompt}" → ${JSON.stringify(r.text.slice(0, 50))} (${r.completionTokens} tokens)`)
+
     const network = chain.network
     const walletList = wallets.list()
     const address = (name: string) => walletList.find((w) => w.name === name)!.address
@@ -248,6 +297,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
       chainId: network.chainId,
       contracts: {...network.contracts} as Record<string, string>,
       taskId: submitted.taskId,
+      streamId,
+      gatewayUrl,
       wallets: [
         {name: DEMO_CLIENT, address: address(DEMO_CLIENT), role: 'client'},
         ...DEMO_PROVIDERS.map((name, i) => ({name, address: served[i]!.address, role: 'provider' as const, url: served[i]!.url})),
@@ -270,6 +321,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
       paths,
       env,
       waitForBatch: (waitOptions = {}) => waitForBatch(paths, demoInfo, waitOptions),
+      responses,
+      streamReport: (waitOptions = {}) => streamReport(paths, demoInfo, responses, waitOptions),
       stop,
     }
   } catch (error) {
@@ -310,6 +363,44 @@ async function waitForBatch(paths: OgpuPaths, info: DemoInfo, options: {timeoutM
     const task = indexer.task(info.taskId)
     if (!task) throw new BugError(`Task ${info.taskId} ended on chain but the indexer has no events for it.`)
     return batchReport(task, info.wallets)
+  } finally {
+    chain.dispose()
+  }
+}
+
+/**
+ * The stream's report: subscribers from the chain, figures from each provider's status endpoint, once every response
+ * of the demo is paid by a voucher (the gateway sends them after each response; the providers store them).
+ */
+async function streamReport(paths: OgpuPaths, info: DemoInfo, responses: DemoResponse[], options: {timeoutMs?: number; signal?: AbortSignal}): Promise<StreamReport> {
+  const chain = await openChain({paths})
+  try {
+    const stream = await getStream(chain, BigInt(info.streamId))
+    const subscribers = await subscribersOf(chain, BigInt(info.streamId))
+    const party = (address: string) => ({address, wallet: info.wallets.find((w) => w.address.toLowerCase() === address.toLowerCase())?.name ?? null})
+    const providers = info.wallets.filter((w) => w.role === 'provider' && w.url).map((w) => ({address: w.address, wallet: w.name, url: w.url!}))
+    const figures = await waitUntil(
+      async () => {
+        const read = (await Promise.all(providers.map((p) => providerStreamFigures(p, info.streamId, options.signal)))).filter((f): f is ProviderStreamFigures => f !== null)
+        const generated = read.reduce((n, f) => n + f.requests, 0)
+        const unpaid = read.some((f) => BigInt(f.charged.wei) > 0n && (f.voucher === null || BigInt(f.voucher.wei) < BigInt(f.charged.wei)))
+        return generated >= responses.length && !unpaid ? read : undefined
+      },
+      `the providers to record the vouchers of stream ${info.streamId}`,
+      options.timeoutMs ?? 60_000,
+      options.signal,
+    )
+    const vouchers = figures.reduce((sum, f) => sum + BigInt(f.voucher?.wei ?? '0'), 0n)
+    return {
+      streamId: info.streamId,
+      councilSize: stream.councilSize,
+      responseMethod: stream.responseMethod,
+      subscribers: subscribers.map(party),
+      responses,
+      tokens: responses.reduce((n, r) => n + r.completionTokens, 0),
+      providers: figures,
+      vouchers: amountJson(vouchers),
+    }
   } finally {
     chain.dispose()
   }

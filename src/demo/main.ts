@@ -13,10 +13,11 @@ import {join} from 'node:path'
 import '../cli/chain.js' // registers the chain error converter
 import {color} from '../cli/format.js'
 import {resolvePaths} from '../config/paths.js'
-import {CancelledError, type OgpuError, toOgpuError, UserError} from '../errors/index.js'
+import {CancelledError, ExternalError, type OgpuError, toOgpuError, UserError} from '../errors/index.js'
 import {fromChainError} from '../chain/errors.js'
 import {type DemoInfo, type DemoNetwork, startDemo, stopDemo} from './demo.js'
 import {type BatchReport, batchReportLines} from './report.js'
+import {type StreamReport, streamReportLines} from './stream.js'
 
 export type DemoMode = 'interactive' | 'ci' | 'detach' | 'stop'
 
@@ -40,6 +41,7 @@ export interface RunDemoOptions {
 export interface DemoReport {
   network: DemoInfo
   batch: BatchReport
+  stream: StreamReport
 }
 
 export const defaultDemoDir = (): string => join(resolvePaths().dataDir, 'demo')
@@ -79,9 +81,13 @@ export async function runDemo(options: RunDemoOptions): Promise<number> {
       if (options.mode === 'ci') {
         note(color.dim(`• Waiting for batch task ${network.info.taskId} to be finalized`))
         const batch = await network.waitForBatch({timeoutMs: (options.timeoutSeconds ?? 600) * 1000, signal: abort.signal})
-        const report: DemoReport = {network: network.info, batch}
+        note(color.dim(`• Waiting for the vouchers of stream ${network.info.streamId}`))
+        const stream = await network.streamReport({signal: abort.signal})
+        const report: DemoReport = {network: network.info, batch, stream}
         if (options.json) out(JSON.stringify(report, null, 2))
-        else out(batchReportLines(batch).join('\n'))
+        else out([...batchReportLines(batch), '', ...streamReportLines(stream)].join('\n'))
+        if (stream.responses.length === 0 || stream.tokens === 0)
+          throw new ExternalError(`Stream ${stream.streamId} gave no tokens.`, {code: 'DEMO_STREAM_SILENT', hint: `See the gateway and provider logs in ${join(dir, 'logs')}.`})
         if (batch.status !== 'finalized')
           throw new UserError(`Batch task ${batch.taskId} ended ${batch.status}, not finalized.`, {code: 'DEMO_TASK_NOT_FINALIZED', hint: `See the provider logs in ${join(dir, 'logs')}.`})
         return 0
@@ -130,6 +136,7 @@ function renderInfo(info: DemoInfo): void {
     `The demo runs in the background.`,
     `  RPC        ${info.rpcUrl} (chain ${info.chainId})`,
     `  batch task ${info.taskId}`,
+    `  stream     ${info.streamId} · gateway ${info.gatewayUrl} (OpenAI-compatible: POST /v1/chat/completions)`,
     ...info.wallets.map((w) => `  ${w.role.padEnd(10)} ${w.name} ${w.address}${w.url ? ` ${w.url}` : ''}`),
     `  logs       ${join(info.dir, 'logs')}`,
     '',
