@@ -56,7 +56,7 @@ export type GatewayEvent =
   | {type: 'verdict'; id: string; verifier: string; outcome: 'approved' | 'rejected' | 'abstained'; reason?: string}
   | {type: 'release'; id: string; approvals: number; required: number}
   | {type: 'rejected'; id: string; provider: string; released: boolean}
-  | {type: 'done'; id: string; tokens: number}
+  | {type: 'done'; id: string; tokens: number[]; generators: string[]}
   | {type: 'voucher'; provider: string; cumulative: string; delivered: boolean; reason?: string}
   | {type: 'dispute'; provider: string; digest: string; disputeId?: string; error?: string}
   | {type: 'charge_mismatch'; provider: string; stated: string; computed: string}
@@ -342,7 +342,7 @@ export class StreamGateway {
       const promptTokens = final.end!.receipt.promptTokens - (tokens.length - final.tokens.length)
       this.metrics.tokens.inc({}, tokens.length)
       this.metrics.promptTokens.inc({}, promptTokens)
-      this.emit({type: 'done', id, tokens: tokens.length})
+      this.emit({type: 'done', id, tokens, generators: parts.map((p) => p.provider)})
       return {
         id,
         text: parts.map((p) => p.text).join(''),
