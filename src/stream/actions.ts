@@ -46,16 +46,21 @@ export async function createFromSpec(chain: ChainContext, wallet: Wallet, loaded
 }
 
 /**
- * Waits until a transaction mined now would carry a timestamp >= `until`: the chain's latest block is there, or the
- * wall clock is (the next block's timestamp is at least the wall clock on anvil and on real chains).
+ * Waits until a transaction mined now would carry a timestamp >= `until`. The chain's clock runs with the wall clock
+ * but may be ahead of it (a devnet whose time was moved forward) and blocks may be rare (a devnet mining on demand),
+ * so the clock is estimated as the wall clock plus how far the latest block was ahead of it when the wait began, and
+ * never less than the latest block.
  */
 export async function waitForChainTime(chain: ChainContext, until: number, options: {signal?: AbortSignal; pollMs?: number} = {}): Promise<void> {
   const pollMs = options.pollMs ?? (chain.network.devnet ? 250 : 2000)
+  const wall = () => Math.floor(Date.now() / 1000)
+  const ahead = Math.max(0, (await chainTime(chain)) - wall())
   for (;;) {
     if (options.signal?.aborted) throw options.signal.reason ?? new CancelledError()
-    const now = Math.max(await chainTime(chain), Math.floor(Date.now() / 1000))
-    if (now >= until) return
-    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, (until - now) * 1000)))
+    const now = Math.max(await chainTime(chain), wall() + ahead)
+    // One second of margin: both clocks are read in whole seconds.
+    if (now > until) return
+    await new Promise((resolve) => setTimeout(resolve, Math.min(pollMs, (until + 1 - now) * 1000)))
   }
 }
 
