@@ -101,7 +101,10 @@ export function parseStreamSpec(text: string, options: {path?: string; baseDir?:
     const seen = new Set<string>()
     const lines: string[] = []
     const anyOfAlso = errors.some((e) => e.keyword === 'anyOf')
-    for (const error of errors) {
+    // A duration or an amount is a number or a string: of the oneOf branches' errors, the string pattern's says most.
+    const ordered = [...errors.filter((e) => e.keyword === 'pattern'), ...errors.filter((e) => e.keyword !== 'pattern')]
+    const byLine = new Map<string, number>()
+    for (const error of ordered) {
       if (error.keyword === 'oneOf') continue
       // The anyOf of model (sha256 or path) reports each branch's "required" too; one sentence says it.
       if (anyOfAlso && error.keyword === 'required' && error.instancePath === '/model' && ['sha256', 'path'].includes((error.params as {missingProperty: string}).missingProperty)) continue
@@ -109,8 +112,11 @@ export function parseStreamSpec(text: string, options: {path?: string; baseDir?:
       const key = `${path.join('.')}:${['type', 'pattern', 'minimum'].includes(error.keyword) ? 'value' : message}`
       if (seen.has(key)) continue
       seen.add(key)
-      lines.push(`${label}:${lineOf(path)}: ${message}`)
+      const line = `${label}:${lineOf(path)}: ${message}`
+      byLine.set(line, lineOf(path))
+      lines.push(line)
     }
+    lines.sort((a, b) => byLine.get(a)! - byLine.get(b)!)
     throw new UserError(`The stream spec is not valid:\n  ${lines.join('\n  ')}`, {
       code: 'INVALID_SPEC',
       hint: 'Run `ogpu stream schema` for the full schema; examples/stream.yaml validates.',
