@@ -346,4 +346,39 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     expect(verify.response.status).toBe(501)
     expect((await verify.response.json()).error.code).toBe('not_implemented')
   })
+
+  it('a tampering provider (test hook) signs a wrong response; the council judges the dispute invalid and it is slashed', async () => {
+    const d = await start('dev5', {testHooks: {tamperStream: true}})
+    await waitFor(async () => (await subscription(streamId, address.dev5!)).status === 1n, 'the tampering provider to subscribe', 30_000, 100)
+    const messages = [{role: 'user' as const, content: 'Tell me a story about a GPU.'}]
+    const body = JSON.stringify({messages, max_tokens: 16})
+    const {response} = await post(d, '/v1/chat/completions', body)
+    const json = await response.json()
+    expect(response.status, JSON.stringify(json)).toBe(200)
+    const alone = await engine.chat({messages, maxTokens: 16})
+    expect(json.ogpu.tokens).not.toEqual(alone.tokens)
+    expect(json.ogpu.tokens.slice(1)).toEqual(alone.tokens.slice(1))
+    // the evidence goes to every other subscriber, then the client opens the dispute
+    const evidence = JSON.stringify({receipt: json.ogpu.receipt, signature: json.ogpu.signature, provider: address.dev5, body, tokens: json.ogpu.tokens})
+    for (const daemon of [a, b]) {
+      const pushed = await waitFor(async () => {
+        const r = (await post(daemon, '/v1/ogpu/evidence', evidence)).response
+        return r.status === 429 ? undefined : r
+      }, 'an evidence slot', 30_000, 500)
+      expect(pushed.status).toBe(200)
+    }
+    const wallet = client()
+    await sendTx(chain.provider, 'approve bond', () => (chain.token.connect(wallet) as Contract).getFunction('approve')(devnet.contracts.streamMarket, oGPU('1')))
+    const stakeBefore = ((await chain.registry.getFunction('stakeOf')(address.dev5)) as {staked: bigint}).staked
+    const market = streamMarket.connect(wallet) as Contract
+    const disputeId = (await streamMarket.getFunction('nextDisputeId')()) as bigint
+    await sendTx(chain.provider, 'open dispute', () => market.getFunction('openDispute')(address.dev5, toReceipt(json.ogpu.receipt), json.ogpu.signature, 'http://127.0.0.1:9/evidence'))
+    const settled = await waitFor(async () => {
+      const dispute = (await streamMarket.getFunction('getDispute')(disputeId)) as {state: bigint}
+      return dispute.state >= 2n ? dispute : undefined
+    }, 'the dispute to be settled', 90_000, 250)
+    expect(settled.state).toBe(3n) // Invalid
+    expect((await subscription(streamId, address.dev5!)).status).toBe(3n) // Removed
+    expect(((await chain.registry.getFunction('stakeOf')(address.dev5)) as {staked: bigint}).staked).toBe(stakeBefore - oGPU('10'))
+  })
 })
