@@ -16,6 +16,7 @@ import {devKeys} from '../../src/devnet/devnet.js'
 import type {GatewayEvent} from '../../src/gateway/gateway.js'
 import {type GatewayHandle, startGateway} from '../../src/gateway/server.js'
 import {InferenceEngine} from '../../src/gpu/engine.js'
+import {verificationCharge} from '../../src/protocol/stream.js'
 import {ensureModel} from '../fixtures/gguf-writer.js'
 import {createHome, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {chainOf} from '../helpers/market.js'
@@ -249,7 +250,9 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
         first = false
       })
       expect(done).toBe(true)
-      expect(textOf(chunks)).toBe((await expected('Count to one hundred, slowly.', 32)).text)
+      // Token ids are what must match (text cut at max_tokens can end inside a multi-byte character).
+      expect((events.find((e) => e.type === 'done') as any).tokens).toEqual((await expected('Count to one hundred, slowly.', 32)).tokens)
+      expect(textOf(chunks).length).toBeGreaterThan(0)
       await g.gateway.idle()
       order[name] = events.filter((e) => ['release', 'verdict', 'caller_first_byte'].includes(e.type)).map((e) => (e.type === 'verdict' ? `verdict:${(e as any).outcome}` : e.type))
     }
@@ -280,7 +283,7 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
       daemons.dev4!.child.kill('SIGKILL')
     })
     expect(done).toBe(true)
-    expect(textOf(chunks)).toBe(want.text)
+    expect(textOf(chunks)).toBe(want.text.replace(/\uFFFD+$/, ''))
     const failover = events.find((e) => e.type === 'failover') as Extract<GatewayEvent, {type: 'failover'}>
     expect(failover).toMatchObject({provider: addr.dev4, kind: 'mid_stream'})
     const resumed = events.filter((e) => e.type === 'generator') as Array<Extract<GatewayEvent, {type: 'generator'}>>
@@ -327,8 +330,9 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     expect(Number(settled.state)).toBe(3) // Invalid
     const sub = (await streamMarket.getFunction('subscription')(4n, addr.dev5)) as any
     expect(Number(sub.status)).toBe(3) // Removed
-    // The cheat is not paid; the honest generator and the verifiers are.
-    expect(g.gateway.book.get(addr.dev5!).cumulative).toBe(0n)
+    // The cheat's generation is not paid (it is paid only for verifying the honest retry, c = 3 needs it); the
+    // honest generator and the verifiers are.
+    expect(g.gateway.book.get(addr.dev5!).cumulative).toBe(verificationCharge(want.promptTokens.length, want.tokens.length, oGPU('0.5')))
     expect(g.gateway.book.get(addr.dev2!).cumulative).toBeGreaterThan(0n)
     expect(g.gateway.book.get(addr.dev3!).cumulative).toBeGreaterThan(0n)
   })
