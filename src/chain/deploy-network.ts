@@ -60,6 +60,8 @@ export async function addNetwork(options: {
   rpcUrl: string
   /** The TaskMarket address; the registry and the token are read from it. */
   market: string
+  /** The StreamMarket address; it must share the TaskMarket's registry and token. Defaults to none (no stream tasks). */
+  streamMarket?: string
   deployBlock?: number
   force?: boolean
 }): Promise<NetworkFile & {file: string}> {
@@ -84,11 +86,33 @@ export async function addNetwork(options: {
     } catch {
       throw new UserError(`The contract at ${marketAddress} is not an ogpu TaskMarket.`, {code: 'CONTRACTS_NOT_FOUND'})
     }
+    let streamMarket: string | undefined
+    if (options.streamMarket !== undefined) {
+      if (!isAddress(options.streamMarket)) throw new UserError(`"${options.streamMarket}" is not an address.`, {code: 'INVALID_ADDRESS'})
+      streamMarket = getAddress(options.streamMarket)
+      if ((await provider.getCode(streamMarket)) === '0x')
+        throw new UserError(`No contract at ${streamMarket} on chain ${chainId}.`, {code: 'CONTRACTS_NOT_FOUND', hint: 'Check the --stream-market address and the RPC URL.'})
+      const stream = new Contract(streamMarket, loadArtifact('StreamMarket').abi, provider)
+      let streamRegistry: string
+      let streamToken: string
+      try {
+        streamRegistry = getAddress((await stream.getFunction('registry')()) as string)
+        streamToken = getAddress((await stream.getFunction('token')()) as string)
+        await stream.getFunction('nextStreamId')()
+      } catch {
+        throw new UserError(`The contract at ${streamMarket} is not an ogpu StreamMarket.`, {code: 'CONTRACTS_NOT_FOUND'})
+      }
+      if (streamRegistry !== registry || streamToken !== token)
+        throw new UserError(`The StreamMarket at ${streamMarket} uses registry ${streamRegistry} and token ${streamToken}, not the TaskMarket's (${registry}, ${token}).`, {
+          code: 'CONTRACTS_MISMATCH',
+          hint: 'Both markets of one network share the registry and the token: check --market and --stream-market.',
+        })
+    }
     const network: NetworkFile = {
       name: options.name,
       chainId,
       rpcUrl: options.rpcUrl,
-      contracts: {token, registry, taskMarket: marketAddress},
+      contracts: {token, registry, taskMarket: marketAddress, ...(streamMarket ? {streamMarket} : {})},
       deployBlock: options.deployBlock ?? 0,
       createdAt: new Date().toISOString(),
     }

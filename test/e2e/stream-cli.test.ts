@@ -286,4 +286,23 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect(result.data.finalized.refund.value).toBe('3')
     expect((await show(created.data.streamId)).status).toBe('closed')
   })
+
+  it('network add --stream-market checks the market; a network without one says how to get one', async () => {
+    const {taskMarket, streamMarket} = chain.network.contracts
+    const added = await home.json(['network', 'add', 'mirror', '--rpc', chain.rpcUrl, '--market', taskMarket, '--stream-market', streamMarket!])
+    expect(added.code, added.stderr + added.stdout).toBe(0)
+    expect(added.data.contracts.streamMarket).toBe(streamMarket)
+    const listed = await home.json(['stream', 'list', '--all', '--network', 'mirror'])
+    expect(listed.data.total).toBe(2)
+
+    const wrong = await home.json(['network', 'add', 'wrong', '--rpc', chain.rpcUrl, '--market', taskMarket, '--stream-market', taskMarket])
+    expect(wrong.code).toBe(2)
+    expect(wrong.data.error.code).toBe('CONTRACTS_NOT_FOUND')
+
+    const old = await home.json(['network', 'add', 'old', '--rpc', chain.rpcUrl, '--market', taskMarket])
+    expect(old.code, old.stderr + old.stdout).toBe(0)
+    const none = await home.json(['stream', 'list', '--network', 'old'])
+    expect(none.code).toBe(2)
+    expect(none.data.error).toMatchObject({code: 'NO_STREAM_MARKET', hint: expect.stringContaining('--stream-market')})
+  })
 })
