@@ -636,6 +636,7 @@ export class StreamGateway {
     this.closed = true
     clearInterval(this.timer)
     await this.idle()
+    this.book.close()
   }
 }
 

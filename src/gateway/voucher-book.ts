@@ -9,7 +9,7 @@
  * `redeemed` of each provider as a floor (a book that was lost or copied from elsewhere never signs below what was
  * already paid out).
  */
-import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {getAddress} from 'ethers'
@@ -52,6 +52,45 @@ export function voucherBookFile(options: Omit<VoucherBookOptions, 'client' | 'di
   return `vouchers-${options.chainId}-${getAddress(options.market).toLowerCase()}-${options.streamId}.json`
 }
 
+/** Books open in this process, by path: gateways of the same stream in one process share one book. */
+const openBooks = new Map<string, {book: VoucherBook; users: number}>()
+
+/** Whether a process with this pid runs (signal 0 checks without sending anything). */
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM'
+  }
+}
+
+/**
+ * Takes the book's lock file (its pid inside): two processes signing vouchers from copies of the same book would sign
+ * the same cumulative amounts for different work. A lock whose process is gone is taken over.
+ */
+function lock(path: string): void {
+  const lockPath = `${path}.lock`
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const fd = openSync(lockPath, 'wx')
+      writeSync(fd, String(process.pid))
+      closeSync(fd)
+      return
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error
+      const pid = Number.parseInt(readFileSync(lockPath, 'utf8'), 10)
+      if (Number.isInteger(pid) && pid > 0 && pid !== process.pid && alive(pid))
+        throw new UserError(`Another ogpu process (pid ${pid}) is the gateway of this stream: it holds ${lockPath}.`, {
+          code: 'GATEWAY_RUNNING',
+          hint: 'Send requests to that gateway (ogpu client gateway prints its URL), or stop it first. Two gateways of one stream would sign conflicting vouchers.',
+        })
+      rmSync(lockPath, {force: true}) // stale: its process is gone
+    }
+  }
+  throw new UserError(`Could not take the voucher book lock ${lockPath}.`, {code: 'GATEWAY_RUNNING', hint: 'Remove the file if no gateway of this stream runs.'})
+}
+
 export class VoucherBook {
   private readonly entries = new Map<string, VoucherEntry>()
   private readonly file: string
@@ -60,11 +99,45 @@ export class VoucherBook {
     this.file = voucherBookFile(options)
   }
 
-  /** Opens the stream's book (an empty one when there is no file yet). A file of another client is refused. */
+  /**
+   * Opens the stream's book (an empty one when there is no file yet) and locks it for this process until `close()`.
+   * A file of another client is refused, and so is a book another live process holds. Opening it again in the same
+   * process returns the same book (one ledger for every gateway of the stream here).
+   */
   static open(options: VoucherBookOptions): VoucherBook {
+    const path = join(options.dir, voucherBookFile(options))
+    const shared = openBooks.get(path)
+    if (shared) {
+      if (getAddress(shared.book.options.client) !== getAddress(options.client))
+        throw new UserError(`The voucher book ${path} is open for client ${shared.book.options.client}, not ${options.client}.`, {code: 'VOUCHER_BOOK_MISMATCH'})
+      shared.users++
+      return shared.book
+    }
     const book = new VoucherBook(options)
     mkdirSync(options.dir, {recursive: true})
-    const path = join(options.dir, book.file)
+    lock(path)
+    try {
+      book.load(path)
+    } catch (error) {
+      rmSync(`${path}.lock`, {force: true})
+      throw error
+    }
+    openBooks.set(path, {book, users: 1})
+    return book
+  }
+
+  /** Releases this user of the book; the last one releases the lock file. */
+  close(): void {
+    const shared = openBooks.get(this.path)
+    if (!shared || shared.book !== this) return
+    if (--shared.users > 0) return
+    openBooks.delete(this.path)
+    rmSync(`${this.path}.lock`, {force: true})
+  }
+
+  private load(path: string): void {
+    const options = this.options
+    const book = this
     if (existsSync(path)) {
       let parsed: BookFile
       try {
@@ -83,7 +156,6 @@ export class VoucherBook {
       for (const [provider, entry] of Object.entries(parsed.providers))
         book.entries.set(getAddress(provider), {provider: getAddress(provider), cumulative: BigInt(entry.cumulative), signature: entry.signature, delivered: BigInt(entry.delivered)})
     }
-    return book
   }
 
   get path(): string {

@@ -1,4 +1,5 @@
-import {mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
+import {spawn} from 'node:child_process'
+import {existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
 
@@ -28,10 +29,13 @@ describe('VoucherBook', () => {
     expect(book.credit(bob.toLowerCase(), 7n)).toBe(7n)
     book.signed(alice, 15n, '0xsig')
     book.delivered(alice, 15n)
+    book.close()
     const again = open()
+    expect(again).not.toBe(book)
     expect(again.get(alice)).toEqual({provider: alice, cumulative: 15n, signature: '0xsig', delivered: 15n})
     expect(again.credit(alice, 1n)).toBe(16n)
     expect(again.total).toBe(23n)
+    again.close()
     expect(open().get(alice).cumulative).toBe(16n)
   })
 
@@ -51,15 +55,20 @@ describe('VoucherBook', () => {
     book.credit(alice, 10n)
     expect(book.raiseTo(alice, 4n)).toBe(false)
     expect(book.raiseTo(bob, 30n)).toBe(true)
+    book.close()
     expect(open().get(bob).cumulative).toBe(30n)
   })
 
   it('keeps streams apart and refuses a book of another client or a corrupt file', () => {
-    open(1n).credit(alice, 10n)
+    const one = open(1n)
+    one.credit(alice, 10n)
     expect(open(2n).get(alice).cumulative).toBe(0n)
+    expect(() => open(1n, Wallet.createRandom().address)).toThrow(/is open for client/)
+    one.close()
     expect(() => open(1n, Wallet.createRandom().address)).toThrow(/belongs to client/)
     const book = open(3n)
     book.credit(alice, 1n)
+    book.close()
     writeFileSync(book.path, '{not json')
     expect(() => open(3n)).toThrow(/not valid JSON/)
   })
@@ -70,5 +79,32 @@ describe('VoucherBook', () => {
     const file = JSON.parse(readFileSync(book.path, 'utf8'))
     expect(file.providers[alice].cumulative).toBe('123456789012345678901234567890')
     expect(() => book.credit(alice, -1n)).toThrow(/negative/)
+  })
+
+  it('is one ledger per stream: shared inside a process, locked against another live process, a stale lock taken over', async () => {
+    const a = open(5n)
+    const b = open(5n)
+    expect(b).toBe(a)
+    a.credit(alice, 3n)
+    expect(b.credit(alice, 4n)).toBe(7n)
+    a.close()
+    expect(existsSync(`${a.path}.lock`)).toBe(true) // b still holds it
+    b.close()
+    expect(existsSync(`${a.path}.lock`)).toBe(false)
+
+    // Another live process holds the lock: refused, naming its pid.
+    const other = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)'], {stdio: 'ignore'})
+    try {
+      writeFileSync(`${a.path}.lock`, String(other.pid))
+      expect(() => open(5n)).toThrow(new RegExp(`pid ${other.pid}`))
+    } finally {
+      other.kill()
+      await new Promise((resolve) => other.once('exit', resolve))
+    }
+    // Its process is gone: the lock is stale and taken over, and the amounts are intact.
+    const c = open(5n)
+    expect(c.get(alice).cumulative).toBe(7n)
+    expect(readFileSync(`${c.path}.lock`, 'utf8')).toBe(String(process.pid))
+    c.close()
   })
 })
