@@ -18,7 +18,7 @@ import {type GatewayHandle, startGateway} from '../../src/gateway/server.js'
 import {InferenceEngine} from '../../src/gpu/engine.js'
 import {verificationCharge} from '../../src/protocol/stream.js'
 import {ensureModel} from '../fixtures/gguf-writer.js'
-import {createHome, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {binary, createHome, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {chainOf} from '../helpers/market.js'
 
 // Real anvil, real provider daemons (test/fixtures/provider-daemon.ts) serving the tiny synthetic GGUF, and the
@@ -266,6 +266,40 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     expect(order.weighted!.filter((e) => e === 'verdict:approved')).toHaveLength(2)
     // Unanimous: all c = 3, i.e. both verifiers, before the first byte.
     expect(order.unanimous!).toEqual(['verdict:approved', 'verdict:approved', 'release', 'caller_first_byte'])
+  })
+
+  it('the binary: `client chat` answers piped prompts; `client gateway` serves until Ctrl-C and owns the stream\'s voucher book', async () => {
+    await Promise.all(gateways.splice(0).map((g) => g.close())) // release the in-process books of streams 1–3
+    const chat = await home.run(['client', 'chat', '--stream', '1', '--wallet', 'dev1', '--max-tokens', '12', '--json'], {input: 'Hello\nAnd then?\n', timeoutMs: 120_000})
+    expect(chat.code, chat.stderr).toBe(0)
+    const turns = JSON.parse(chat.stdout).turns
+    expect(turns).toHaveLength(2)
+    expect(turns[0]).toMatchObject({prompt: 'Hello', reply: (await expected('Hello', 12)).text, error: null})
+    expect(turns[1].error).toBeNull()
+    expect(turns[1].tokens).toBeGreaterThan(0)
+
+    const child = spawn(process.execPath, [binary, 'client', 'gateway', '--stream', '1', '--port', '0', '--wallet', 'dev1', '--json'], {env: home.env, stdio: ['ignore', 'pipe', 'pipe']})
+    let out = ''
+    let err = ''
+    child.stdout!.on('data', (d) => (out += d))
+    child.stderr!.on('data', (d) => (err += d))
+    const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
+    try {
+      const line = await waitFor(() => out.split('\n').find((l) => l.startsWith('{')) ?? (child.exitCode !== null ? 'exited' : undefined), 'the gateway to print its URL', 60_000)
+      expect(line, err).not.toBe('exited')
+      const {url} = JSON.parse(line)
+      const response = await fetch(`${url}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({messages: [{role: 'user', content: 'Hello'}], max_tokens: 12})})
+      expect(response.status).toBe(200)
+      expect((await response.json()).choices[0].message.content).toBe((await expected('Hello', 12)).text)
+      // A second gateway of the stream in another process would sign conflicting vouchers: refused, naming the first.
+      const second = await home.json(['client', 'chat', '--stream', '1', '--wallet', 'dev1'], {input: 'Hi\n'})
+      expect(second.code).toBe(2)
+      expect(second.data.error.code).toBe('GATEWAY_RUNNING')
+      expect(second.data.error.message).toContain(`pid ${child.pid}`)
+    } finally {
+      child.kill('SIGINT')
+    }
+    expect(await exit, err).toBe(0)
   })
 
   it('killing the generator mid-stream: the caller still gets the full, correct completion', async () => {

@@ -21,7 +21,7 @@ export interface OgpuHome {
   /** Runs the real binary (`bin/run.js`) the way a user does. */
   run(args: string[], options?: {env?: NodeJS.ProcessEnv; input?: string; timeoutMs?: number}): Promise<CliResult>
   /** Runs with --json and parses stdout (on failure too: errors are JSON then). */
-  json<T = any>(args: string[], options?: {env?: NodeJS.ProcessEnv}): Promise<CliResult & {data: T}>
+  json<T = any>(args: string[], options?: {env?: NodeJS.ProcessEnv; input?: string}): Promise<CliResult & {data: T}>
   dispose(): void
 }
 
