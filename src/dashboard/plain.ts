@@ -2,9 +2,9 @@
  * The dashboard snapshot as plain text: what `ogpu tui` prints when stdout is not a terminal, and with `--once`.
  * No colours, no cursor movement; every line fits `width` columns.
  */
-import {clip, compactAmount, fit, shortAddress, shortDuration, sparkline} from './format.js'
+import {clip, compactAmount, compactNumber, fit, shortAddress, shortDuration, sparkline} from './format.js'
 import type {AuctionRow, DashboardSnapshot, ModelPulse, TaskDetail, WalletView} from './snapshot.js'
-import type {StreamsView} from './streams.js'
+import type {StreamRow, StreamsView} from './streams.js'
 
 export interface PlainOptions {
   /** Columns. Defaults to 80. */
@@ -106,8 +106,24 @@ function detailLines(task: TaskDetail, width: number): string[] {
 export function streamsLines(streams: StreamsView): string[] {
   if (streams.kind !== 'live') return [streams.message]
   if (streams.streams.length === 0) return [streams.error ? `unreadable: ${streams.error}` : 'no streams yet']
-  return streams.streams.map(
-    (s) => `#${s.id} ${s.model} ${s.subscribers}/${s.councilSize} subs ${compactAmount(s.pricePerKiloGenerated)}/1k gen ${compactAmount(s.pricePerKiloVerified)}/1k ver ${s.status}`,
+  const lines = streams.streams.map(streamLine)
+  if (streams.error) lines.unshift(`stale (${streams.error})`)
+  return lines
+}
+
+const rate = (v: number | null): string => (v === null ? '-' : compactNumber(v))
+
+/**
+ * One stream in a line, the live figures first (they matter most at 80 columns): id, model, health with subscribers
+ * live / subscribers vs council size, requests/s, tokens/s, spend, then the terms and the state.
+ */
+export function streamLine(s: StreamRow): string {
+  const live = s.live === null ? '' : `${s.live}/`
+  const state = s.status === 'active' ? '' : ` ${s.status}`
+  const disputes = s.openDisputes > 0 ? ` ${s.openDisputes} dispute(s)` : ''
+  return (
+    `#${s.id} ${s.model} ${s.health} ${live}${s.subscribers} subs (c ${s.councilSize}) ${rate(s.requestsPerSecond)} req/s ${rate(s.tokensPerSecond)} tok/s ` +
+    `spent ${s.spend === null ? '-' : compactAmount(s.spend)} · ${compactAmount(s.pricePerKiloGenerated)}+${compactAmount(s.pricePerKiloVerified)}/1k ${s.method} · deposit ${compactAmount(s.deposit)}${state}${disputes}`
   )
 }
 

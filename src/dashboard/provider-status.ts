@@ -13,6 +13,17 @@ export interface ProviderTaskLive {
   items: {done: number; total: number} | null
 }
 
+/** A daemon's figures for one stream it serves (its status's `streams.streams[id]`). */
+export interface ProviderStreamLive {
+  requests: number
+  verifications: number
+  completionTokens: number
+  /** What it charged the client on the stream so far, base units (a decimal string). */
+  charged: string
+  /** The newest voucher it holds, base units, or null. */
+  voucher: string | null
+}
+
 export interface ProviderLiveStatus {
   reachable: true
   /** Busy sequences / all sequences, 0..1. */
@@ -24,6 +35,8 @@ export interface ProviderLiveStatus {
   earnings: {executorPaid: string | null; councilFees: string | null} | null
   bidding: boolean | null
   uptimeSeconds: number | null
+  /** Per stream id, when the daemon serves streams; null when it reports none. */
+  streams: Record<string, ProviderStreamLive> | null
 }
 
 export type ProviderStatusResult = ProviderLiveStatus | {reachable: false; error: string}
@@ -62,7 +75,27 @@ export function parseProviderStatus(body: unknown): ProviderLiveStatus {
     earnings: earnings ? {executorPaid: str(earnings.executorPaid), councilFees: str(earnings.councilFees)} : null,
     bidding: bool(b.bidding),
     uptimeSeconds: num(b.uptimeSeconds),
+    streams: parseStreams(obj(obj(b.streams)?.streams)),
   }
+}
+
+const wei = (v: unknown): string | null => (typeof v === 'string' && /^\d+$/.test(v) ? v : typeof v === 'number' && Number.isSafeInteger(v) && v >= 0 ? String(v) : null)
+
+function parseStreams(streams: Record<string, unknown> | undefined): Record<string, ProviderStreamLive> | null {
+  if (!streams) return null
+  const out: Record<string, ProviderStreamLive> = {}
+  for (const [id, value] of Object.entries(streams)) {
+    const s = obj(value)
+    if (!s || !/^\d+$/.test(id)) continue
+    out[id] = {
+      requests: num(s.requests) ?? 0,
+      verifications: num(s.verifications) ?? 0,
+      completionTokens: num(s.completionTokens) ?? 0,
+      charged: wei(s.charged) ?? '0',
+      voucher: wei(s.voucher),
+    }
+  }
+  return out
 }
 
 export interface FetchStatusOptions {

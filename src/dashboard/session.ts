@@ -8,6 +8,8 @@ import {join} from 'node:path'
 import {FetchRequest, Interface, JsonRpcProvider, Network, getAddress, isAddress, type Contract, type LogDescription, type Provider} from 'ethers'
 
 import {loadArtifact} from '../chain/artifacts.js'
+import type {ChainContext} from '../chain/context.js'
+import {listStreams, subscribersOf} from '../stream/chain.js'
 import {type PagedLog, pageLogs} from '../indexer/log-pager.js'
 
 import type {OgpuPaths} from '../config/paths.js'
@@ -18,7 +20,7 @@ import {EventRing} from './events.js'
 import {fetchProviderStatus, type ProviderStatusResult} from './provider-status.js'
 import {auctionModel, buildSnapshot, type DashboardSnapshot, type SnapshotOptions, specsWanted, type WalletInput} from './snapshot.js'
 import {SpecBook} from './specs.js'
-import {initialStreamsView, readStreams, type StreamSource, type StreamsView} from './streams.js'
+import {createStreamSource, initialStreamsView, readStreams, type StreamSource, type StreamsView, streamMarketAddress} from './streams.js'
 import {readStakes, readWalletChain, type WalletChainData} from './wallet.js'
 
 export interface ChainClock {
@@ -145,8 +147,11 @@ export async function openDashboard(options: OpenDashboardOptions): Promise<Dash
   const events = new EventRing(200)
   market.onEvent(events.push)
   const specs = new SpecBook()
-  const streams = {initial: initialStreamsView(network)}
   const statusTimeoutMs = options.statusTimeoutMs ?? 2000
+  const fetchStatus = (endpoint: string, signal?: AbortSignal) => fetchProviderStatus(endpoint, {timeoutMs: statusTimeoutMs, signal})
+  const streamChain: ChainContext = {...checked, provider, token, registry, market: checked.market.connect(provider) as Contract, dispose: () => {}}
+  const streamSource = streamMarketAddress(network) ? marketStreamSource(streamChain, registry, fetchStatus, specs) : undefined
+  const streams = {initial: initialStreamsView(network, streamSource), source: streamSource}
 
   const ports: DashboardPorts = {
     network: {name: network.name, chainId: network.chainId, rpcUrl},
@@ -164,7 +169,7 @@ export async function openDashboard(options: OpenDashboardOptions): Promise<Dash
     },
     readWallet: (address) => readWalletChain({provider, token, registry}, address),
     readStakes: (addresses) => readStakes(registry, addresses),
-    fetchStatus: (endpoint, signal) => fetchProviderStatus(endpoint, {timeoutMs: statusTimeoutMs, signal}),
+    fetchStatus,
   }
   return {
     ...ports,
@@ -173,6 +178,27 @@ export async function openDashboard(options: OpenDashboardOptions): Promise<Dash
     snapshotOnce: (snapshotOptions) => snapshotOnce(ports, snapshotOptions),
     dispose: () => provider.destroy(),
   }
+}
+
+/** The Streams pane's source over the StreamMarket (src/stream/chain.ts) and the subscribers' status endpoints. */
+function marketStreamSource(chain: ChainContext, registry: Contract, fetchStatus: (endpoint: string, signal?: AbortSignal) => Promise<ProviderStatusResult>, specs: SpecBook): StreamSource {
+  return createStreamSource({
+    address: streamMarketAddress(chain.network)!,
+    listStreams: async (limit, signal) => (await listStreams(chain, {limit, signal})).streams,
+    subscribersOf: (id) => subscribersOf(chain, id),
+    endpointOf: async (address) => ((await registry.getFunction('providerOf')(address)) as {endpoint: string}).endpoint,
+    fetchStatus,
+    specs,
+  })
+}
+
+/** Reads the streams; when their terms' model names were not known yet, reads them once more after fetching those. */
+async function readStreamsWithNames(source: StreamSource, specs: SpecBook): Promise<StreamsView> {
+  const first = await readStreams(source)
+  const unnamed = first.kind === 'live' && first.streams.some((s) => s.model === s.modelHash.replace(/^0x/, '').slice(0, 8))
+  if (!unnamed) return first
+  await specs.settled(3000)
+  return readStreams(source, first)
 }
 
 /** Reads everything once (sync, clock, wallet, provider status, specs of what is shown, stakes) and builds the snapshot. */
@@ -211,7 +237,7 @@ export async function snapshotOnce(ports: DashboardPorts, options: SnapshotOptio
       events: ports.events.recent(),
       wallet,
       stakes,
-      streams: ports.streams.source ? await readStreams(ports.streams.source) : ports.streams.initial,
+      streams: ports.streams.source ? await readStreamsWithNames(ports.streams.source, ports.specs) : ports.streams.initial,
     },
     options,
   )

@@ -4,7 +4,7 @@
  */
 import type {EventLine} from '../dashboard/events.js'
 import {clip, compactAmount, fit, shortAddress, shortDuration, sparkline} from '../dashboard/format.js'
-import {auctionCells, auctionColumns, modelLabel, providerLine, streamsLines} from '../dashboard/plain.js'
+import {auctionCells, auctionColumns, modelLabel, providerLine, streamLine, streamsLines} from '../dashboard/plain.js'
 import type {AuctionRow, PulseView, TaskDetail, WalletView} from '../dashboard/snapshot.js'
 import type {StreamsView} from '../dashboard/streams.js'
 
@@ -202,5 +202,10 @@ export function eventPaneLines(events: readonly EventLine[], full = false): Line
 }
 
 export function streamPaneLines(streams: StreamsView): Line[] {
-  return streamsLines(streams).map((text) => ({text, tone: streams.kind === 'live' ? undefined : 'muted'}))
+  if (streams.kind !== 'live' || streams.streams.length === 0) return streamsLines(streams).map((text) => ({text, tone: 'muted'}))
+  // Healthy streams plain, short of live subscribers in yellow, with none live in red, ended ones dimmed.
+  const tones: Record<string, Tone | undefined> = {ok: undefined, degraded: 'warn', down: 'bad', unknown: 'muted'}
+  const lines: Line[] = streams.streams.map((s) => ({text: streamLine(s), tone: s.status === 'active' ? tones[s.health] : 'muted'}))
+  if (streams.error) lines.unshift({text: `stale (${streams.error})`, tone: 'warn'})
+  return lines
 }
