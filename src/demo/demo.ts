@@ -51,6 +51,11 @@ import {DEMO_PROMPTS, type DemoResponse, type ProviderStreamFigures, providerStr
 /** The client's wallet and the providers' wallets (devnet dev accounts). */
 export const DEMO_CLIENT = 'dev1'
 export const DEMO_PROVIDERS = ['dev2', 'dev3', 'dev4'] as const
+/**
+ * The lowest stream price the demo's providers accept, oGPU per 1k tokens: below the example stream's 0.02, so that
+ * all three subscribe whatever their benchmark says (the floor they would derive from it is about 0.02 on a CPU).
+ */
+export const DEMO_MIN_STREAM_PRICE = '0.001'
 /** What each provider stakes. */
 export const DEMO_STAKE = parseUnits('1000', 18)
 /** The batch task the demo submits (relative to the repository). */
@@ -77,6 +82,11 @@ export interface DemoOptions {
   threads?: number
   /** One line per step. Defaults to silence. */
   onStep?: (message: string) => void
+  /**
+   * Called once the providers serve, before the batch task and the stream are submitted (the TUI opens there, so
+   * that the auction is seen live), with the environment of a CLI process on the demo. Defaults to nothing.
+   */
+  onReady?: (env: NodeJS.ProcessEnv) => void
   /** Aborts the start; what was started is stopped. */
   signal?: AbortSignal
 }
@@ -225,7 +235,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
         spawnLogged({
           name: `provider ${name}`,
           command: process.execPath,
-          args: [bin, 'provider', 'start', '--wallet', name, '--port', '0', '--threads', String(options.threads ?? 1), '--log-format', 'json', '--json'],
+          args: [bin, 'provider', 'start', '--wallet', name, '--port', '0', '--threads', String(options.threads ?? 1), '--log-format', 'json', '--json', '--min-stream-price-per-1k', DEMO_MIN_STREAM_PRICE],
           env,
           cwd: root,
           stdoutFile: join(logs, `provider-${name}.json`),
@@ -249,6 +259,9 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
       signal,
     )
     for (const [i, s] of served.entries()) step(`provider ${DEMO_PROVIDERS[i]} serving at ${s.url}`)
+
+    options.onReady?.(env)
+    signal?.throwIfAborted()
 
     // 5. The batch task.
     step(`Submitting the batch task ${DEMO_BATCH_SPEC} as ${DEMO_CLIENT}`)

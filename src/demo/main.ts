@@ -7,15 +7,16 @@
  *   npm run demo -- --detach --json  leaves it running in the background and prints what it is
  *   npm run demo -- --stop           stops a detached demo
  */
-import {spawn} from 'node:child_process'
+import {type ChildProcess, spawn} from 'node:child_process'
+import {appendFileSync} from 'node:fs'
 import {join} from 'node:path'
 
 import '../cli/chain.js' // registers the chain error converter
 import {color} from '../cli/format.js'
 import {resolvePaths} from '../config/paths.js'
-import {CancelledError, ExternalError, type OgpuError, toOgpuError, UserError} from '../errors/index.js'
+import {BugError, CancelledError, ExternalError, type OgpuError, toOgpuError, UserError} from '../errors/index.js'
 import {fromChainError} from '../chain/errors.js'
-import {type DemoInfo, type DemoNetwork, startDemo, stopDemo} from './demo.js'
+import {DEMO_CLIENT, type DemoInfo, type DemoNetwork, startDemo, stopDemo} from './demo.js'
 import {type BatchReport, batchReportLines} from './report.js'
 import {type StreamReport, streamReportLines} from './stream.js'
 
@@ -62,6 +63,7 @@ export async function runDemo(options: RunDemoOptions): Promise<number> {
   process.on('SIGTERM', onSignal)
   try {
     if (options.mode === 'stop') return await stop(dir, options.json ?? false)
+    if (options.mode === 'interactive') return await interactive(dir, options, abort)
     const network = await startDemo({
       dir,
       root: options.root,
@@ -78,21 +80,17 @@ export async function runDemo(options: RunDemoOptions): Promise<number> {
       return 0
     }
     try {
-      if (options.mode === 'ci') {
-        note(color.dim(`• Waiting for batch task ${network.info.taskId} to be finalized`))
-        const batch = await network.waitForBatch({timeoutMs: (options.timeoutSeconds ?? 600) * 1000, signal: abort.signal})
-        note(color.dim(`• Waiting for the vouchers of stream ${network.info.streamId}`))
-        const stream = await network.streamReport({signal: abort.signal})
-        const report: DemoReport = {network: network.info, batch, stream}
-        if (options.json) out(JSON.stringify(report, null, 2))
-        else out([...batchReportLines(batch), '', ...streamReportLines(stream)].join('\n'))
-        if (stream.responses.length === 0 || stream.tokens === 0)
-          throw new ExternalError(`Stream ${stream.streamId} gave no tokens.`, {code: 'DEMO_STREAM_SILENT', hint: `See the gateway and provider logs in ${join(dir, 'logs')}.`})
-        if (batch.status !== 'finalized')
-          throw new UserError(`Batch task ${batch.taskId} ended ${batch.status}, not finalized.`, {code: 'DEMO_TASK_NOT_FINALIZED', hint: `See the provider logs in ${join(dir, 'logs')}.`})
-        return 0
-      }
-      await runTui(network, options.root, abort.signal)
+      note(color.dim(`• Waiting for batch task ${network.info.taskId} to be finalized`))
+      const batch = await network.waitForBatch({timeoutMs: (options.timeoutSeconds ?? 600) * 1000, signal: abort.signal})
+      note(color.dim(`• Waiting for the vouchers of stream ${network.info.streamId}`))
+      const stream = await network.streamReport({signal: abort.signal})
+      const report: DemoReport = {network: network.info, batch, stream}
+      if (options.json) out(JSON.stringify(report, null, 2))
+      else out([...batchReportLines(batch), '', ...streamReportLines(stream)].join('\n'))
+      if (stream.responses.length === 0 || stream.tokens === 0)
+        throw new ExternalError(`Stream ${stream.streamId} gave no tokens.`, {code: 'DEMO_STREAM_SILENT', hint: `See the gateway and provider logs in ${join(dir, 'logs')}.`})
+      if (batch.status !== 'finalized')
+        throw new UserError(`Batch task ${batch.taskId} ended ${batch.status}, not finalized.`, {code: 'DEMO_TASK_NOT_FINALIZED', hint: `See the provider logs in ${join(dir, 'logs')}.`})
       return 0
     } finally {
       note(color.dim('• Stopping the demo'))
@@ -115,19 +113,56 @@ async function stop(dir: string, json: boolean): Promise<number> {
   return 0
 }
 
-/** The TUI on the demo, as the client dev1, in this terminal; resolves when it quits (or the demo is stopped). */
-async function runTui(network: DemoNetwork, root: string, signal: AbortSignal): Promise<void> {
-  note(color.dim(`• Opening the TUI (q quits and stops the demo)`))
-  const child = spawn(process.execPath, [join(root, 'bin', 'run.js'), 'tui', '--wallet', network.info.wallets[0]!.name], {env: network.env, stdio: 'inherit'})
-  const onAbort = () => child.kill('SIGTERM')
-  signal.addEventListener('abort', onAbort, {once: true})
-  try {
-    await new Promise<void>((resolve, reject) => {
-      child.once('error', reject)
-      child.once('exit', () => resolve())
+/**
+ * The demo with the TUI: the TUI opens as soon as the providers serve (the batch task's auction and the stream appear
+ * in it live); the remaining steps go to <dir>/logs/demo.log meanwhile. Quitting the TUI (q, Ctrl-C) stops the demo,
+ * also in the middle of its start; a failed step closes the TUI and is reported after it.
+ */
+async function interactive(dir: string, options: RunDemoOptions, abort: AbortController): Promise<number> {
+  let tui: ChildProcess | undefined
+  let tuiExited: Promise<void> | undefined
+  let quit = false
+  const stepLog = join(dir, 'logs', 'demo.log')
+  const onStep = (m: string) => (tui ? appendFileSync(stepLog, `${new Date().toISOString()} ${m}\n`) : note(color.dim(`• ${m}`)))
+  const onReady = (env: NodeJS.ProcessEnv) => {
+    note(color.dim(`• Opening the TUI (q quits and stops the demo; the next steps are logged in ${stepLog})`))
+    tui = spawn(process.execPath, [join(options.root, 'bin', 'run.js'), 'tui', '--wallet', DEMO_CLIENT], {env, stdio: 'inherit'})
+    tuiExited = new Promise<void>((resolve) => {
+      tui!.once('error', () => resolve())
+      tui!.once('exit', () => resolve())
+    }).then(() => {
+      quit = true
+      abort.abort(new CancelledError('The TUI was closed.'))
     })
+  }
+  // Stopped from outside (SIGTERM): the TUI closes first, so the terminal is restored before the last notes.
+  abort.signal.addEventListener('abort', () => {
+    if (tui && tui.exitCode === null && tui.signalCode === null) tui.kill('SIGTERM')
+  })
+  const closeTui = async () => {
+    if (tui && tui.exitCode === null && tui.signalCode === null) tui.kill('SIGTERM')
+    await tuiExited
+  }
+  let network: DemoNetwork
+  try {
+    network = await startDemo({dir, root: options.root, version: options.version, port: options.port, blockTime: options.blockTime, onStep, onReady, signal: abort.signal})
+  } catch (error) {
+    await closeTui()
+    if (quit) {
+      note(color.dim('• Demo stopped'))
+      return 0
+    }
+    throw error
+  }
+  try {
+    if (!tui) throw new BugError('The demo started without opening the TUI.')
+    await tuiExited
+    return 0
   } finally {
-    signal.removeEventListener('abort', onAbort)
+    await closeTui()
+    note(color.dim('• Stopping the demo'))
+    await network.stop()
+    note(color.dim('• Demo stopped'))
   }
 }
 
