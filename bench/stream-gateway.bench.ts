@@ -1,34 +1,48 @@
 /**
  * Stream gateway benchmark on a devnet: three provider daemons (test/fixtures/provider-daemon.ts) serving the synthetic
- * ~134M-parameter model (--model tiny for a quick run), three streams of council 3 (optimistic, weighted 50 %,
- * unanimous) and the gateway in this process. Run:
- *   npx tsx bench/stream-gateway.bench.ts [--model bench] [--max-tokens 64] [--runs 5] [--threads 1]
+ * ~134M-parameter Q8_0 model (test/fixtures/gguf-writer.ts, as bench/gpu-engine.bench.ts; --model tiny for a quick
+ * run), three streams of council 3 (optimistic, weighted 50 %, unanimous) and the gateways in this process. Run:
+ *   npx tsx bench/stream-gateway.bench.ts [--model bench|tiny] [--max-tokens 64] [--runs 9] [--threads 1] [--concurrency 8] [--cpu-prof DIR]
  *
- * Measures:
- *  1. tokens/s of one streamed chat completion through gateway + provider vs the bare engine (target ≥ 95 %),
- *  2. extra time to first token of the gateway over calling the provider directly (target ≤ 10 ms on loopback),
- *  3. aggregate tokens/s with 8 concurrent callers through the gateway,
- *  4. cost of verification per response method: time from request to the last byte, and verifier charges.
- * Prints a table; no asserts. Figures are medians of --runs runs.
+ * Every path gets the same chat messages and max_tokens, and is timed the same way at the caller: TTFT is the time
+ * from sending the request (calling the engine, for the bare engine) to the first content (a chunk with text); the
+ * token rate is (content chunks − 1) / (last content − first content); "request" is the time to the end of the
+ * response ([DONE], or the engine's result). The three single-caller paths are measured interleaved, run by run, so
+ * a busy machine slows them alike:
+ *   bare       InferenceEngine.chat in this process (1 sequence, the daemons' threads and context size),
+ *   direct     a signed request straight to provider P's API (the request is signed before the clock starts),
+ *   gateway    through `startGateway` (optimistic stream, P as its preferred generator) to P.
+ * Then: aggregate tokens/s of --concurrency callers through the gateway (all on P, and spread over the three
+ * providers) against the bare engine with as many sequences; and per response method, what verification costs: the
+ * time to first content and to the end at the caller, the extra time over a direct request to P made just before
+ * (paired, same load), when each verifier answered after the generation ended, the time until every verification has
+ * settled and been paid (gateway.idle()), and the oGPU paid per response (to P for the generation, to the others for
+ * their verifications; from the voucher book).
+ *
+ * --cpu-prof DIR starts the daemons with `node --cpu-prof` into DIR (profile the gateway with
+ * `node --cpu-prof --import tsx bench/stream-gateway.bench.ts`). Figures are medians and p95 (nearest rank) of --runs
+ * runs. Prints tables; no asserts. Give the machine's load (uptime) with the figures: two cores shared with other
+ * work make single runs noisy.
  */
 import {type ChildProcess, spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
-import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {mkdirSync, readFileSync} from 'node:fs'
+import {loadavg} from 'node:os'
+import {join, resolve} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {parseArgs} from 'node:util'
 
-import {Contract, parseUnits, Wallet} from 'ethers'
+import {Contract, formatUnits, parseUnits, Wallet} from 'ethers'
 
 import {loadArtifact} from '../src/chain/artifacts.js'
 import {openChain} from '../src/chain/context.js'
-import {formatAmount} from '../src/chain/units.js'
 import {sendTx} from '../src/chain/tx.js'
 import {resolvePaths} from '../src/config/paths.js'
 import {devKeys} from '../src/devnet/devnet.js'
+import type {GatewayEvent} from '../src/gateway/gateway.js'
 import {type GatewayHandle, startGateway} from '../src/gateway/server.js'
 import {readSse} from '../src/gateway/sse.js'
-import {InferenceEngine} from '../src/gpu/engine.js'
+import {type ChatMessage, InferenceEngine} from '../src/gpu/engine.js'
 import {ogpuDomain} from '../src/protocol/eip712.js'
 import {signedRequestHeaders} from '../src/protocol/stream.js'
 import {ensureModel} from '../test/fixtures/gguf-writer.js'
@@ -36,50 +50,99 @@ import {createHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../test/he
 import {chainOf} from '../test/helpers/market.js'
 
 const {values} = parseArgs({
-  options: {model: {type: 'string', default: 'bench'}, 'max-tokens': {type: 'string', default: '64'}, runs: {type: 'string', default: '5'}, threads: {type: 'string', default: '1'}},
+  options: {
+    model: {type: 'string', default: 'bench'},
+    'max-tokens': {type: 'string', default: '64'},
+    runs: {type: 'string', default: '9'},
+    threads: {type: 'string', default: '1'},
+    concurrency: {type: 'string', default: '8'},
+    'cpu-prof': {type: 'string'},
+  },
 })
 const maxTokens = Number(values['max-tokens'])
 const runs = Number(values.runs)
 const threads = Number(values.threads)
-const oGPU = (v: string) => parseUnits(v, 18)
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!
-const messages = [{role: 'user', content: 'network network stream 18'}]
+const concurrency = Number(values.concurrency)
+for (const [name, v] of [['max-tokens', maxTokens], ['runs', runs], ['threads', threads], ['concurrency', concurrency]] as const)
+  if (!Number.isInteger(v) || v < 1) throw new Error(`--${name} must be a positive integer (got ${values[name]}).`)
+if (values.model !== 'bench' && values.model !== 'tiny') throw new Error(`--model must be bench or tiny (got ${values.model}).`)
+const profileDir = values['cpu-prof'] ? resolve(values['cpu-prof']) : undefined
 
-/** One streamed request: ms to the first token, ms to the end, and tokens received. */
-async function timed(url: string, body: string, headers: Record<string, string> = {}): Promise<{ttft: number; total: number; chunks: number}> {
+const oGPU = (v: string) => parseUnits(v, 18)
+const PRICE_GENERATED = oGPU('1')
+const PRICE_VERIFIED = oGPU('0.5')
+const sorted = (xs: number[]) => [...xs].sort((a, b) => a - b)
+const median = (xs: number[]) => {
+  const s = sorted(xs)
+  const m = Math.floor(s.length / 2)
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2
+}
+const p95 = (xs: number[]) => sorted(xs)[Math.min(xs.length - 1, Math.ceil(0.95 * xs.length) - 1)]!
+const ms = (x: number) => `${x.toFixed(1)} ms`
+const stats = (xs: number[], f: (x: number) => string) => `${f(median(xs))} (p95 ${f(p95(xs))})`
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ')
+const messages: ChatMessage[] = [{role: 'user', content: 'network network stream 18'}]
+
+/** One timed response at the caller. */
+interface Timed {
+  ttft: number
+  /** Tokens/s from the first to the last content. */
+  rate: number
+  /** Time to the end of the response. */
+  total: number
+  /** Content events (chunks with text, or engine tokens with text). */
+  contents: number
+}
+
+function timing(started: number, contentTimes: number[], end: number): Timed {
+  const first = contentTimes[0] ?? end
+  const last = contentTimes.at(-1) ?? end
+  return {ttft: first - started, rate: contentTimes.length > 1 ? (contentTimes.length - 1) / ((last - first) / 1000) : 0, total: end - started, contents: contentTimes.length}
+}
+
+/** One streamed chat completion over HTTP, timed at the caller. */
+async function viaHttp(url: string, body: string, headers: Record<string, string> = {}): Promise<Timed> {
   const started = performance.now()
   const response = await fetch(url, {method: 'POST', headers: {'content-type': 'application/json', ...headers}, body})
   if (!response.ok) throw new Error(`${url}: ${response.status} ${await response.text()}`)
-  let ttft = 0
-  let chunks = 0
+  const contentTimes: number[] = []
   for await (const event of readSse(response.body as unknown as AsyncIterable<Uint8Array>)) {
     if (event.data === '[DONE]') break
-    const chunk = JSON.parse(event.data)
-    if (chunk.choices?.[0]?.delta?.content) {
-      chunks++
-      ttft ||= performance.now() - started
-    }
+    const chunk = JSON.parse(event.data) as {error?: unknown; choices?: Array<{delta?: {content?: string}}>}
+    if (chunk.error) throw new Error(`${url}: ${event.data}`)
+    if (chunk.choices?.[0]?.delta?.content) contentTimes.push(performance.now())
   }
-  return {ttft, total: performance.now() - started, chunks}
+  return timing(started, contentTimes, performance.now())
+}
+
+/** One chat completion on the engine, timed the same way. */
+async function viaEngine(engine: InferenceEngine): Promise<Timed & {tokens: number}> {
+  const started = performance.now()
+  const contentTimes: number[] = []
+  const result = await engine.chat({messages, maxTokens, onToken: (e) => void (e.text !== '' && contentTimes.push(performance.now()))})
+  return {...timing(started, contentTimes, performance.now()), tokens: result.tokens.length}
 }
 
 const home = createHome('ogpu-bench-gateway-')
 const children: ChildProcess[] = []
 const gateways: GatewayHandle[] = []
+const engines: InferenceEngine[] = []
 try {
+  const loadAtStart = load()
   const devnet = await startDevnet(home)
   const raw = chainOf(devnet)
   const chain = await openChain({paths: resolvePaths(home.env)})
-  const model = ensureModel(values.model as 'bench' | 'tiny')
+  const model = ensureModel(values.model)
   const sha = createHash('sha256').update(readFileSync(model)).digest('hex')
   await home.run(['model', 'add', model, '--name', 'm'])
   for (const w of ['dev2', 'dev3', 'dev4']) {
     await home.run(['provider', 'register', '--endpoint', 'http://127.0.0.1:9', '--wallet', w])
     await home.run(['stake', 'deposit', '1000', '--wallet', w])
   }
-  const client = new Wallet(devKeys(10)[1]!, raw.provider)
+  const clientKey = devKeys(10)[1]!
+  const client = new Wallet(clientKey, raw.provider)
   const market = new Contract(devnet.contracts.streamMarket, loadArtifact('StreamMarket').abi, client)
-  await sendTx(raw.provider, 'approve', () => (raw.token.connect(client) as Contract).getFunction('approve')(devnet.contracts.streamMarket, oGPU('1000')))
+  await sendTx(raw.provider, 'approve', () => (raw.token.connect(client) as Contract).getFunction('approve')(devnet.contracts.streamMarket, oGPU('3000')))
   for (const [method, weightBps] of [
     [0, 0],
     [1, 5000],
@@ -87,99 +150,152 @@ try {
   ])
     await sendTx(raw.provider, 'create', () =>
       market.getFunction('create')({
-        modelHash: `0x${sha}`, specHash: `0x${'22'.repeat(32)}`, specUri: 'data:,', pricePerKTokenGenerated: oGPU('1'), pricePerKTokenVerified: oGPU('0.5'), councilSize: 3, responseMethod: method, weightBps,
-        collateral: oGPU('10'), maxDowntime: 60, unsubscribeNotice: 5, closeNotice: 5, commitWindow: 6, revealWindow: 6, disputeBond: oGPU('1'), deposit: oGPU('300'),
+        modelHash: `0x${sha}`, specHash: `0x${'22'.repeat(32)}`, specUri: 'data:,', pricePerKTokenGenerated: PRICE_GENERATED, pricePerKTokenVerified: PRICE_VERIFIED, councilSize: 3, responseMethod: method, weightBps,
+        collateral: oGPU('10'), maxDowntime: 60, unsubscribeNotice: 5, closeNotice: 5, commitWindow: 6, revealWindow: 6, disputeBond: oGPU('1'), deposit: oGPU('900'),
       }),
     )
 
-  // 1a. The bare engine, alone on the machine.
-  const engine = await InferenceEngine.load({modelPath: model, gpu: 'cpu', threads, sequences: 1})
-  const bare: number[] = []
-  let tokens = 0
-  for (let i = 0; i < runs; i++) {
-    let first = 0
-    const started = performance.now()
-    const result = await engine.chat({messages: messages as any, maxTokens, onToken: () => (first ||= performance.now())})
-    tokens = result.tokens.length
-    bare.push((result.tokens.length - 1) / ((performance.now() - first) / 1000))
-    void started
-  }
-  await engine.dispose()
-
+  if (profileDir) mkdirSync(profileDir, {recursive: true})
   for (const w of ['dev2', 'dev3', 'dev4']) {
-    const child = spawn(process.execPath, ['--import', 'tsx', join(repoRoot, 'test/fixtures/provider-daemon.ts'), JSON.stringify({wallet: w, threads, sequences: 8, logFormat: 'json', streams: ['1', '2', '3']})], {env: home.env, cwd: repoRoot, stdio: 'ignore'})
-    children.push(child)
+    const nodeArgs = profileDir ? ['--cpu-prof', '--cpu-prof-dir', profileDir, '--cpu-prof-name', `provider-${w}.cpuprofile`] : []
+    const options = {wallet: w, threads, sequences: concurrency, logFormat: 'json', streams: ['1', '2', '3'], streamLimits: {ratePerSecond: 1000, rateBurst: 1000, creditLimit: '1000'}}
+    children.push(spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'test/fixtures/provider-daemon.ts'), JSON.stringify(options)], {env: home.env, cwd: repoRoot, stdio: 'ignore'}))
   }
   await waitFor(async () => ((await market.getFunction('subscribersOf')(3)) as string[]).length === 3 || undefined, 'subscriptions', 300_000, 500)
   await waitFor(async () => {
     for (const a of (await market.getFunction('subscribersOf')(1)) as string[]) if (((await raw.registry.getFunction('providerOf')(a)) as {endpoint: string}).endpoint.endsWith(':9')) return undefined
     return true
   }, 'endpoints', 120_000, 500)
-  const open = async (id: bigint) => {
-    const g = await startGateway({chain, wallet: new Wallet(devKeys(10)[1]!), streamId: id, dataDir: resolvePaths(home.env).dataDir, port: 0})
+  const subscribers = (await market.getFunction('subscribersOf')(1)) as string[]
+  const generator = subscribers[0]!
+  const endpoint = ((await raw.registry.getFunction('providerOf')(generator)) as {endpoint: string}).endpoint.replace(/\/+$/, '')
+  // When each verifier answered, after its response's generation ended (for the cost of verification).
+  const generatedAt = new Map<string, number>()
+  const verdictMs: number[] = []
+  const onEvent = (event: GatewayEvent) => {
+    if (event.type === 'generated') generatedAt.set(event.id, performance.now())
+    else if (event.type === 'verdict' && event.verifier && generatedAt.has(event.id)) verdictMs.push(performance.now() - generatedAt.get(event.id)!)
+  }
+  const open = async (id: bigint, preferred: string[] = [generator]) => {
+    const g = await startGateway({chain, wallet: new Wallet(clientKey), streamId: id, dataDir: resolvePaths(home.env).dataDir, port: 0, preferredGenerators: preferred, onEvent})
     gateways.push(g)
+    await waitFor(() => g.gateway.unavailableReason() === undefined || undefined, 'live council', 60_000, 200)
     return g
   }
   const optimistic = await open(1n)
   const body = JSON.stringify({messages, max_tokens: maxTokens, stream: true})
   const url = (g: GatewayHandle) => `${g.url}/v1/chat/completions`
-  await timed(url(optimistic), body) // warm-up
-
-  // 1b + 2. Through the gateway vs directly to the generator the gateway would pick.
-  const viaGateway: Array<{ttft: number; total: number; chunks: number}> = []
-  const direct: Array<{ttft: number; total: number; chunks: number}> = []
   const domain = ogpuDomain(devnet.chainId, devnet.contracts.streamMarket)
-  const provider = optimistic.gateway.pool.chooseGenerator()!
-  for (let i = 0; i < runs; i++) {
-    await optimistic.gateway.idle()
-    viaGateway.push(await timed(url(optimistic), body))
-    await optimistic.gateway.idle()
-    const {headers} = await signedRequestHeaders(new Wallet(devKeys(10)[1]!), domain, 1n, body)
-    direct.push(await timed(`${provider.endpoint}/v1/chat/completions`, body, headers))
+  const direct = async () => {
+    const {headers} = await signedRequestHeaders(new Wallet(clientKey), domain, 1n, body)
+    return viaHttp(`${endpoint}/v1/chat/completions`, body, headers)
   }
-  const rate = (r: {ttft: number; total: number; chunks: number}) => (r.chunks - 1) / ((r.total - r.ttft) / 1000)
 
-  // 3. Eight concurrent callers.
+  // 1 + 2. One caller: bare engine, provider direct, gateway — interleaved run by run.
+  const bareEngine = await InferenceEngine.load({modelPath: model, gpu: 'cpu', threads, sequences: 1})
+  engines.push(bareEngine)
+  const warm = await viaEngine(bareEngine)
+  await direct()
+  await viaHttp(url(optimistic), body)
   await optimistic.gateway.idle()
-  const started = performance.now()
-  const concurrent = await Promise.all(Array.from({length: 8}, () => timed(url(optimistic), body)))
-  const aggregate = concurrent.reduce((s, r) => s + r.chunks, 0) / ((performance.now() - started) / 1000)
-  await optimistic.gateway.idle()
+  const single = {bare: [] as Timed[], direct: [] as Timed[], gateway: [] as Timed[]}
+  const loadSingle = load()
+  for (let i = 0; i < runs; i++) {
+    single.bare.push(await viaEngine(bareEngine))
+    single.direct.push(await direct())
+    single.gateway.push(await viaHttp(url(optimistic), body))
+    // the optimistic verification runs after the response: let it finish before the next run
+    await optimistic.gateway.idle()
+  }
+  await bareEngine.dispose()
+  engines.length = 0
 
-  // 4. Verification per response method.
+  // 3. Concurrent callers: the bare engine with as many sequences, the gateway onto P, the gateway spread over all.
+  const aggregate = async (one: () => Promise<Timed>): Promise<number> => {
+    const started = performance.now()
+    const results = await Promise.all(Array.from({length: concurrency}, one))
+    return results.reduce((s, r) => s + r.contents, 0) / ((performance.now() - started) / 1000)
+  }
+  const concurrentRuns = Math.max(3, Math.ceil(runs / 3))
+  const multiEngine = await InferenceEngine.load({modelPath: model, gpu: 'cpu', threads, sequences: concurrency})
+  engines.push(multiEngine)
+  await viaEngine(multiEngine)
+  const spread = await open(1n, [])
+  const concurrent = {bare: [] as number[], gateway: [] as number[], spread: [] as number[]}
+  const loadConcurrent = load()
+  for (let i = 0; i < concurrentRuns; i++) {
+    concurrent.bare.push(await aggregate(() => viaEngine(multiEngine)))
+    concurrent.gateway.push(await aggregate(() => viaHttp(url(optimistic), body)))
+    await optimistic.gateway.idle()
+    concurrent.spread.push(await aggregate(() => viaHttp(url(spread), body)))
+    await spread.gateway.idle()
+  }
+  await multiEngine.dispose()
+  engines.length = 0
+
+  // 4. Verification per response method (P generates; the two others verify).
   const methods: Array<[string, GatewayHandle]> = [['optimistic', optimistic], ['weighted 50 %', await open(2n)], ['unanimous', await open(3n)]]
   const perMethod: string[][] = []
+  const loadMethods = load()
+  const oGpu = (wei: bigint) => formatUnits(wei, 18)
   for (const [name, g] of methods) {
-    const totals: number[] = []
-    const ttfts: number[] = []
+    const rows: Array<Timed & {settled: number; extra: number}> = []
+    await viaHttp(url(g), body) // warm-up
+    await g.gateway.idle()
+    const generatorBefore = g.gateway.book.get(generator).cumulative
     const owedBefore = g.gateway.book.total
+    verdictMs.length = 0
     for (let i = 0; i < runs; i++) {
-      const r = await timed(url(g), body)
-      totals.push(r.total)
-      ttfts.push(r.ttft)
+      // paired with a direct request (no verification) just before, so that both see the same load
+      const plain = await direct()
+      const started = performance.now()
+      const r = await viaHttp(url(g), body)
       await g.gateway.idle()
+      rows.push({...r, settled: performance.now() - started, extra: r.total - plain.total})
     }
-    const verifierWei = (g.gateway.book.total - owedBefore) / BigInt(runs)
-    perMethod.push([name, `${median(ttfts).toFixed(1)} ms`, `${median(totals).toFixed(1)} ms`, `${formatAmount(verifierWei)} oGPU`])
+    const paid = (g.gateway.book.total - owedBefore) / BigInt(runs)
+    const generation = (g.gateway.book.get(generator).cumulative - generatorBefore) / BigInt(runs)
+    perMethod.push([
+      name,
+      stats(rows.map((r) => r.ttft), ms),
+      stats(rows.map((r) => r.total), ms),
+      stats(rows.map((r) => r.extra), (x) => `${x >= 0 ? '+' : ''}${ms(x)}`),
+      stats(verdictMs, ms),
+      stats(rows.map((r) => r.settled), ms),
+      `${oGpu(paid)} (${oGpu(generation)} + ${oGpu(paid - generation)})`,
+    ])
   }
 
-  const bareRate = median(bare)
-  const gwRate = median(viaGateway.map(rate))
-  console.log(`model ${values.model}, ${tokens} tokens per response, threads ${threads}, median of ${runs}\n`)
-  console.log('| measure | value | target |\n|---|---|---|')
-  console.log(`| bare engine tokens/s | ${bareRate.toFixed(1)} | |`)
-  console.log(`| gateway + provider tokens/s | ${gwRate.toFixed(1)} (${((gwRate / bareRate) * 100).toFixed(1)} %) | ≥ 95 % |`)
-  console.log(`| provider direct TTFT | ${median(direct.map((r) => r.ttft)).toFixed(1)} ms | |`)
-  console.log(`| gateway TTFT | ${median(viaGateway.map((r) => r.ttft)).toFixed(1)} ms (+${(median(viaGateway.map((r) => r.ttft)) - median(direct.map((r) => r.ttft))).toFixed(1)} ms) | ≤ +10 ms |`)
-  console.log(`| 8 concurrent callers, aggregate tokens/s | ${aggregate.toFixed(1)} | |`)
-  console.log('\n| response method | TTFT | request to last byte | paid per response (generation + verifications) |\n|---|---|---|---|')
+  // Tables.
+  const rate = (xs: Timed[]) => median(xs.map((r) => r.rate))
+  const ttft = (xs: Timed[]) => median(xs.map((r) => r.ttft))
+  const pct = (a: number, b: number) => `${((a / b) * 100).toFixed(1)} %`
+  console.log(`model ${values.model} (${model}), ${warm.tokens} tokens per response (max_tokens ${maxTokens}), ${threads} thread(s), ${runs} runs; medians (p95)`)
+  console.log(`load average (1/5/15 min): at start ${loadAtStart}; single-caller runs ${loadSingle}; concurrent ${loadConcurrent}; methods ${loadMethods}; end ${load()}\n`)
+  console.log('| path (1 caller) | TTFT | tokens/s (first→last content) | request (to the end) |\n|---|---|---|---|')
+  for (const [name, xs] of [['bare engine', single.bare], ['provider direct', single.direct], ['gateway + provider', single.gateway]] as const)
+    console.log(`| ${name} | ${stats(xs.map((r) => r.ttft), ms)} | ${stats(xs.map((r) => r.rate), (x) => x.toFixed(1))} | ${stats(xs.map((r) => r.total), ms)} |`)
+  console.log('\n| measure | value | target |\n|---|---|---|')
+  console.log(`| gateway + provider tokens/s vs bare | ${pct(rate(single.gateway), rate(single.bare))} | ≥ 95 % |`)
+  console.log(`| provider direct tokens/s vs bare | ${pct(rate(single.direct), rate(single.bare))} | |`)
+  console.log(`| extra TTFT, gateway over bare engine | +${ms(ttft(single.gateway) - ttft(single.bare))} | ≤ +10 ms |`)
+  console.log(`| extra TTFT, gateway over provider direct | +${ms(ttft(single.gateway) - ttft(single.direct))} | |`)
+  console.log(`| extra TTFT, provider direct over bare engine | +${ms(ttft(single.direct) - ttft(single.bare))} | |`)
+  console.log(`\n| ${concurrency} concurrent callers (median of ${concurrentRuns}) | aggregate tokens/s | vs bare |\n|---|---|---|`)
+  console.log(`| bare engine, ${concurrency} sequences | ${median(concurrent.bare).toFixed(1)} | |`)
+  console.log(`| gateway, all on one provider | ${median(concurrent.gateway).toFixed(1)} | ${pct(median(concurrent.gateway), median(concurrent.bare))} |`)
+  console.log(`| gateway, spread over 3 providers (verifications in the background) | ${median(concurrent.spread).toFixed(1)} | ${pct(median(concurrent.spread), median(concurrent.bare))} |`)
+  console.log(
+    `\n| response method (council 3) | TTFT | request (to the end) | extra over provider direct (paired) | each verifier's answer, after generation | until verified and paid | oGPU paid per response (generation + verifications) |\n|---|---|---|---|---|---|---|`,
+  )
   for (const row of perMethod) console.log(`| ${row.join(' | ')} |`)
   chain.dispose()
   raw.provider.destroy()
 } finally {
+  await Promise.all(engines.map((e) => e.dispose()))
   await Promise.all(gateways.map((g) => g.close()))
   for (const child of children) child.kill('SIGTERM')
-  await Promise.all(children.map((c) => new Promise((resolve) => (c.exitCode !== null ? resolve(null) : c.on('exit', resolve)))))
+  await Promise.all(children.map((c) => new Promise((done) => (c.exitCode !== null ? done(null) : c.on('exit', done)))))
   await stopDevnet(home)
   home.dispose()
 }
