@@ -119,6 +119,12 @@ async function stop(dir: string, json: boolean): Promise<number> {
  * also in the middle of its start; a failed step closes the TUI and is reported after it.
  */
 async function interactive(dir: string, options: RunDemoOptions, abort: AbortController): Promise<number> {
+  const ci = ['CI', 'CONTINUOUS_INTEGRATION'].some((key) => key in process.env && process.env[key] !== '0' && process.env[key] !== 'false')
+  if (!process.stdout.isTTY || !process.stdin.isTTY || ci)
+    throw new UserError(`npm run demo opens the TUI, which needs a terminal (${ci ? 'CI is set' : 'stdin or stdout is not a terminal'}).`, {
+      code: 'DEMO_NO_TERMINAL',
+      hint: 'Run it headless with `npm run demo -- --ci`, or in the background with `npm run demo -- --detach`.',
+    })
   let tui: ChildProcess | undefined
   let tuiExited: Promise<void> | undefined
   let quit = false

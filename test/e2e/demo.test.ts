@@ -173,10 +173,14 @@ describe('npm run demo (the real script, processes and chain)', () => {
     expect(existsSync(join(demoDir, 'demo.json'))).toBe(false)
   }, 300_000)
 
-  it('refuses modes that do not go together, naming them', async () => {
+  it('refuses modes that do not go together, and the TUI without a terminal, naming what to do', async () => {
     const result = await run(['--ci', '--detach']).done
     expect(result.code).toBe(2)
     expect(result.stderr).toMatch(/--ci and --detach do not go together/)
+    const piped = await run([]).done
+    expect(piped.code).toBe(2)
+    expect(piped.stderr).toMatch(/npm run demo opens the TUI, which needs a terminal \(stdin or stdout is not a terminal\)\.\nHint: Run it headless with `npm run demo -- --ci`/)
+    expect(existsSync(join(demoDir, 'demo.json'))).toBe(false)
   })
 
   it.skipIf(!hasTmux)('interactive: the TUI opens while the network starts (the batch task and the stream appear live); q stops everything', async () => {
@@ -198,7 +202,7 @@ describe('npm run demo (the real script, processes and chain)', () => {
       })
     const envArgs = Object.entries({OGPU_CONFIG_DIR: env.OGPU_CONFIG_DIR, OGPU_DATA_DIR: env.OGPU_DATA_DIR, NO_COLOR: '1', TERM: 'xterm-256color'}).map(([k, v]) => `${k}=${v}`)
     // The shell keeps the pane open after the demo exits, with its exit code, for the last check (and a failure's output).
-    const command = `env ${envArgs.join(' ')} ${process.execPath} ${script} --dir ${demoDir} --port 0; echo "DEMO EXITED $?"; sleep 600`
+    const command = `env -u CI -u CONTINUOUS_INTEGRATION ${envArgs.join(' ')} ${process.execPath} ${script} --dir ${demoDir} --port 0; echo "DEMO EXITED $?"; sleep 600`
     try {
       tmux('new-session', '-d', '-s', 'demo', '-x', '110', '-y', '30', command)
       const screen = await screenUntil(
