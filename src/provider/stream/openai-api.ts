@@ -330,8 +330,16 @@ export class StreamApi {
     sendJson(res, 200, {object: 'list', data})
   }
 
-  /** The checks shared by signed POSTs; returns the request's auth, the stream and the backend. */
-  private async authorize(req: IncomingMessage, body: Buffer, options: {billable: boolean}): Promise<{auth: StreamRequestAuth; stream: StreamInfo; backend: StreamBackend | undefined; accept: () => void}> {
+  /**
+   * The checks shared by signed POSTs; returns the request's auth, the stream and the backend. `accept()` records the
+   * request id in memory (replays are refused from then on) and returns `journal()`, which group-commits it to the book;
+   * call that once the work is done, so that no fsync runs between a request and its first token.
+   */
+  private async authorize(
+    req: IncomingMessage,
+    body: Buffer,
+    options: {billable: boolean},
+  ): Promise<{auth: StreamRequestAuth; stream: StreamInfo; backend: StreamBackend | undefined; accept: () => () => void}> {
     const {auth, signature} = readAuthHeaders(req.headers, body)
     checkExpiry(auth, this.now())
     // body bytes were bounded by readBody; max_tokens is checked in parseOpenAiRequest before the signature
@@ -349,7 +357,12 @@ export class StreamApi {
     }
     const accept = () => {
       this.seen.set(auth.requestId, auth.expiry)
-      this.options.book.appendSoon({t: 'request', streamId: stream.id.toString(), requestId: auth.requestId, expiry: auth.expiry, at: Date.now()})
+      let journaled = false
+      return () => {
+        if (journaled) return
+        journaled = true
+        this.options.book.appendSoon({t: 'request', streamId: stream.id.toString(), requestId: auth.requestId, expiry: auth.expiry, at: Date.now()})
+      }
     }
     return {auth, stream, backend, accept}
   }
@@ -394,8 +407,12 @@ export class StreamApi {
       throw invalid(`This provider generates through an endpoint backend: it serves chat completions without ogpu.resumeTokens only.`, route === 'completions' ? 'prompt' : 'ogpu.resumeTokens')
     const prompt = promptTokensOf(b, request)
     this.checkPromptSize(b, prompt.length, request.maxTokens - request.resumeTokens.length)
-    accept()
-    await this.run(res, {backend: b, request, prompt, auth, stream})
+    const journal = accept()
+    try {
+      await this.run(res, {backend: b, request, prompt, auth, stream})
+    } finally {
+      journal()
+    }
   }
 
   private checkPromptSize(backend: StreamBackend, promptLength: number, completion: number): void {
@@ -562,23 +579,30 @@ export class StreamApi {
       }
     }
     this.checkPromptSize(b, prompt.length, Math.max(completionLimit, call.tokens.length))
-    accept()
+    const journal = accept()
     this.counters.verifications++
-    const verdict =
-      call.tokens.length === 0
-        ? undefined
-        : await verifyCompletion(b.engine!, {
-            prompt,
-            completion: call.tokens,
-            maxTokens: completionLimit,
-            allowPrefix: call.allowPrefix ?? false,
-            epsilon: effectiveEpsilon(DEFAULT_EPSILON, quantizationOf(b)),
-          })
+    let verdict: Awaited<ReturnType<typeof verifyCompletion>> | undefined
+    try {
+      verdict =
+        call.tokens.length === 0
+          ? undefined
+          : await verifyCompletion(b.engine!, {
+              prompt,
+              completion: call.tokens,
+              maxTokens: completionLimit,
+              allowPrefix: call.allowPrefix ?? false,
+              epsilon: effectiveEpsilon(DEFAULT_EPSILON, quantizationOf(b)),
+            })
+    } catch (error) {
+      journal()
+      throw error
+    }
     const valid = verdict?.ok ?? false
     const responseHash = responseHashOf(bodyHashOf(call.body), call.tokens)
     const attestation: Attestation = {streamId: stream.id, requestId: call.requestId.toLowerCase(), responseHash, valid}
     const signature = await signAttestation(this.options.wallet, this.options.domain, attestation)
     const charge = verificationCharge(prompt.length, call.tokens.length, stream.pricePerKTokenVerified)
+    journal() // with the charge: one group commit
     this.options.book.appendSoon({t: 'charge', streamId: stream.id.toString(), requestId: auth.requestId, kind: 'verification', promptTokens: prompt.length, completionTokens: call.tokens.length, amount: charge.toString(), at: Date.now()})
     const f = verdict?.firstFailure
     const result: VerifyCallResult = {
@@ -651,7 +675,7 @@ export class StreamApi {
     }
     if (signer.toLowerCase() !== call.provider.toLowerCase()) throw invalid(`The receipt is signed by ${signer}, not by ${call.provider}.`, 'signature')
     const digest = receiptDigest(this.options.domain, receipt)
-    accept()
+    accept()()
     writeFileDurable(this.options.evidenceDir, `${digest.toLowerCase()}.json`, json({receipt: r, signature: call.signature, provider: signer, body: call.body, tokens: call.tokens}))
     sendJson(res, 200, {digest, stored: true})
   }
