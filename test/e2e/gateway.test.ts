@@ -285,7 +285,9 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     child.stderr!.on('data', (d) => (err += d))
     const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)))
     try {
-      const line = await waitFor(() => out.split('\n').find((l) => l.startsWith('{')) ?? (child.exitCode !== null ? 'exited' : undefined), 'the gateway to print its URL', 60_000)
+      const line = await waitFor(() => out.split('\n').find((l) => l.startsWith('{')) ?? (child.exitCode !== null ? 'exited' : undefined), 'the gateway to print its URL', 60_000).catch((error: Error) => {
+        throw new Error(`${error.message}\nstdout: ${out}\nstderr: ${err}`)
+      })
       expect(line, err).not.toBe('exited')
       const {url} = JSON.parse(line)
       const response = await fetch(`${url}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({messages: [{role: 'user', content: 'Hello'}], max_tokens: 12})})

@@ -56,8 +56,8 @@ With --json, one JSON line with the URL is printed once the gateway serves; the 
       })
       const {gateway} = handle
       if (this.jsonEnabled()) {
-        // One line, so that a parent process can read it as soon as the gateway serves.
-        this.log(JSON.stringify({
+        // One line, so that a parent process can read it as soon as the gateway serves (this.log is silent under --json).
+        process.stdout.write(`${JSON.stringify({
           url: handle.url,
           port: handle.port,
           streamId: streamId.toString(),
@@ -67,7 +67,7 @@ With --json, one JSON line with the URL is printed once the gateway serves; the 
           subscribers: gateway.pool.all().length,
           liveSubscribers: gateway.pool.live().length,
           pid: process.pid,
-        }))
+        })}\n`)
       } else {
         this.log(`Gateway for stream ${streamId} serving at ${handle.url}`)
         this.log(`  council ${gateway.stream.councilSize}, ${gateway.stream.responseMethod}; ${gateway.pool.live().length} of ${gateway.pool.all().length} subscribers live`)
