@@ -5,7 +5,11 @@
  * A voucher is cumulative, so the book must never go backwards: a gateway that restarted and signed a smaller amount
  * than before would sign a voucher the provider cannot use (redeem needs an increasing amount) and would have
  * forgotten what it owes. The rule: the new amount is written (temp file, fsync, rename, fsync of the directory)
- * BEFORE the voucher is signed, so whatever was ever signed is in the file. At open, the book also takes the on-chain
+ * BEFORE the voucher is signed, so whatever was ever signed is in the file. A response's payments to its generator
+ * and verifiers go in one such write (`creditMany`). The signature and the acknowledged amount are not worth a write
+ * of their own (each write blocks the gateway's event loop for two fsyncs, stalling every stream it serves): they
+ * ride along with the next credit or the close, and when a crash loses them the voucher is signed again (the same
+ * signature: ECDSA signing is deterministic) and sent again (a provider answers a voucher it already stored). At open, the book also takes the on-chain
  * `redeemed` of each provider as a floor (a book that was lost or copied from elsewhere never signs below what was
  * already paid out).
  */
@@ -94,6 +98,8 @@ function lock(path: string): void {
 export class VoucherBook {
   private readonly entries = new Map<string, VoucherEntry>()
   private readonly file: string
+  /** Signatures or acknowledgements not written yet. */
+  private dirty = false
 
   private constructor(private readonly options: VoucherBookOptions) {
     this.file = voucherBookFile(options)
@@ -126,10 +132,11 @@ export class VoucherBook {
     return book
   }
 
-  /** Releases this user of the book; the last one releases the lock file. */
+  /** Writes what is not written yet (signatures, acknowledgements); releases this user of the book; the last one releases the lock file. */
   close(): void {
     const shared = openBooks.get(this.path)
     if (!shared || shared.book !== this) return
+    if (this.dirty) this.save()
     if (--shared.users > 0) return
     openBooks.delete(this.path)
     rmSync(`${this.path}.lock`, {force: true})
@@ -193,31 +200,43 @@ export class VoucherBook {
    * so concurrent responses each get their own, increasing amount.
    */
   credit(provider: string, amount: bigint): bigint {
-    if (amount < 0n) throw new RangeError(`A voucher credit cannot be negative (got ${amount}).`)
-    const entry = this.get(provider)
-    const cumulative = entry.cumulative + amount
-    this.entries.set(entry.provider, {...entry, cumulative, signature: null})
-    this.save()
-    return cumulative
+    return this.creditMany([[provider, amount]])[0]!
   }
 
-  /** Records the signature of the voucher for `cumulative` (ignored when a newer amount was credited meanwhile). */
+  /** Credits several providers with one durable write; returns their new cumulative amounts, in order. */
+  creditMany(amounts: ReadonlyArray<readonly [string, bigint]>): bigint[] {
+    for (const [, amount] of amounts) if (amount < 0n) throw new RangeError(`A voucher credit cannot be negative (got ${amount}).`)
+    const out = amounts.map(([provider, amount]) => {
+      const entry = this.get(provider)
+      const cumulative = entry.cumulative + amount
+      if (amount > 0n) this.entries.set(entry.provider, {...entry, cumulative, signature: null})
+      return cumulative
+    })
+    if (amounts.some(([, amount]) => amount > 0n)) this.save()
+    return out
+  }
+
+  /**
+   * Records the signature of the voucher for `cumulative` (ignored when a newer amount was credited meanwhile).
+   * Written with the next credit or at close.
+   */
   signed(provider: string, cumulative: bigint, signature: string): void {
     const entry = this.get(provider)
     if (entry.cumulative !== cumulative) return
     this.entries.set(entry.provider, {...entry, signature})
-    this.save()
+    this.dirty = true
   }
 
-  /** Records that the provider acknowledged the voucher for `cumulative`. */
+  /** Records that the provider acknowledged the voucher for `cumulative`. Written with the next credit or at close. */
   delivered(provider: string, cumulative: bigint): void {
     const entry = this.get(provider)
     if (cumulative <= entry.delivered) return
     this.entries.set(entry.provider, {...entry, delivered: cumulative})
-    this.save()
+    this.dirty = true
   }
 
   private save(): void {
+    this.dirty = false
     const file: BookFile = {
       version: 1,
       chainId: this.options.chainId,

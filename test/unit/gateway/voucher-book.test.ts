@@ -50,6 +50,24 @@ describe('VoucherBook', () => {
     expect(book.get(alice).delivered).toBe(20n)
   })
 
+  it("pays a response's providers in one write; signatures and acknowledgements are written with the next credit or the close", () => {
+    const onDisk = (book: VoucherBook) => JSON.parse(readFileSync(book.path, 'utf8')).providers as Record<string, {cumulative: string; signature: string | null; delivered: string}>
+    const book = open(7n)
+    expect(book.creditMany([[alice, 10n], [bob, 4n], [alice, 0n]])).toEqual([10n, 4n, 10n])
+    expect(onDisk(book)[alice]).toEqual({cumulative: '10', signature: null, delivered: '0'})
+    expect(onDisk(book)[bob]!.cumulative).toBe('4')
+    expect(() => book.creditMany([[alice, 1n], [bob, -1n]])).toThrow(/negative/)
+    expect(book.get(alice).cumulative).toBe(10n) // a refused batch credits nobody
+    book.signed(alice, 10n, '0xsig')
+    book.delivered(alice, 10n)
+    expect(onDisk(book)[alice]).toEqual({cumulative: '10', signature: null, delivered: '0'}) // not written yet: a crash re-signs and re-sends
+    book.credit(bob, 1n)
+    expect(onDisk(book)[alice]).toEqual({cumulative: '10', signature: '0xsig', delivered: '10'})
+    book.signed(bob, 5n, '0xbob')
+    book.close()
+    expect(onDisk(book)[bob]).toEqual({cumulative: '5', signature: '0xbob', delivered: '0'})
+  })
+
   it('raises to the on-chain redeemed floor but never lowers', () => {
     const book = open()
     book.credit(alice, 10n)
