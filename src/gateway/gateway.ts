@@ -27,6 +27,7 @@ import {
   toReceipt,
   verificationCharge,
 } from '../protocol/stream.js'
+import {CachedTypedDataWallet} from '../protocol/typed-data-cache.js'
 import {getStream, openDispute, redeemed, type StreamInfo, streamDomain, streamMarketAddress, subscribersOf} from '../stream/chain.js'
 import {GatewayMetrics} from './metrics.js'
 import {type SubscriberRecord, SubscriberPool} from './pool.js'
@@ -162,6 +163,8 @@ export class StreamGateway {
   private readonly background = new Set<Promise<unknown>>()
   private readonly voucherQueues = new Map<string, Promise<void>>()
   private disputeQueue: Promise<unknown> = Promise.resolve()
+  /** The client's wallet, signing typed data with cached encoders (requests, verify calls, vouchers, evidence). */
+  private readonly signer: Wallet
   private timer: NodeJS.Timeout | undefined
   private inflight = 0
   private closed = false
@@ -171,6 +174,7 @@ export class StreamGateway {
     stream: StreamInfo,
   ) {
     this.stream = stream
+    this.signer = CachedTypedDataWallet.of(options.wallet)
     this.publicUrl = options.publicUrl
     this.domain = streamDomain(options.chain)
     this.dir = join(options.dataDir, 'gateway')
@@ -318,10 +322,13 @@ export class StreamGateway {
         throw gatewayError(502, 'verification_failed', `No generator's response passed verification (${lastFailure}).`)
       }
       const final = parts.at(-1)!
-      const verification = this.verify(id, parts, gate)
       if (method === 'optimistic') {
-        this.track(verification.settled.then((reports) => this.settle(id, parts, reports, {released: true})))
+        // Verified after the release: the verify calls start on the next turn of the event loop, once the caller's
+        // response has been ended, so that signing them does not delay its last bytes.
+        const verified = new Promise<void>((resolve) => setImmediate(resolve)).then(() => this.verify(id, parts, gate).settled)
+        this.track(verified.then((reports) => this.settle(id, parts, reports, {released: true})))
       } else {
+        const verification = this.verify(id, parts, gate)
         const decision = await verification.decided
         this.track(verification.settled.then((reports) => this.settle(id, parts, reports, {released: decision === 'release'})))
         if (decision !== 'release') {
@@ -390,7 +397,7 @@ export class StreamGateway {
         const result = await generateOn(
           {
             endpoint: generator.endpoint!,
-            signer: this.options.wallet,
+            signer: this.signer,
             domain: this.domain,
             streamId: this.options.streamId,
             route,
@@ -499,7 +506,7 @@ export class StreamGateway {
         const requestId = part.requestId
         const result = await verifyOn({
           endpoint,
-          signer: this.options.wallet,
+          signer: this.signer,
           domain: this.domain,
           streamId: this.options.streamId,
           request: {body: part.body, tokens: part.tokens, requestId, ...(part.end ? {} : {allowPrefix: true})},
@@ -563,23 +570,30 @@ export class StreamGateway {
         add(final.provider, computed)
       }
     }
-    await Promise.all([...owed].map(([provider, amount]) => this.pay(provider, amount)))
+    await this.pay([...owed].filter(([, amount]) => amount > 0n))
   }
 
-  /** Credits the provider durably, signs the new cumulative voucher and sends it (one at a time per provider). */
-  private pay(provider: string, amount: bigint): Promise<void> {
-    if (amount === 0n) return Promise.resolve()
-    this.book.credit(provider, amount)
-    const previous = this.voucherQueues.get(provider) ?? Promise.resolve()
-    const next = previous.then(() => this.deliver(provider))
-    this.voucherQueues.set(provider, next)
-    return next
+  /**
+   * Credits the providers durably (one write for all), then signs each one's new cumulative voucher and sends it (one
+   * at a time per provider).
+   */
+  private pay(amounts: Array<[string, bigint]>): Promise<unknown> {
+    if (amounts.length === 0) return Promise.resolve()
+    this.book.creditMany(amounts)
+    return Promise.all(
+      amounts.map(([provider]) => {
+        const previous = this.voucherQueues.get(provider) ?? Promise.resolve()
+        const next = previous.then(() => this.deliver(provider))
+        this.voucherQueues.set(provider, next)
+        return next
+      }),
+    )
   }
 
   private async deliver(provider: string): Promise<void> {
     const entry = this.book.get(provider)
     if (entry.delivered >= entry.cumulative) return
-    const signature = entry.signature ?? (await signVoucher(this.options.wallet, this.domain, {streamId: this.options.streamId, provider: entry.provider, cumulativeAmount: entry.cumulative}))
+    const signature = entry.signature ?? (await signVoucher(this.signer, this.domain, {streamId: this.options.streamId, provider: entry.provider, cumulativeAmount: entry.cumulative}))
     this.book.signed(provider, entry.cumulative, signature)
     const endpoint = this.pool.get(entry.provider)?.endpoint
     try {
@@ -613,7 +627,7 @@ export class StreamGateway {
         council.map(async (member) => {
           const endpoint = this.pool.get(member)?.endpoint
           if (!endpoint) return
-          await postEvidence({endpoint, signer: this.options.wallet, domain: this.domain, streamId: this.options.streamId, evidence, timeoutMs: 30_000}).catch((error) =>
+          await postEvidence({endpoint, signer: this.signer, domain: this.domain, streamId: this.options.streamId, evidence, timeoutMs: 30_000}).catch((error) =>
             this.log(`evidence not delivered to council member ${member}: ${(error as Error).message}`),
           )
         }),
