@@ -9,7 +9,8 @@
  */
 import type {TypedDataDomain} from 'ethers'
 
-import {bodyHashOf, MAX_REQUEST_TTL, recoverStreamRequest, type RefusalCode, REFUSALS, STREAM_HEADERS, type StreamRequestAuth} from '../../protocol/stream.js'
+import {bodyHashOf, MAX_REQUEST_TTL, type RefusalCode, REFUSALS, STREAM_HEADERS, STREAM_REQUEST_TYPES, type StreamRequestAuth} from '../../protocol/stream.js'
+import {recoverTypedData} from '../../protocol/typed-data-cache.js'
 import type {StreamInfo} from './market.js'
 
 export interface StreamLimits {
@@ -98,7 +99,7 @@ export function checkExpiry(auth: StreamRequestAuth, nowSeconds: number): void {
 /** Recovers the signer; 401 bad_signature when the signature is malformed. */
 export function recoverSigner(domain: TypedDataDomain, auth: StreamRequestAuth, signature: string): string {
   try {
-    return recoverStreamRequest(domain, auth, signature)
+    return recoverTypedData(domain, STREAM_REQUEST_TYPES, auth as unknown as Record<string, unknown>, signature)
   } catch {
     throw new Refusal('bad_signature', 'The request signature is malformed.')
   }

@@ -48,6 +48,7 @@ import {
   type VerifyCallBody,
   type VerifyCallResult,
 } from '../../protocol/stream.js'
+import {CachedTypedDataWallet} from '../../protocol/typed-data-cache.js'
 import {writeFileDurable} from '../journal.js'
 import {checkExpiry, checkStream, DEFAULT_STREAM_LIMITS, RateLimiter, readAuthHeaders, recoverSigner, Refusal, type StreamLimits} from './auth.js'
 import type {StreamBackend} from './backend.js'
@@ -258,8 +259,11 @@ export class StreamApi {
   private readonly recent = new Map<string, Recent>()
   private readonly now: () => number
   readonly address: string
+  /** The provider's wallet, signing typed data with cached encoders (receipts, attestations). */
+  private readonly signer: Wallet
 
   constructor(private readonly options: StreamApiOptions) {
+    this.signer = CachedTypedDataWallet.of(options.wallet)
     this.limits = {...DEFAULT_STREAM_LIMITS, ...Object.fromEntries(Object.entries(options.limits ?? {}).filter(([, v]) => v !== undefined))}
     this.rate = new RateLimiter(this.limits.ratePerSecond, this.limits.rateBurst)
     this.now = options.now ?? (() => Math.floor(Date.now() / 1000))
@@ -512,7 +516,7 @@ export class StreamApi {
     let end: OgpuResponseEnd | undefined
     if (auth && stream) {
       const receipt: Receipt = {streamId: auth.streamId, requestId: auth.requestId, responseHash: responseHashOf(auth.bodyHash, tokens), promptTokens, completionTokens: tokens.length}
-      const signature = await signReceipt(this.options.wallet, this.options.domain, receipt)
+      const signature = await signReceipt(this.signer, this.options.domain, receipt)
       const charge = generationCharge(tokens.length, stream.pricePerKTokenGenerated)
       end = {
         provider: this.address,
@@ -600,7 +604,7 @@ export class StreamApi {
     const valid = verdict?.ok ?? false
     const responseHash = responseHashOf(bodyHashOf(call.body), call.tokens)
     const attestation: Attestation = {streamId: stream.id, requestId: call.requestId.toLowerCase(), responseHash, valid}
-    const signature = await signAttestation(this.options.wallet, this.options.domain, attestation)
+    const signature = await signAttestation(this.signer, this.options.domain, attestation)
     const charge = verificationCharge(prompt.length, call.tokens.length, stream.pricePerKTokenVerified)
     journal() // with the charge: one group commit
     this.options.book.appendSoon({t: 'charge', streamId: stream.id.toString(), requestId: auth.requestId, kind: 'verification', promptTokens: prompt.length, completionTokens: call.tokens.length, amount: charge.toString(), at: Date.now()})
