@@ -297,7 +297,8 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
         stderrFile: join(logs, 'gateway.log'),
       }),
     )
-    const {url: gatewayUrl} = await waitForProcess(gateway, 'serving', () => firstJson<{url: string}>(join(logs, 'gateway.json')), {timeoutMs: 60_000, signal})
+    // Generous limits: on a loaded machine a process's start (oclif, ethers, the chain reads) can take a while.
+    const {url: gatewayUrl} = await waitForProcess(gateway, 'serving', () => firstJson<{url: string}>(join(logs, 'gateway.json')), {timeoutMs: 180_000, signal})
     step(`Gateway serving at ${gatewayUrl}; sending ${DEMO_PROMPTS.length} chat requests`)
     const responses = await sendDemoRequests(gatewayUrl, streamId, {timeoutMs: 90_000, signal})
     for (const r of responses) step(`"${r.prompt}" → ${JSON.stringify(r.text.slice(0, 50))} (${r.completionTokens} tokens)`)
