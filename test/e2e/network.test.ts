@@ -54,9 +54,17 @@ describe('ogpu deploy and ogpu network', () => {
 
   it('adds a network deployed by someone else, reading the registry and token from the market', async () => {
     const deployed = (await home.json(['network', 'list'])).data.networks.find((n: any) => n.name === 'testchain')
-    const added = await home.json(['network', 'add', 'mirror', '--rpc', chain.rpcUrl, '--market', deployed.contracts.taskMarket])
+    const added = await home.json(['network', 'add', 'mirror', '--rpc', chain.rpcUrl, '--market', deployed.contracts.taskMarket, '--stream-market', deployed.contracts.streamMarket])
     expect(added.code).toBe(0)
     expect(added.data.contracts).toEqual(deployed.contracts)
+    const batchOnly = await home.json(['network', 'add', 'batchonly', '--rpc', chain.rpcUrl, '--market', deployed.contracts.taskMarket])
+    expect(batchOnly.code).toBe(0)
+    const {streamMarket, ...batchContracts} = deployed.contracts
+    expect(streamMarket).toMatch(/^0x[0-9a-fA-F]{40}$/)
+    expect(batchOnly.data.contracts).toEqual(batchContracts)
+    const noStreams = await home.json(['stream', 'list', '--network', 'batchonly'])
+    expect(noStreams.code).toBe(2)
+    expect(noStreams.data.error.code).toBe('NO_STREAM_MARKET')
     const status = await home.json(['stake', 'status', '--wallet', 'deployer', '--network', 'mirror'])
     expect(status.code).toBe(0)
 
