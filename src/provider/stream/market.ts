@@ -7,7 +7,9 @@
  * background while the cached value keeps answering (stale-while-revalidate). Only a stream never seen costs a
  * round trip, once.
  */
-import {Contract, getAddress, type Interface, type Log, type Provider} from 'ethers'
+import {Contract, getAddress, type Interface, type Provider} from 'ethers'
+
+import {type PagedLog, pageLogs} from '../../indexer/log-pager.js'
 
 import {loadArtifact} from '../../chain/artifacts.js'
 
@@ -74,7 +76,7 @@ export interface StreamEvent {
   name: string
   args: Record<string, unknown>
   blockNumber: number
-  log: Log
+  log: PagedLog
 }
 
 export class StreamCache {
@@ -129,18 +131,23 @@ export class StreamCache {
   }
 }
 
-/** Reads the StreamMarket's events of blocks [from, to], decoded, in chain order. */
-export async function readStreamEvents(provider: Provider, market: Contract, from: number, to: number): Promise<StreamEvent[]> {
+/**
+ * Reads the StreamMarket's events of blocks [from, to], decoded, in chain order. Pages through the range with the
+ * indexer's pager (src/indexer/log-pager.ts), so a node that refuses wide eth_getLogs ranges (most public RPCs) gets
+ * smaller ones.
+ */
+export async function readStreamEvents(provider: Provider, market: Contract, from: number, to: number, signal?: AbortSignal): Promise<StreamEvent[]> {
   if (to < from) return []
-  const logs = await provider.getLogs({address: await market.getAddress(), fromBlock: from, toBlock: to})
   const iface = market.interface as Interface
   const events: StreamEvent[] = []
-  for (const log of logs) {
-    const parsed = iface.parseLog({topics: [...log.topics], data: log.data})
-    if (!parsed) continue
-    const args: Record<string, unknown> = {}
-    parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]))
-    events.push({name: parsed.name, args, blockNumber: log.blockNumber, log})
+  for await (const page of pageLogs(provider, {address: await market.getAddress(), fromBlock: from, toBlock: to, signal})) {
+    for (const log of page.logs) {
+      const parsed = iface.parseLog({topics: [...log.topics], data: log.data})
+      if (!parsed) continue
+      const args: Record<string, unknown> = {}
+      parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]))
+      events.push({name: parsed.name, args, blockNumber: log.blockNumber, log})
+    }
   }
   return events
 }

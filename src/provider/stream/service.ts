@@ -129,7 +129,7 @@ export class StreamService {
   /** One pass: new events, subscriptions, redemptions, dispute duty. */
   async tick(latestBlock: number): Promise<void> {
     if (latestBlock > this.cursor) {
-      const to = Math.min(latestBlock, this.cursor + 5000)
+      const to = Math.min(latestBlock, this.cursor + 50_000) // paged inside; bounded so a long catch-up spreads over ticks
       const events = await readStreamEvents(this.options.chain.provider, this.market, this.cursor + 1, to)
       for (const event of events) await this.onEvent(event)
       this.cursor = to
