@@ -9,9 +9,9 @@
  */
 import {Contract, getAddress, type Interface, type Provider} from 'ethers'
 
-import {type PagedLog, pageLogs} from '../../indexer/log-pager.js'
-
 import {loadArtifact} from '../../chain/artifacts.js'
+import {EventDecoder} from '../../indexer/event-decoder.js'
+import {type PagedLog, pageLogs} from '../../indexer/log-pager.js'
 
 export const STREAM_STATUS = ['none', 'active', 'closing', 'closed'] as const
 export type StreamStatusName = (typeof STREAM_STATUS)[number]
@@ -131,23 +131,36 @@ export class StreamCache {
   }
 }
 
+const decoders = new WeakMap<Interface, EventDecoder>()
+
 /**
- * Reads the StreamMarket's events of blocks [from, to], decoded, in chain order. Pages through the range with the
- * indexer's pager (src/indexer/log-pager.ts), so a node that refuses wide eth_getLogs ranges (most public RPCs) gets
- * smaller ones.
+ * The StreamMarket's events of blocks [from, to], decoded, in chain order, one page of blocks at a time: the
+ * indexer's pager (src/indexer/log-pager.ts) keeps pages small enough for nodes that refuse wide eth_getLogs ranges
+ * (most public RPCs) and for memory; the indexer's decoder (src/indexer/event-decoder.ts) decodes them.
  */
-export async function readStreamEvents(provider: Provider, market: Contract, from: number, to: number, signal?: AbortSignal): Promise<StreamEvent[]> {
-  if (to < from) return []
+export async function* streamEventPages(
+  provider: Provider,
+  market: Contract,
+  from: number,
+  to: number,
+  signal?: AbortSignal,
+): AsyncGenerator<{events: StreamEvent[]; toBlock: number}> {
+  if (to < from) return
   const iface = market.interface as Interface
-  const events: StreamEvent[] = []
+  let decoder = decoders.get(iface)
+  if (!decoder) {
+    decoder = new EventDecoder(iface)
+    decoders.set(iface, decoder)
+  }
   for await (const page of pageLogs(provider, {address: await market.getAddress(), fromBlock: from, toBlock: to, signal})) {
+    const events: StreamEvent[] = []
     for (const log of page.logs) {
-      const parsed = iface.parseLog({topics: [...log.topics], data: log.data})
+      const parsed = decoder.parse(log)
       if (!parsed) continue
       const args: Record<string, unknown> = {}
       parsed.fragment.inputs.forEach((input, i) => (args[input.name] = parsed.args[i]))
       events.push({name: parsed.name, args, blockNumber: log.blockNumber, log})
     }
+    yield {events, toBlock: page.toBlock}
   }
-  return events
 }

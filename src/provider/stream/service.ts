@@ -21,7 +21,7 @@ import type {StreamLimits} from './auth.js'
 import type {StreamBackend} from './backend.js'
 import {openStreamBook, type StreamBookStore, unpaidOf, unredeemedOf} from './book.js'
 import {DisputeDuty} from './disputes.js'
-import {readStreamEvents, StreamCache, type StreamEvent, type StreamInfo, streamMarketContract} from './market.js'
+import {StreamCache, streamEventPages, type StreamEvent, type StreamInfo, streamMarketContract} from './market.js'
 import {StreamApi, type StreamApiHooks} from './openai-api.js'
 
 /** Gas of one redeem transaction (measured: 61,940; contracts/README.md). */
@@ -129,10 +129,11 @@ export class StreamService {
   /** One pass: new events, subscriptions, redemptions, dispute duty. */
   async tick(latestBlock: number): Promise<void> {
     if (latestBlock > this.cursor) {
-      const to = Math.min(latestBlock, this.cursor + 50_000) // paged inside; bounded so a long catch-up spreads over ticks
-      const events = await readStreamEvents(this.options.chain.provider, this.market, this.cursor + 1, to)
-      for (const event of events) await this.onEvent(event)
-      this.cursor = to
+      const to = Math.min(latestBlock, this.cursor + 50_000) // bounded so a long catch-up spreads over ticks
+      for await (const page of streamEventPages(this.options.chain.provider, this.market, this.cursor + 1, to)) {
+        for (const event of page.events) await this.onEvent(event)
+        this.cursor = page.toBlock
+      }
     }
     if (!this.options.stopping()) for (const stream of this.cache.known()) this.considerSubscription(stream)
     this.redeemDue(false)
