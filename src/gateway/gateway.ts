@@ -12,6 +12,7 @@ import {getAddress, type TypedDataDomain, type Wallet} from 'ethers'
 
 import type {ChainContext} from '../chain/context.js'
 import {ExternalError, isOgpuError, type OgpuError, UserError} from '../errors/index.js'
+import {httpStatusOf} from '../http/index.js'
 import {writeFileDurable} from '../provider/journal.js'
 import {
   bodyHashOf,
@@ -44,10 +45,7 @@ export function gatewayError(status: number, code: string, message: string, hint
 }
 
 /** The HTTP status of an error from the gateway (500 when it carries none). */
-export function statusOf(error: unknown): number {
-  const status = isOgpuError(error) ? error.details?.status : undefined
-  return typeof status === 'number' ? status : 500
-}
+export const statusOf = (error: unknown): number => httpStatusOf(error)
 
 /** What the gateway reports as it works (tests and logs follow it). */
 export type GatewayEvent =

@@ -12,10 +12,10 @@
  */
 import {timingSafeEqual} from 'node:crypto'
 import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
-import type {AddressInfo} from 'node:net'
 
 import {ExternalError, isOgpuError, UserError} from '../errors/index.js'
-import {type CompletionOutcome, type GatewayOptions, gatewayError, parseCallerBody, type Route, statusOf, StreamGateway} from './gateway.js'
+import {listen, openAiError, readBody, sendError, sendJson, sendText} from '../http/index.js'
+import {type CompletionOutcome, type GatewayOptions, parseCallerBody, type Route, statusOf, StreamGateway} from './gateway.js'
 import type {GatewayMetrics} from './metrics.js'
 import {sseFrame} from './sse.js'
 
@@ -44,32 +44,6 @@ export interface GatewayHandle {
 
 const ROUTES: Record<string, Route> = {'/v1/chat/completions': 'chat', '/v1/completions': 'completions'}
 
-function send(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = typeof body === 'string' ? body : JSON.stringify(body)
-  res.writeHead(status, {'content-type': typeof body === 'string' ? 'text/plain; version=0.0.4; charset=utf-8' : 'application/json', 'content-length': String(Buffer.byteLength(text)), 'cache-control': 'no-store', ...headers})
-  res.end(text)
-}
-
-const openAiError = (status: number, code: string, message: string) => ({error: {message, type: status >= 500 ? 'server_error' : status === 401 ? 'authentication_error' : 'invalid_request_error', code}})
-
-function readBody(req: IncomingMessage, limit: number): Promise<string> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > limit) {
-        reject(gatewayError(413, 'too_large', `The request body is over ${limit} bytes.`))
-        req.destroy()
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
-    req.on('error', reject)
-  })
-}
-
 function authorized(req: IncomingMessage, apiKey: string | undefined): boolean {
   if (!apiKey) return true
   const header = req.headers.authorization ?? ''
@@ -89,7 +63,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   const modelId = `ogpu-stream-${options.streamId}`
 
   const completion = async (req: IncomingMessage, res: ServerResponse, route: Route): Promise<number> => {
-    const body = parseCallerBody(route, await readBody(req, maxBodyBytes))
+    const body = parseCallerBody(route, (await readBody(req, {limit: maxBodyBytes})).toString('utf8'))
     const streamed = body.stream === true
     const includeUsage = (body.stream_options as {include_usage?: unknown} | undefined)?.include_usage === true
     const model = typeof body.model === 'string' ? body.model : modelId
@@ -126,7 +100,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       if (!res.headersSent) throw error
       // The stream to the caller broke off after it started: say so in-band, as OpenAI servers do.
       const e = isOgpuError(error) ? error : new ExternalError((error as Error).message)
-      if (!res.writableEnded) res.end(sseFrame(openAiError(statusOf(e), e.code, e.message)))
+      if (!res.writableEnded) res.end(sseFrame(openAiError(e.code, e.message, {status: statusOf(e)})))
       return 200
     }
     const usage = {prompt_tokens: outcome.promptTokens, completion_tokens: outcome.tokens.length, total_tokens: outcome.promptTokens + outcome.tokens.length}
@@ -141,7 +115,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
       route === 'chat'
         ? {index: 0, message: {role: 'assistant', content: outcome.text}, logprobs: null, finish_reason: outcome.finishReason}
         : {index: 0, text: outcome.text, logprobs: null, finish_reason: outcome.finishReason}
-    send(res, 200, {id: outcome.id, object: route === 'chat' ? 'chat.completion' : 'text_completion', created: created(), model, choices: [choice], usage})
+    sendJson(res, 200, {id: outcome.id, object: route === 'chat' ? 'chat.completion' : 'text_completion', created: created(), model, choices: [choice], usage})
     return 200
   }
 
@@ -150,34 +124,34 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     const method = req.method ?? 'GET'
     const evidence = /^\/v1\/ogpu\/evidence\/(0x[0-9a-fA-F]{64})$/.exec(path)
     if (path === '/health' || evidence) {
-      if (method !== 'GET') return fail(res, 405, 'method_not_allowed', 'Use GET.')
+      if (method !== 'GET') return sendError(res, 405, 'method_not_allowed', 'Use GET.')
       if (evidence) {
         const found = gateway.evidence(evidence[1]!)
-        if (!found) return fail(res, 404, 'not_found', `No evidence for receipt ${evidence[1]}.`)
-        send(res, 200, found)
+        if (!found) return sendError(res, 404, 'not_found', `No evidence for receipt ${evidence[1]}.`)
+        sendJson(res, 200, found)
         return 200
       }
       const reason = gateway.unavailableReason()
       const live = gateway.pool.live().length
-      send(res, reason ? 503 : 200, {ok: !reason, streamId: options.streamId.toString(), councilSize: gateway.stream.councilSize, liveSubscribers: live, subscribers: gateway.pool.all().length, responseMethod: gateway.stream.responseMethod, ...(reason ? {reason} : {})})
+      sendJson(res, reason ? 503 : 200, {ok: !reason, streamId: options.streamId.toString(), councilSize: gateway.stream.councilSize, liveSubscribers: live, subscribers: gateway.pool.all().length, responseMethod: gateway.stream.responseMethod, ...(reason ? {reason} : {})})
       return reason ? 503 : 200
     }
-    if (!authorized(req, options.apiKey)) return fail(res, 401, 'invalid_api_key', 'Missing or wrong API key: send Authorization: Bearer <key>.', {'www-authenticate': 'Bearer'})
+    if (!authorized(req, options.apiKey)) return sendError(res, 401, 'invalid_api_key', 'Missing or wrong API key: send Authorization: Bearer <key>.', {headers: {'www-authenticate': 'Bearer'}})
     const route = ROUTES[path]
     if (route) {
-      if (method !== 'POST') return fail(res, 405, 'method_not_allowed', 'Use POST.')
+      if (method !== 'POST') return sendError(res, 405, 'method_not_allowed', 'Use POST.')
       return completion(req, res, route)
     }
-    if (method !== 'GET') return fail(res, path === '/v1/models' || path === '/metrics' ? 405 : 404, path === '/v1/models' || path === '/metrics' ? 'method_not_allowed' : 'not_found', `No route ${method} ${path}.`)
+    if (method !== 'GET') return sendError(res, path === '/v1/models' || path === '/metrics' ? 405 : 404, path === '/v1/models' || path === '/metrics' ? 'method_not_allowed' : 'not_found', `No route ${method} ${path}.`)
     if (path === '/v1/models') {
-      send(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created: gateway.stream.createdAt, owned_by: gateway.stream.client, sha256: gateway.stream.modelHash.replace(/^0x/, '')}]})
+      sendJson(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created: gateway.stream.createdAt, owned_by: gateway.stream.client, sha256: gateway.stream.modelHash.replace(/^0x/, '')}]})
       return 200
     }
     if (path === '/metrics') {
-      send(res, 200, metrics.render())
+      sendText(res, 200, metrics.render(), 'text/plain; version=0.0.4; charset=utf-8')
       return 200
     }
-    return fail(res, 404, 'not_found', `No route ${method} ${path}.`)
+    return sendError(res, 404, 'not_found', `No route ${method} ${path}.`)
   }
 
   const server: Server = createServer((req, res) => {
@@ -189,27 +163,18 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         const e = isOgpuError(error) ? error : undefined
         if (!e || e.kind === 'bug') options.log?.(`gateway: ${(error as Error).stack ?? error}`)
         metrics.requests.inc({method: req.method ?? '', route: label, status: String(status)})
-        if (!res.headersSent) send(res, status, openAiError(status, e?.code ?? 'internal_error', e?.message ?? 'The gateway failed to answer.'))
+        if (!res.headersSent) sendError(res, status, e?.code ?? 'internal_error', e?.message ?? 'The gateway failed to answer.')
         else res.destroy()
       })
   })
   server.keepAliveTimeout = 5000
+  let port: number
   try {
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', (error: NodeJS.ErrnoException) =>
-        reject(
-          error.code === 'EADDRINUSE'
-            ? new UserError(`Port ${options.port ?? 8080} on ${options.host ?? '127.0.0.1'} is already in use.`, {code: 'PORT_IN_USE', hint: 'Pick another one with --port (0 picks a free port).'})
-            : new ExternalError(`Cannot listen on ${options.host ?? '127.0.0.1'}:${options.port ?? 8080}: ${error.message}`, {code: 'LISTEN_FAILED', cause: error}),
-        ),
-      )
-      server.listen(options.port ?? 8080, options.host ?? '127.0.0.1', resolve)
-    })
+    port = await listen(server, options.port ?? 8080, options.host ?? '127.0.0.1')
   } catch (error) {
     await gateway.close()
     throw error
   }
-  const port = (server.address() as AddressInfo).port
   const host = options.host ?? '127.0.0.1'
   const url = `http://${host.includes(':') ? `[${host}]` : host}:${port}`
   gateway.publicUrl = options.publicUrl ?? url
@@ -229,9 +194,4 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         await gateway.close()
       })()),
   }
-}
-
-function fail(res: ServerResponse, status: number, code: string, message: string, headers: Record<string, string> = {}): number {
-  send(res, status, openAiError(status, code, message), headers)
-  return status
 }

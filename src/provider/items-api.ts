@@ -2,6 +2,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import type {TypedDataDomain} from 'ethers'
 
+import {OGPU_ERROR_TYPE, sendError, sendJson} from '../http/index.js'
 import {recoverItemsRequest} from '../protocol/eip712.js'
 import type {ItemResult} from '../protocol/results.js'
 import type {TaskItem} from '../protocol/task-data.js'
@@ -29,13 +30,7 @@ export interface ItemSource {
 
 export const MAX_ITEMS_PER_REQUEST = 100
 
-function send(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body)
-  res.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text)})
-  res.end(text)
-}
-
-const fail = (res: ServerResponse, status: number, code: string, message: string) => send(res, status, {error: {code, message}})
+const fail = (res: ServerResponse, status: number, code: string, message: string) => sendError(res, status, code, message, {type: OGPU_ERROR_TYPE})
 
 /**
  * `GET /tasks/{id}/items/{i}` and `GET /tasks/{id}/items?first=F&count=N`: batch items with their results and
@@ -85,7 +80,7 @@ export function createItemsHandler(options: {domain: TypedDataDomain; source: It
       fail(res, 404, 'UNKNOWN_TASK', `This provider has no items of task ${taskId}.`)
       return true
     }
-    send(res, 200, {taskId, items})
+    sendJson(res, 200, {taskId, items})
     return true
   }
 }

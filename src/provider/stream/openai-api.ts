@@ -37,7 +37,6 @@ import {
   receiptDigest,
   recoverReceipt,
   recoverVoucher,
-  refusalBody,
   type Receipt,
   responseHashOf,
   signAttestation,
@@ -49,6 +48,7 @@ import {
   type VerifyCallResult,
 } from '../../protocol/stream.js'
 import {CachedTypedDataWallet} from '../../protocol/typed-data-cache.js'
+import {HttpStatusError, OGPU_ERROR_TYPE, openAiError, readBody, sendError, sendJson, toJson} from '../../http/index.js'
 import {writeFileDurable} from '../journal.js'
 import {checkExpiry, checkStream, DEFAULT_STREAM_LIMITS, RateLimiter, readAuthHeaders, recoverSigner, Refusal, type StreamLimits} from './auth.js'
 import type {StreamBackend} from './backend.js'
@@ -112,44 +112,20 @@ interface ParsedRequest {
 }
 
 const MAX_DEFAULT_TOKENS = 256
-const json = (value: unknown) => JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))
 
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = json(body)
-  res.writeHead(status, {'content-type': 'application/json', 'content-length': Buffer.byteLength(text), 'cache-control': 'no-store'})
-  res.end(text)
-}
-
+/** OpenAI's error shape with type `ogpu_error` (docs/protocol.md), with `param` when the refusal names one. */
 function refuse(res: ServerResponse, refusal: Refusal): void {
-  const body = refusalBody(refusal.code, refusal.message)
-  if (refusal.param) body.error.param = refusal.param
-  sendJson(res, refusal.status, body)
+  sendError(res, refusal.status, refusal.code, refusal.message, {type: OGPU_ERROR_TYPE, ...(refusal.param ? {param: refusal.param} : {})})
 }
 
-/** Reads the body, refusing (413) past `max` bytes without buffering more. */
-function readBody(req: IncomingMessage, max: number): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0)
-    if (declared > max) {
-      req.resume()
-      reject(new Refusal('too_large', `The body is ${declared} bytes; this provider takes at most ${max}.`))
-      return
-    }
-    const chunks: Buffer[] = []
-    let size = 0
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length
-      if (size > max) {
-        req.removeAllListeners('data')
-        req.resume()
-        reject(new Refusal('too_large', `The body is over ${max} bytes; this provider takes at most ${max}.`))
-        return
-      }
-      chunks.push(chunk)
-    })
-    req.on('end', () => resolve(Buffer.concat(chunks)))
-    req.on('error', reject)
-  })
+/** Reads the body, refusing (413 too_large) past `limit` bytes without buffering more. */
+async function readRequestBody(req: IncomingMessage, limit: number): Promise<Buffer> {
+  try {
+    return await readBody(req, {limit})
+  } catch (error) {
+    if (error instanceof HttpStatusError && error.status === 413) throw new Refusal('too_large', error.message)
+    throw error
+  }
 }
 
 const invalid = (message: string, param?: string) => new Refusal('invalid_request', message, param)
@@ -188,7 +164,7 @@ function requestedMaxTokens(body: Record<string, unknown>): unknown {
 export function parseOpenAiRequest(route: Route, body: Record<string, unknown>, limits: StreamLimits): ParsedRequest {
   const temperature = body.temperature
   if (temperature !== undefined && temperature !== null && temperature !== 0)
-    throw invalid(`temperature must be 0 or absent: stream responses are greedy so that the council can verify them by prefill (got ${json(temperature)}).`, 'temperature')
+    throw invalid(`temperature must be 0 or absent: stream responses are greedy so that the council can verify them by prefill (got ${toJson(temperature)}).`, 'temperature')
   if (body.n !== undefined && body.n !== null && body.n !== 1) throw invalid('n must be 1.', 'n')
   const stop = body.stop
   if (stop !== undefined && stop !== null && !(Array.isArray(stop) && stop.length === 0))
@@ -197,7 +173,7 @@ export function parseOpenAiRequest(route: Route, body: Record<string, unknown>, 
   const rawMax = requestedMaxTokens(body)
   let maxTokens = MAX_DEFAULT_TOKENS
   if (rawMax !== undefined && rawMax !== null) {
-    if (!Number.isInteger(rawMax) || (rawMax as number) < 1) throw invalid(`max_tokens must be a positive integer (got ${json(rawMax)}).`, 'max_tokens')
+    if (!Number.isInteger(rawMax) || (rawMax as number) < 1) throw invalid(`max_tokens must be a positive integer (got ${toJson(rawMax)}).`, 'max_tokens')
     maxTokens = rawMax as number
   }
   if (maxTokens > limits.maxTokens) throw new Refusal('too_large', `max_tokens ${maxTokens} is over this provider's limit of ${limits.maxTokens}.`, 'max_tokens')
@@ -218,7 +194,7 @@ export function parseOpenAiRequest(route: Route, body: Record<string, unknown>, 
     const messages = body.messages.map((m, i): ChatMessage => {
       const role = (m as {role?: unknown})?.role
       if (role !== 'system' && role !== 'user' && role !== 'assistant' && role !== 'developer')
-        throw invalid(`messages[${i}].role must be system, user or assistant (got ${json(role)}).`, 'messages')
+        throw invalid(`messages[${i}].role must be system, user or assistant (got ${toJson(role)}).`, 'messages')
       return {role: role === 'developer' ? 'system' : role, content: contentText((m as {content?: unknown}).content, i)}
     })
     return {route, messages, ...common}
@@ -286,7 +262,7 @@ export class StreamApi {
     if (!route) return false
     const method = path === '/v1/models' ? 'GET' : 'POST'
     if (req.method !== method) {
-      sendJson(res, 405, refusalBody('method_not_allowed', `Use ${method} ${path}.`))
+      sendError(res, 405, 'method_not_allowed', `Use ${method} ${path}.`, {type: OGPU_ERROR_TYPE})
       return true
     }
     try {
@@ -389,7 +365,7 @@ export class StreamApi {
   }
 
   private async generation(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
-    const raw = await readBody(req, this.limits.maxBodyBytes)
+    const raw = await readRequestBody(req, this.limits.maxBodyBytes)
     if (this.bearer(req)) return this.plainGeneration(raw, res, route)
     // Size before signature (docs/protocol.md): a max_tokens over the limit is refused before anything else is read.
     let parsedBody: Record<string, unknown> | undefined
@@ -461,7 +437,7 @@ export class StreamApi {
     let text = ''
     let first = true
     const chunk = (choice: Record<string, unknown>, extra: Record<string, unknown> = {}) =>
-      `data: ${json({id, object, created, model: backend.name, choices: [{index: 0, ...choice}], ...extra})}\n\n`
+      `data: ${toJson({id, object, created, model: backend.name, choices: [{index: 0, ...choice}], ...extra})}\n\n`
     if (request.stream) {
       res.writeHead(200, {'content-type': 'text/event-stream; charset=utf-8', 'cache-control': 'no-cache', connection: 'keep-alive', 'x-accel-buffering': 'no'})
       res.socket?.setNoDelay(true)
@@ -504,7 +480,7 @@ export class StreamApi {
       }
       if (res.headersSent) {
         this.options.onError?.(error)
-        res.end(`data: ${json(refusalBody('generation_failed', (error as Error).message))}\n\n`)
+        res.end(`data: ${toJson(openAiError('generation_failed', (error as Error).message, {type: OGPU_ERROR_TYPE}))}\n\n`)
         return
       }
       throw error
@@ -535,7 +511,7 @@ export class StreamApi {
     if (request.stream) {
       const endTokens = lastToken === undefined ? [] : [lastToken]
       res.write(chunk(request.route === 'chat' ? {delta: {}, logprobs: null, finish_reason: finish} : {text: '', logprobs: null, finish_reason: finish}, {ogpu: {tokens: endTokens}}))
-      if (end || request.includeUsage) res.write(`data: ${json({id, object, created, model: backend.name, choices: [], usage, ...(end ? {ogpu: end} : {})})}\n\n`)
+      if (end || request.includeUsage) res.write(`data: ${toJson({id, object, created, model: backend.name, choices: [], usage, ...(end ? {ogpu: end} : {})})}\n\n`)
       res.end('data: [DONE]\n\n')
       return
     }
@@ -555,12 +531,12 @@ export class StreamApi {
   }
 
   private async verify(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req, this.limits.maxBodyBytes)
+    const raw = await readRequestBody(req, this.limits.maxBodyBytes)
     const {auth} = readAuthHeaders(req.headers, raw)
     checkExpiry(auth, this.now())
     const {stream, backend, accept} = await this.authorize(req, raw, {billable: true})
     if (!backend!.engine) {
-      sendJson(res, 501, refusalBody('not_implemented', `This provider generates through an endpoint backend and cannot verify by prefill.`))
+      sendError(res, 501, 'not_implemented', `This provider generates through an endpoint backend and cannot verify by prefill.`, {type: OGPU_ERROR_TYPE})
       return
     }
     this.checkBusy()
@@ -628,7 +604,7 @@ export class StreamApi {
   }
 
   private async voucher(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req, 64 * 1024)
+    const raw = await readRequestBody(req, 64 * 1024)
     const body = parseJson(raw) as {streamId?: unknown; cumulativeAmount?: unknown; signature?: unknown}
     if (typeof body.streamId !== 'string' || !/^\d{1,77}$/.test(body.streamId)) throw invalid('streamId must be a decimal string.', 'streamId')
     if (typeof body.cumulativeAmount !== 'string' || !/^\d{1,78}$/.test(body.cumulativeAmount)) throw invalid('cumulativeAmount must be a decimal string (wei).', 'cumulativeAmount')
@@ -659,7 +635,7 @@ export class StreamApi {
   }
 
   private async evidence(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const raw = await readBody(req, this.limits.maxBodyBytes * 2)
+    const raw = await readRequestBody(req, this.limits.maxBodyBytes * 2)
     const {auth} = readAuthHeaders(req.headers, raw)
     checkExpiry(auth, this.now())
     const {stream, accept} = await this.authorize(req, raw, {billable: false})
@@ -680,7 +656,7 @@ export class StreamApi {
     if (signer.toLowerCase() !== call.provider.toLowerCase()) throw invalid(`The receipt is signed by ${signer}, not by ${call.provider}.`, 'signature')
     const digest = receiptDigest(this.options.domain, receipt)
     accept()()
-    writeFileDurable(this.options.evidenceDir, `${digest.toLowerCase()}.json`, json({receipt: r, signature: call.signature, provider: signer, body: call.body, tokens: call.tokens}))
+    writeFileDurable(this.options.evidenceDir, `${digest.toLowerCase()}.json`, toJson({receipt: r, signature: call.signature, provider: signer, body: call.body, tokens: call.tokens}))
     sendJson(res, 200, {digest, stored: true})
   }
 }
