@@ -1,11 +1,12 @@
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {existsSync, mkdirSync, readdirSync, readFileSync} from 'node:fs'
+import {basename, join} from 'node:path'
 
 import {isAddress} from 'ethers'
 
 import {networksDir, type OgpuPaths} from '../config/paths.js'
 import {SettingsStore} from '../config/settings.js'
 import {UserError} from '../errors/index.js'
+import {writeFileDurable} from '../storage/index.js'
 
 /** The addresses of the ogpu contracts on one chain. */
 export interface ContractAddresses {
@@ -100,10 +101,7 @@ export class NetworkStore {
     validateNetwork(network)
     mkdirSync(this.dir, {recursive: true})
     const file = this.fileOf(network.name)
-    const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(network, null, 2)}\n`, {mode: 0o644})
-    renameSync(tmp, file)
-    chmodSync(file, 0o644)
+    writeFileDurable(this.dir, basename(file), `${JSON.stringify(network, null, 2)}\n`, {mode: 0o644})
     return file
   }
 

@@ -4,11 +4,12 @@
  * it exists, so that `npm run demo -- --stop` can stop whatever a crashed or detached demo left running.
  */
 import {spawn} from 'node:child_process'
-import {closeSync, existsSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {dirname, join} from 'node:path'
+import {closeSync, existsSync, mkdirSync, openSync, readFileSync, rmSync} from 'node:fs'
+import {basename, dirname, join} from 'node:path'
 
 import {isAlive} from '../devnet/anvil.js'
 import {ExternalError} from '../errors/index.js'
+import {writeFileDurable} from '../storage/index.js'
 
 export interface DemoProcess {
   /** What it is, e.g. `provider dev2`. */
@@ -45,10 +46,7 @@ export function readState(dir: string): DemoState | undefined {
 
 export function writeState(dir: string, state: DemoState): void {
   mkdirSync(dir, {recursive: true})
-  const file = stateFile(dir)
-  const tmp = `${file}.${process.pid}.tmp`
-  writeFileSync(tmp, `${JSON.stringify(state, null, 2)}\n`)
-  renameSync(tmp, file)
+  writeFileDurable(dir, basename(stateFile(dir)), `${JSON.stringify(state, null, 2)}\n`, {mode: 'umask'})
 }
 
 export function removeState(dir: string): void {

@@ -13,7 +13,7 @@ import {getAddress, type TypedDataDomain, type Wallet} from 'ethers'
 import type {ChainContext} from '../chain/context.js'
 import {ExternalError, isOgpuError, type OgpuError, UserError} from '../errors/index.js'
 import {httpStatusOf} from '../http/index.js'
-import {writeFileDurable} from '../provider/journal.js'
+import {writeFileDurable} from '../storage/index.js'
 import {
   bodyHashOf,
   type EvidenceCallBody,

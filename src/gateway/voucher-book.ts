@@ -19,7 +19,7 @@ import {join} from 'node:path'
 import {getAddress} from 'ethers'
 
 import {UserError} from '../errors/index.js'
-import {writeFileDurable} from '../provider/journal.js'
+import {writeFileDurable} from '../storage/index.js'
 
 export interface VoucherEntry {
   provider: string

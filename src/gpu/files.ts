@@ -1,12 +1,13 @@
 /** File helpers of the model store: streamed sha256 with a size+mtime cache, atomic JSON writes, a lock file. */
-import {createHash, randomBytes} from 'node:crypto'
+import {createHash} from 'node:crypto'
 import {createReadStream} from 'node:fs'
-import {mkdir, open, readFile, rename, rm, stat, writeFile} from 'node:fs/promises'
-import {dirname, resolve} from 'node:path'
+import {mkdir, readFile, rm, stat, writeFile} from 'node:fs/promises'
+import {basename, dirname, resolve} from 'node:path'
 import {pipeline} from 'node:stream/promises'
 import {setTimeout as sleep} from 'node:timers/promises'
 
 import {ExternalError} from '../errors/index.js'
+import {writeFileDurableAsync} from '../storage/index.js'
 
 /** Streams a file through sha256 (never loads it whole). Returns lowercase hex. */
 export async function sha256File(path: string, signal?: AbortSignal): Promise<string> {
@@ -15,22 +16,10 @@ export async function sha256File(path: string, signal?: AbortSignal): Promise<st
   return hash.digest('hex')
 }
 
-/** Writes JSON to a temp file in the same directory, fsyncs it, then renames it over `path` (atomic). */
+/** Writes JSON over `path` atomically and durably (see src/storage), creating its directory. */
 export async function writeJsonAtomic(path: string, data: unknown): Promise<void> {
   await mkdir(dirname(path), {recursive: true})
-  const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
-  try {
-    const handle = await open(tmp, 'w')
-    try {
-      await handle.writeFile(`${JSON.stringify(data, null, 2)}\n`)
-      await handle.sync()
-    } finally {
-      await handle.close()
-    }
-    await rename(tmp, path)
-  } finally {
-    await rm(tmp, {force: true})
-  }
+  await writeFileDurableAsync(dirname(path), basename(path), `${JSON.stringify(data, null, 2)}\n`, {mode: 'umask'})
 }
 
 /** Reads a JSON file; `fallback` when it does not exist. */

@@ -16,12 +16,13 @@
  */
 import {createHash, randomBytes} from 'node:crypto'
 import {createReadStream, createWriteStream} from 'node:fs'
-import {mkdir, rename, rm, stat, utimes} from 'node:fs/promises'
+import {mkdir, rm, stat, utimes} from 'node:fs/promises'
 import {basename, isAbsolute, join, resolve, sep} from 'node:path'
 import {Transform} from 'node:stream'
 import {pipeline} from 'node:stream/promises'
 
 import {CancelledError, ExternalError, UserError} from '../errors/index.js'
+import {renameDurableAsync} from '../storage/index.js'
 import {downloadResumable, removePartial, resolveModelUri, type DownloadProgress} from './download.js'
 import {HashCache, readJson, withFileLock, writeJsonAtomic} from './files.js'
 import {assertGgufMagic, readGgufSummary, type GgufSummary} from './gguf.js'
@@ -272,7 +273,7 @@ export class ModelStore {
         })
       const file = `${args.sha256}.gguf`
       const dest = join(this.dir, file)
-      await rename(tmp, dest)
+      await renameDurableAsync(tmp, dest)
       const now = new Date()
       await utimes(dest, now, now)
       const info = await stat(dest)

@@ -11,8 +11,10 @@
  * larger than the verifier's tolerance (a substituted token fails by whole logits).
  */
 import {randomBytes} from 'node:crypto'
-import {closeSync, existsSync, mkdirSync, openSync, renameSync, rmSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
+
+import {renameDurable} from '../storage/index.js'
 
 /** Bump when the output of the writer changes, so cached files are regenerated. */
 export const SYNTHETIC_VERSION = 4
@@ -444,7 +446,7 @@ export function ensureSyntheticModel(dir: string, preset: GgufPreset): string {
   const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`
   try {
     writeLlamaGguf(tmp, PRESETS[preset])
-    renameSync(tmp, path)
+    renameDurable(tmp, path)
   } finally {
     rmSync(tmp, {force: true})
   }

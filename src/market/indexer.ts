@@ -1,11 +1,12 @@
-import {existsSync, mkdirSync, readFileSync, renameSync, writeFileSync} from 'node:fs'
-import {dirname} from 'node:path'
+import {existsSync, mkdirSync, readFileSync} from 'node:fs'
+import {basename, dirname} from 'node:path'
 
 import {Interface, type LogDescription, type Provider, getAddress} from 'ethers'
 
 import {loadArtifact} from '../chain/artifacts.js'
 import {EventDecoder} from '../indexer/event-decoder.js'
 import {type PagedLog, pageLogs} from '../indexer/log-pager.js'
+import {writeFileDurable} from '../storage/index.js'
 import {CHECKPOINT_STATE, FAIL_REASON, type IndexedCheckpoint, type IndexedTask, type MarketState} from './types.js'
 
 export interface MarketIndexerOptions {
@@ -221,9 +222,7 @@ const BIG = '$bigint:'
 function saveSnapshot(path: string, market: string, state: MarketState): void {
   mkdirSync(dirname(path), {recursive: true})
   const json = JSON.stringify({market, cursor: state.cursor, tasks: [...state.tasks.values()]}, (_k, v) => (typeof v === 'bigint' ? `${BIG}${v}` : v))
-  const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, json)
-  renameSync(tmp, path)
+  writeFileDurable(dirname(path), basename(path), json, {mode: 'umask'})
 }
 
 function loadSnapshot(path: string, market: string): MarketState | undefined {

@@ -1,4 +1,4 @@
-import {writeFileSync, renameSync} from 'node:fs'
+import {basename, dirname} from 'node:path'
 
 import type {Wallet} from 'ethers'
 
@@ -10,6 +10,7 @@ import {ogpuDomain, signItemsRequest} from '../protocol/eip712.js'
 import {verifyProof} from '../protocol/merkle.js'
 import {verifyResult} from '../protocol/results.js'
 import {itemHash} from '../protocol/task-data.js'
+import {writeFileDurable} from '../storage/index.js'
 import type {IndexedTask} from './types.js'
 
 export interface VerifiedResult {
@@ -82,9 +83,7 @@ export async function downloadResults(chain: ChainContext, signer: Wallet, task:
   return results
 }
 
-/** Writes results as JSONL atomically (a temp file renamed into place). */
+/** Writes results as JSONL atomically and durably (see src/storage). */
 export function writeResults(path: string, results: VerifiedResult[]): void {
-  const tmp = `${path}.${process.pid}.tmp`
-  writeFileSync(tmp, results.map((r) => JSON.stringify(r)).join('\n') + '\n')
-  renameSync(tmp, path)
+  writeFileDurable(dirname(path), basename(path), results.map((r) => JSON.stringify(r)).join('\n') + '\n', {mode: 'umask'})
 }

@@ -16,10 +16,11 @@
  * an empty one the same way. A crash between the two leaves records the snapshot already holds; their seq is ≤ the
  * snapshot's, so they are skipped on replay.
  */
-import {closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, renameSync, rmSync, writeFileSync, writeSync} from 'node:fs'
+import {closeSync, existsSync, fstatSync, fsyncSync, ftruncateSync, mkdirSync, openSync, readFileSync, writeSync} from 'node:fs'
 import {join} from 'node:path'
 
 import {ExternalError} from '../errors/index.js'
+import {removeLeftoverTemps, writeFileDurable} from '../storage/index.js'
 
 export interface JournalStoreOptions<S, R> {
   /** Directory of the store (created, mode 0700). */
@@ -46,33 +47,6 @@ export interface RecoveryReport {
 const JOURNAL = 'journal.jsonl'
 const SNAPSHOT = 'snapshot.json'
 
-function fsyncDir(dir: string): void {
-  try {
-    const fd = openSync(dir, 'r')
-    try {
-      fsyncSync(fd)
-    } finally {
-      closeSync(fd)
-    }
-  } catch {
-    // some platforms (Windows) cannot open a directory; the rename is as durable as they make it
-  }
-}
-
-/** Writes a file atomically and durably: temp file, fsync, rename, fsync of the directory. */
-export function writeFileDurable(dir: string, name: string, content: string): void {
-  const tmp = join(dir, `${name}.tmp`)
-  const fd = openSync(tmp, 'w', 0o600)
-  try {
-    writeSync(fd, content)
-    fsyncSync(fd)
-  } finally {
-    closeSync(fd)
-  }
-  renameSync(tmp, join(dir, name))
-  fsyncDir(dir)
-}
-
 export class JournalStore<S, R extends object> {
   readonly state: S
   readonly recovery: RecoveryReport
@@ -97,7 +71,7 @@ export class JournalStore<S, R extends object> {
   /** Opens (or creates) the store and recovers its state. */
   static open<S, R extends object>(options: JournalStoreOptions<S, R>): JournalStore<S, R> {
     mkdirSync(options.dir, {recursive: true, mode: 0o700})
-    for (const leftover of [`${JOURNAL}.tmp`, `${SNAPSHOT}.tmp`]) rmSync(join(options.dir, leftover), {force: true})
+    for (const name of [JOURNAL, SNAPSHOT]) removeLeftoverTemps(options.dir, name)
     const loaded = JournalStore.load(options, true)
     return new JournalStore(options, loaded)
   }
@@ -189,8 +163,7 @@ export class JournalStore<S, R extends object> {
         }
       }
     } else if (repair) {
-      writeFileSync(journalPath, '', {mode: 0o600})
-      fsyncDir(dir)
+      writeFileDurable(dir, JOURNAL, '')
     }
     return {state, seq, journalRecords, recovery: {snapshotSeq, replayed, droppedBytes}}
   }

@@ -1,11 +1,12 @@
-import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync} from 'node:fs'
-import {join} from 'node:path'
+import {chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync} from 'node:fs'
+import {basename, join} from 'node:path'
 
 import {HDNodeWallet, Mnemonic, Wallet, getAddress, isHexString} from 'ethers'
 
 import {keystoresDir, type OgpuPaths} from '../config/paths.js'
 import {SettingsStore} from '../config/settings.js'
 import {UserError} from '../errors/index.js'
+import {writeFileDurable} from '../storage/index.js'
 import {decryptKeystore, encryptKeystore, type KeystoreV3} from './keystore.js'
 
 /**
@@ -199,9 +200,8 @@ export class WalletStore {
     chmodSync(this.dir, 0o700)
     const file = this.fileOf(name)
     if (!options.overwrite && existsSync(file)) this.assertFree(name)
-    const tmp = `${file}.${process.pid}.tmp`
-    writeFileSync(tmp, `${JSON.stringify(keystore, null, 2)}\n`, {mode: 0o600})
-    renameSync(tmp, file)
+    // The only copy of the private key: durable before we say it is saved.
+    writeFileDurable(this.dir, basename(file), `${JSON.stringify(keystore, null, 2)}\n`, {mode: 0o600})
     if (!this.activeName()) this.settings.set('wallet', name)
     return this.info(name, keystore)
   }

@@ -49,7 +49,7 @@ import {
 } from '../../protocol/stream.js'
 import {CachedTypedDataWallet} from '../../protocol/typed-data-cache.js'
 import {HttpStatusError, OGPU_ERROR_TYPE, openAiError, readBody, sendError, sendJson, toJson} from '../../http/index.js'
-import {writeFileDurable} from '../journal.js'
+import {writeFileDurable} from '../../storage/index.js'
 import {checkExpiry, checkStream, DEFAULT_STREAM_LIMITS, RateLimiter, readAuthHeaders, recoverSigner, Refusal, type StreamLimits} from './auth.js'
 import type {StreamBackend} from './backend.js'
 import {type StreamBookStore, unpaidOf} from './book.js'
