@@ -1,7 +1,6 @@
-import {type ChildProcess, spawn} from 'node:child_process'
+import {spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFileSync} from 'node:fs'
-import {join} from 'node:path'
 
 import {InferenceClient} from '@huggingface/inference'
 import OpenAI from 'openai'
@@ -18,7 +17,8 @@ import {type GatewayHandle, startGateway} from '../../src/gateway/server.js'
 import {InferenceEngine} from '../../src/gpu/engine.js'
 import {verificationCharge} from '../../src/protocol/stream.js'
 import {ensureModel} from '../fixtures/gguf-writer.js'
-import {binary, createHome, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {binary, createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {Daemon} from '../helpers/daemon.js'
 import {chainOf} from '../helpers/market.js'
 
 // Real anvil, real provider daemons (test/fixtures/provider-daemon.ts) serving the tiny synthetic GGUF, and the
@@ -26,35 +26,6 @@ import {chainOf} from '../helpers/market.js'
 // they are created first on a fresh chain): 1 optimistic, 2 weighted 50 %, 3 unanimous, all c = 3 over H, I, J;
 // 4 unanimous c = 3 over T (tampers every response), H, I.
 const oGPU = (v: string) => parseUnits(v, 18)
-
-class Daemon {
-  readonly child: ChildProcess
-  output = ''
-  localUrl = ''
-  address = ''
-  exit: Promise<number | null>
-  constructor(
-    readonly wallet: string,
-    home: OgpuHome,
-    options: Record<string, unknown>,
-  ) {
-    const args = ['--import', 'tsx', join(repoRoot, 'test/fixtures/provider-daemon.ts'), JSON.stringify({wallet, threads: 1, logFormat: 'json', sequences: 2, ...options})]
-    this.child = spawn(process.execPath, args, {env: home.env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe']})
-    this.child.stdout!.on('data', (d) => (this.output += d))
-    this.child.stderr!.on('data', (d) => (this.output += d))
-    this.exit = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
-  }
-  async ready(): Promise<this> {
-    const match = await waitFor(() => /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(this.output) ?? (this.child.exitCode !== null ? ['exited'] : undefined), `${this.wallet} daemon to serve`, 120_000)
-    if (match[0] === 'exited') throw new Error(`${this.wallet} daemon exited:\n${this.output}`)
-    this.localUrl = match[1]!
-    return this
-  }
-  stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
-    return this.exit
-  }
-}
 
 async function readStream(response: Response, onChunk?: (chunk: any) => void): Promise<{chunks: any[]; done: boolean}> {
   const chunks: any[] = []
@@ -160,7 +131,8 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     expect(await createStream(2, 0)).toBe(3n)
     expect(await createStream(2, 0)).toBe(4n)
     engine = await InferenceEngine.load({modelPath: tiny, gpu: 'cpu', threads: 1, sequences: 1})
-    const start = (wallet: string, options: Record<string, unknown>) => (daemons[wallet] = new Daemon(wallet, home, options)).ready()
+    const start = (wallet: string, options: Record<string, unknown>) =>
+      (daemons[wallet] = Daemon.fixture(home, wallet, {threads: 1, logFormat: 'json', sequences: 2, ...options})).ready()
     await Promise.all([
       start('dev2', {streams: ['1', '2', '3', '4']}),
       start('dev3', {streams: ['1', '2', '3', '4']}),

@@ -1,4 +1,3 @@
-import {type ChildProcess, spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {existsSync, readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -7,74 +6,14 @@ import {parseUnits} from 'ethers'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ensureModel} from '../fixtures/gguf-writer.js'
-import {binary, createHome, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {Daemon} from '../helpers/daemon.js'
 import {chainOf} from '../helpers/market.js'
 
 // Real anvil, real daemons (the binary `ogpu provider start`, or test/fixtures/provider-daemon.ts for test-only
 // hooks), the tiny synthetic GGUF, and the CLI as the client.
 const oGPU = (v: string) => parseUnits(v, 18)
 const STATUS = ['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'cancelled']
-
-class Daemon {
-  readonly child: ChildProcess
-  output = ''
-  stdout = ''
-  localUrl = ''
-  exit: Promise<number | null>
-
-  constructor(
-    readonly wallet: string,
-    readonly kind: 'cli' | 'fixture',
-    home: OgpuHome,
-    options: {minPrice?: string; strategy?: string; sequences?: number; json?: boolean; testHooks?: Record<string, unknown>} = {},
-  ) {
-    const args =
-      kind === 'cli'
-        ? [binary, 'provider', 'start', '--wallet', wallet, '--port', '0', '--threads', '1', '--log-format', 'json', '--min-price-per-1k', options.minPrice ?? '100', ...(options.strategy ? ['--strategy', options.strategy] : []), ...(options.json ? ['--json'] : [])]
-        : [
-            '--import',
-            'tsx',
-            join(repoRoot, 'test/fixtures/provider-daemon.ts'),
-            JSON.stringify({wallet, threads: 1, minPricePer1k: options.minPrice ?? '100', strategy: options.strategy, sequences: options.sequences, testHooks: options.testHooks}),
-          ]
-    this.child = spawn(process.execPath, args, {env: home.env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe']})
-    this.child.stdout!.on('data', (d) => {
-      this.output += d
-      this.stdout += d
-    })
-    this.child.stderr!.on('data', (d) => (this.output += d))
-    this.exit = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
-  }
-
-  async ready(): Promise<this> {
-    const match = await waitFor(() => /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(this.output) ?? (this.child.exitCode !== null ? ['exited'] : undefined), `${this.wallet} daemon to serve`, 90_000)
-    if (match[0] === 'exited') throw new Error(`${this.wallet} daemon exited:\n${this.output}`)
-    this.localUrl = match[1]!
-    return this
-  }
-
-  async status(): Promise<any> {
-    return (await fetch(`${this.localUrl}/v1/ogpu/status`)).json()
-  }
-
-  /** SIGTERM: the clean stop. Resolves to the exit code. */
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
-    return this.exit
-  }
-
-  async kill9(): Promise<void> {
-    this.child.kill('SIGKILL')
-    await this.exit
-  }
-
-  logs(): Array<Record<string, any>> {
-    return this.output
-      .split('\n')
-      .filter((l) => l.startsWith('{"'))
-      .map((l) => JSON.parse(l))
-  }
-}
 
 describe('ogpu provider start: daemons bid, execute, validate and get paid (real chain, real models)', () => {
   let home: OgpuHome
@@ -88,10 +27,14 @@ describe('ogpu provider start: daemons bid, execute, validate and get paid (real
   let c: Daemon
   let d: Daemon
 
-  const start = async (wallet: string, kind: 'cli' | 'fixture', options?: ConstructorParameters<typeof Daemon>[3]) => {
-    const daemon = new Daemon(wallet, kind, home, options)
+  /** The binary (`ogpu provider start --json`) or the fixture (test-only hooks); resolves once it is ready. */
+  const start = async (wallet: string, kind: 'cli' | 'fixture', options: {minPrice?: string; strategy?: string; sequences?: number; testHooks?: Record<string, unknown>} = {}) => {
+    const daemon =
+      kind === 'cli'
+        ? Daemon.cli(home, wallet, ['--port', '0', '--threads', '1', '--log-format', 'json', '--min-price-per-1k', options.minPrice ?? '100', ...(options.strategy ? ['--strategy', options.strategy] : [])])
+        : Daemon.fixture(home, wallet, {threads: 1, minPricePer1k: options.minPrice ?? '100', strategy: options.strategy, sequences: options.sequences, testHooks: options.testHooks})
     daemons.push(daemon)
-    return daemon.ready()
+    return daemon.ready({readyTimeoutMs: 90_000})
   }
 
   function writeSpec(name: string, options: {items?: number; commitWindow?: string} = {}) {
@@ -150,7 +93,7 @@ halting: {maxBids: 3, biddingWindow: 30s}
   })
 
   afterAll(async () => {
-    await Promise.all(daemons.map((daemon) => daemon.stop()))
+    await Promise.all(daemons.map((daemon) => daemon.dispose()))
     // OGPU_E2E_LOGS=DIR keeps every daemon's output for a look afterwards.
     if (process.env.OGPU_E2E_LOGS) daemons.forEach((daemon, i) => writeFileSync(join(process.env.OGPU_E2E_LOGS!, `${i}-${daemon.wallet}-${daemon.kind}.log`), daemon.output))
     chain?.provider.destroy()
@@ -290,7 +233,7 @@ halting: {maxBids: 3, biddingWindow: 30s}
     await waitFor(async () => (await verdict(id, 0, address.dev3!)).committed, 'B to commit its verdict', 60_000, 50)
     expect((await verdict(id, 0, address.dev3!)).revealed).toBe(false)
     await b.kill9()
-    b = await start('dev3', 'cli', {json: true}) // with --json: one JSON object on stdout once serving, the log on stderr
+    b = await start('dev3', 'cli') // the harness runs the binary with --json: one JSON line on stdout once serving, the log on stderr
     const info = await waitFor(() => {
       try {
         return JSON.parse(b.stdout)
@@ -299,6 +242,10 @@ halting: {maxBids: 3, biddingWindow: 30s}
       }
     }, 'the --json line')
     expect(info).toMatchObject({address: address.dev3, localUrl: b.localUrl, models: [{name: 'tiny', sha256: sha}]})
+    // It is the ready line: one compact line, {"event": "ready", ...}, the one the harness waited on.
+    expect(b.stdout.trimEnd().split('\n')).toHaveLength(1)
+    expect(info).toMatchObject({event: 'ready', url: b.localUrl, port: Number(new URL(b.localUrl).port), pid: b.child.pid, strategy: 'cost-plus', network: {name: 'devnet'}})
+    expect(b.info).toEqual(info)
     await waitFor(async () => (await verdict(id, 0, address.dev3!)).revealed, 'B to reveal after its restart', 60_000, 50)
     const done = await ended(id)
     expect(STATUS[Number(done.status)]).toBe('finalized')

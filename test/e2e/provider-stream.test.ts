@@ -1,4 +1,3 @@
-import {type ChildProcess, spawn} from 'node:child_process'
 import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -22,52 +21,13 @@ import {
   toReceipt,
 } from '../../src/protocol/stream.js'
 import {ensureModel} from '../fixtures/gguf-writer.js'
-import {createHome, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {Daemon} from '../helpers/daemon.js'
 import {chainOf} from '../helpers/market.js'
 
 // Real anvil, real provider daemons (test/fixtures/provider-daemon.ts), the tiny synthetic GGUF; the client side
 // signs with src/protocol/stream.ts directly (the gateway is another module's).
 const oGPU = (v: string) => parseUnits(v, 18)
-
-class Daemon {
-  readonly child: ChildProcess
-  output = ''
-  localUrl = ''
-  exit: Promise<number | null>
-
-  constructor(
-    readonly wallet: string,
-    home: OgpuHome,
-    readonly options: Record<string, unknown>,
-  ) {
-    const args = ['--import', 'tsx', join(repoRoot, 'test/fixtures/provider-daemon.ts'), JSON.stringify({wallet, threads: 1, logFormat: 'json', sequences: 2, ...options})]
-    this.child = spawn(process.execPath, args, {env: home.env, cwd: repoRoot, stdio: ['ignore', 'pipe', 'pipe']})
-    this.child.stdout!.on('data', (d) => (this.output += d))
-    this.child.stderr!.on('data', (d) => (this.output += d))
-    this.exit = new Promise((resolve) => this.child.on('exit', (code, signal) => resolve(code ?? (signal ? -1 : null))))
-  }
-
-  async ready(): Promise<this> {
-    const match = await waitFor(() => /serving at (http:\/\/127\.0\.0\.1:\d+)/.exec(this.output) ?? (this.child.exitCode !== null ? ['exited'] : undefined), `${this.wallet} daemon to serve`, 120_000)
-    if (match[0] === 'exited') throw new Error(`${this.wallet} daemon exited:\n${this.output}`)
-    this.localUrl = match[1]!
-    return this
-  }
-
-  async status(): Promise<any> {
-    return (await fetch(`${this.localUrl}/v1/ogpu/status`)).json()
-  }
-
-  async stop(): Promise<number | null> {
-    if (this.child.exitCode === null && this.child.signalCode === null) this.child.kill('SIGTERM')
-    return this.exit
-  }
-
-  async kill9(): Promise<void> {
-    this.child.kill('SIGKILL')
-    await this.exit
-  }
-}
 
 /** The SSE events of a response body (the JSON of each `data:` line, and whether [DONE] ended it). */
 function sse(text: string): {events: any[]; done: boolean} {
@@ -105,7 +65,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
   let lastRequestId = ''
 
   const start = async (wallet: string, options: Record<string, unknown>) => {
-    const daemon = new Daemon(wallet, home, options)
+    const daemon = Daemon.fixture(home, wallet, {threads: 1, logFormat: 'json', sequences: 2, ...options})
     daemons.push(daemon)
     return daemon.ready()
   }

@@ -8,6 +8,7 @@ import {UserError} from '../../errors/index.js'
 import {GPU_CHOICES, type GpuChoice} from '../../gpu/llama.js'
 import {startProviderDaemon} from '../../provider/daemon.js'
 import {createLogger, type LogFormat} from '../../provider/log.js'
+import {formatReadyLine} from '../../provider/ready.js'
 
 export default class ProviderStart extends BaseCommand<typeof ProviderStart> {
   static override summary = 'Run the provider daemon: bid on batch tasks, execute them, serve their items and sit on councils.'
@@ -19,7 +20,7 @@ Its state (cursor, bids, results, unrevealed verdict salts) is journaled under <
 
 Stopping: it bids no more, finishes running items and council duty (up to 15 s), then exits. A second Ctrl-C exits at once.
 
-With --json, one JSON object (address, URLs, models) is printed on stdout once the daemon serves, and the log goes to stderr.`
+With --json, the log goes to stderr and stdout carries one line once the daemon serves: a JSON object {"event": "ready", address, url, localUrl, port, pid, network, strategy, models} that a supervisor can wait for.`
   static override examples = [
     '<%= config.bin %> provider start',
     '<%= config.bin %> provider start --models llama-1b --min-price-per-1k 0.5 --public-url https://gpu1.example.com',
@@ -105,10 +106,8 @@ With --json, one JSON object (address, URLs, models) is printed on stdout once t
       backend: flags.backend,
       backendToken: flags['backend-token'],
     })
-    if (this.jsonEnabled()) {
-      const status = handle.status()
-      this.logJson({address: handle.address, url: handle.url, localUrl: handle.localUrl, port: handle.port, pid: process.pid, network: status.network, strategy: status.strategy, models: status.models.map((m) => ({name: m.name, sha256: m.sha256, backend: m.backend}))})
-    }
+    // The ready line: one compact JSON object on one stdout line, which a supervisor reads line by line.
+    if (this.jsonEnabled()) process.stdout.write(formatReadyLine(handle))
     // A second Ctrl-C exits at once. Signals within 500 ms of the first are the same one: some dependencies (signal-exit)
     // re-send a signal they received.
     let firstSignalAt = 0
