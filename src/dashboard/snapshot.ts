@@ -7,6 +7,7 @@
  * number of tasks), and everything else is a single pass over the tasks.
  */
 import {type AmountJson, amountJson} from '../chain/units.js'
+import {nextCheckpoint} from '../market/earnings.js'
 import type {IndexedTask, MarketState, TaskStatus} from '../market/types.js'
 import {type TaskJson, taskJson} from '../market/view.js'
 import type {EventLine, MarketEvent} from './events.js'
@@ -16,7 +17,7 @@ import type {ConnectionState} from './poller.js'
 import type {ProviderLiveStatus, ProviderStatusResult} from './provider-status.js'
 import type {SpecLookup, SpecRef} from './specs.js'
 import type {StreamsView} from './streams.js'
-import {type WalletChainData, type WalletTask, marketActivity, nextCheckpoint} from './wallet.js'
+import {type WalletChainData, type WalletTask, marketActivity} from './wallet.js'
 
 // ------------------------------------------------------------------ inputs
 

@@ -4,6 +4,7 @@
  */
 import {type Contract, getAddress, type Provider} from 'ethers'
 
+import {type Earnings, earningsOf, nextCheckpoint} from '../market/earnings.js'
 import type {IndexedTask} from '../market/types.js'
 
 /** One read of the wallet's on-chain state, in base units. */
@@ -56,13 +57,6 @@ export async function readStakes(registry: Contract, addresses: readonly string[
   return out
 }
 
-export interface Earnings {
-  executorPaid: bigint
-  councilFees: bigint
-  rejectRewards: bigint
-  slashed: bigint
-}
-
 export interface WalletTask {
   id: number
   role: 'executor' | 'council' | 'bidder' | 'client'
@@ -72,30 +66,17 @@ export interface WalletTask {
 }
 
 /**
- * Earnings of `address` from the market's events: executor payments, council fees (paid to the majority voters who
- * revealed) and reject rewards; and what it was slashed. Also the tasks it takes part in that have not ended.
+ * Earnings of `address` from the market's events (the rule: src/market/earnings.ts), and the tasks it takes part in
+ * that have not ended.
  */
 export function marketActivity(tasks: Iterable<IndexedTask>, address: string): {earnings: Earnings; active: WalletTask[]} {
   const me = getAddress(address) // the indexer stores checksummed addresses
-  const earnings: Earnings = {executorPaid: 0n, councilFees: 0n, rejectRewards: 0n, slashed: 0n}
+  const all = [...tasks]
+  const earnings = earningsOf(me, all)
   const active: WalletTask[] = []
-  for (const task of tasks) {
+  for (const task of all) {
     const executor = task.executor === me
     const council = task.council.includes(me)
-    if (executor) {
-      earnings.executorPaid += task.executorPaid
-      if (task.failure) earnings.slashed += task.failure.executorSlashed
-    }
-    if (council) {
-      for (const cp of task.checkpointList) {
-        const vote = cp?.verdicts[me]
-        if (!cp || !vote) continue
-        if (vote.slashed) earnings.slashed += vote.slashed
-        if (cp.feePerVoter && vote.accept !== undefined && (cp.state === 'accepted' || cp.state === 'rejected') && vote.accept === (cp.state === 'accepted'))
-          earnings.councilFees += cp.feePerVoter
-      }
-      if (task.failure?.reason === 'rejected' && task.checkpointList[task.failure.k]?.verdicts[me]?.accept === false) earnings.rejectRewards += task.failure.rewardPerRejecter
-    }
     if (task.status === 'open' || task.status === 'assigned') {
       const bidder = task.status === 'open' && task.bids.some((b) => b.provider === me)
       const role = executor ? 'executor' : council ? 'council' : bidder ? 'bidder' : task.client === me ? 'client' : undefined
@@ -104,11 +85,4 @@ export function marketActivity(tasks: Iterable<IndexedTask>, address: string): {
   }
   active.sort((a, b) => b.id - a.id)
   return {earnings, active}
-}
-
-/** The first checkpoint not yet accepted. */
-export function nextCheckpoint(task: IndexedTask): number {
-  let k = 0
-  while (k < task.checkpoints && task.checkpointList[k]?.state === 'accepted') k++
-  return k
 }

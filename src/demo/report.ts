@@ -3,6 +3,7 @@
  * form for `npm run demo -- --ci`.
  */
 import {type AmountJson, amountJson} from '../chain/units.js'
+import {councilFeesByVoter} from '../market/earnings.js'
 import type {IndexedTask, TaskStatus} from '../market/types.js'
 
 export interface DemoParty {
@@ -26,17 +27,14 @@ export interface BatchReport {
     rejections: number | null
     verdicts: Array<DemoParty & {accept: boolean | null}>
   }>
-  /** What the market paid out: the executor's price and each council member's fees. */
+  /** What the market paid out: the executor's price and each council member's fees (majority voters only). */
   payments: Array<DemoParty & {role: 'executor' | 'council'; amount: AmountJson}>
   clientRefund: AmountJson
 }
 
 export function batchReport(task: IndexedTask, wallets: ReadonlyArray<{name: string; address: string}>): BatchReport {
   const party = (address: string): DemoParty => ({address, wallet: wallets.find((w) => w.address.toLowerCase() === address.toLowerCase())?.name ?? null})
-  const fees = new Map<string, bigint>()
-  for (const cp of task.checkpointList.filter(Boolean))
-    for (const v of Object.values(cp.verdicts))
-      if (v.accept !== undefined && v.slashed === undefined && cp.feePerVoter !== undefined) fees.set(v.voter, (fees.get(v.voter) ?? 0n) + cp.feePerVoter)
+  const fees = councilFeesByVoter(task)
   return {
     taskId: task.id,
     status: task.status,

@@ -3,6 +3,7 @@ import {withChain} from '../../cli/chain.js'
 import {color, table} from '../../cli/format.js'
 import {walletFlags} from '../../cli/wallet-flags.js'
 import {type AmountJson, amountJson} from '../../chain/units.js'
+import {checkpointSeats} from '../../market/earnings.js'
 import {syncedIndexer} from '../../market/view.js'
 import {providerDir, readProviderState} from '../../provider/state.js'
 import {WalletStore} from '../../wallet/wallet-store.js'
@@ -50,27 +51,24 @@ export default class CouncilStatus extends BaseCommand<typeof CouncilStatus> {
       const seat = task.council.indexOf(address)
       if (seat < 0) continue
       const votes = local?.tasks[task.id]?.votes ?? {}
+      const onChain = new Map(checkpointSeats(task, address).map((c) => [c.k, c]))
       let earned = 0n
       const checkpoints: SeatJson['checkpoints'] = []
       for (let k = 0; k < task.checkpoints; k++) {
-        const cp = task.checkpointList[k]
-        const mine = cp?.verdicts[address]
+        const cp = onChain.get(k)
         const vote = votes[k]
         if (!cp && !vote) continue
-        const majority = mine?.accept !== undefined && (cp?.state === 'accepted' || cp?.state === 'rejected') && mine.accept === (cp.state === 'accepted')
-        const fee = majority && cp?.feePerVoter !== undefined ? cp.feePerVoter : undefined
-        if (fee) earned += fee
-        if (task.failure?.reason === 'rejected' && task.failure.k === k && mine?.accept === false) earned += task.failure.rewardPerRejecter
+        earned += (cp?.fee ?? 0n) + (cp?.rejectReward ?? 0n)
         checkpoints.push({
           k,
           state: cp?.state ?? 'none',
-          committed: Boolean(mine?.commitment),
-          revealed: mine?.accept !== undefined,
-          accept: mine?.accept ?? null,
+          committed: cp?.committed ?? false,
+          revealed: cp?.revealed ?? false,
+          accept: cp?.accept ?? null,
           localVerdict: vote ? vote.accept : null,
-          saltKept: vote ? true : mine?.commitment && mine.accept === undefined ? false : null,
-          fee: fee === undefined ? null : amountJson(fee),
-          slashed: mine?.slashed === undefined ? null : amountJson(mine.slashed),
+          saltKept: vote ? true : cp?.committed && !cp.revealed ? false : null,
+          fee: cp?.fee === undefined ? null : amountJson(cp.fee),
+          slashed: cp?.slashed === undefined ? null : amountJson(cp.slashed),
           problems: vote?.problems ?? [],
         })
       }

@@ -72,6 +72,39 @@ describe('the demo report', () => {
     expect(lines.at(-1)).toBe('  payments   dev2 5 oGPU (executor), dev3 1 oGPU (council), dev4 0.5 oGPU (council); client refund 35 oGPU')
   })
 
+  it('credits council fees only to the voters who revealed with the majority (ITaskMarket), not to a minority voter', () => {
+    const [exec, c1, c2, c3] = [addr(10), addr(11), addr(12), addr(13)]
+    const task = makeTask(8, {status: 'finalized', bids: [5, 6, 6, 6], items: 20})
+    Object.assign(task, {
+      executor: exec,
+      price: oGPU(5),
+      council: [c1, c2, c3],
+      executorPaid: oGPU(5),
+      checkpointList: [
+        {
+          k: 0,
+          state: 'accepted',
+          resultRoot: '0x',
+          seedBlock: 0,
+          commitEnd: 0,
+          revealEnd: 0,
+          committedBlock: 0,
+          verdicts: {[c1]: {voter: c1, commitment: '0x1', accept: true}, [c2]: {voter: c2, commitment: '0x2', accept: true}, [c3]: {voter: c3, commitment: '0x3', accept: false}},
+          approvals: 2,
+          rejections: 1,
+          feePerVoter: oGPU('0.5'),
+        },
+      ],
+    })
+    const report = batchReport(task, [{name: 'dev2', address: exec}, {name: 'dev3', address: c1}, {name: 'dev4', address: c2}, {name: 'dev5', address: c3}])
+    expect(report.payments.map((p) => [p.wallet, p.role, p.amount.value])).toEqual([
+      ['dev2', 'executor', '5'],
+      ['dev3', 'council', '0.5'],
+      ['dev4', 'council', '0.5'],
+      ['dev5', 'council', '0'], // revealed "reject" against the majority: no fee
+    ])
+  })
+
   it("reads a provider's stream figures from its status endpoint (null when it has none for the stream)", async () => {
     const url = await serve(() => ({status: 200, body: JSON.stringify({streams: {streams: {'3': {requests: 2, verifications: 1, completionTokens: 30, charged: '1500', voucher: '1500', redeemed: '0', subscription: 'active'}}}})}))
     const party = {address: addr(10), wallet: 'dev2', url}
