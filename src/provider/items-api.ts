@@ -26,6 +26,8 @@ export interface ItemSource {
   items(taskId: number, first: number, count: number): Promise<ServedItem[] | undefined>
   /** May this address read the task's items? (The task's client and its council.) */
   mayRead(taskId: number, address: string): Promise<boolean>
+  /** Whether items are served right now; false answers every items request 503 UNAVAILABLE. Absent: always served. */
+  serving?(): boolean
 }
 
 export const MAX_ITEMS_PER_REQUEST = 100
@@ -43,6 +45,10 @@ export function createItemsHandler(options: {domain: TypedDataDomain; source: It
     const url = new URL(req.url ?? '/', 'http://localhost')
     const match = /^\/tasks\/(\d+)\/items(?:\/(\d+))?\/?$/.exec(url.pathname)
     if (!match) return false
+    if (options.source.serving?.() === false) {
+      fail(res, 503, 'UNAVAILABLE', 'Items are not served right now.')
+      return true
+    }
     if (req.method !== 'GET') {
       fail(res, 405, 'METHOD_NOT_ALLOWED', 'Use GET.')
       return true

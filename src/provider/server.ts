@@ -19,7 +19,7 @@ export interface ProviderServerOptions {
   status: () => unknown | Promise<unknown>
   /** More routes (the stream API, ./stream/openai-api.ts): returns true when it handled the request. Defaults to none. */
   api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
-  /** Test hook: refuse every items request with 503 (an executor that stopped serving). */
+  /** @deprecated Use `source.serving`. True refuses every items request with 503, as `serving` false does. Defaults to never. */
   refuseItems?: () => boolean
   onError?: (error: unknown) => void
 }
@@ -34,7 +34,11 @@ export interface ProviderServer {
 const sendProviderError = (res: ServerResponse, status: number, code: string, message: string) => void sendError(res, status, code, message, {type: OGPU_ERROR_TYPE})
 
 export async function startProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
-  const items = createItemsHandler({domain: options.domain, source: options.source})
+  const {source, refuseItems} = options
+  const items = createItemsHandler({
+    domain: options.domain,
+    source: refuseItems ? {items: (t, f, c) => source.items(t, f, c), mayRead: (t, a) => source.mayRead(t, a), serving: () => !refuseItems() && source.serving?.() !== false} : source,
+  })
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path === '/health') {
@@ -46,7 +50,6 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
       return sendJson(res, 200, await options.status())
     }
     if (options.api && path.startsWith('/v1/') && (await options.api(req, res))) return
-    if (path.startsWith('/tasks/') && options.refuseItems?.()) return sendProviderError(res, 503, 'UNAVAILABLE', 'Items are not served right now.')
     if (await items(req, res)) return
     sendProviderError(res, 404, 'NOT_FOUND', `No route ${req.method} ${path}.`)
   }

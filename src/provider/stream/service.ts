@@ -22,7 +22,7 @@ import type {StreamBackend} from './backend.js'
 import {openStreamBook, type StreamBookStore, unpaidOf, unredeemedOf} from './book.js'
 import {DisputeDuty} from './disputes.js'
 import {StreamCache, streamEventPages, type StreamEvent, type StreamInfo, streamMarketContract} from './market.js'
-import {StreamApi, type StreamApiHooks} from './openai-api.js'
+import {StreamApi, type TokenTransform} from './openai-api.js'
 
 /** Gas of one redeem transaction (measured: 61,940; contracts/README.md). */
 export const REDEEM_GAS = 62_000n
@@ -47,7 +47,10 @@ export interface StreamServiceOptions {
   redeemThreshold?: bigint
   limits?: Partial<StreamLimits>
   apiKey?: string
-  hooks?: StreamApiHooks
+  /** Rewrites each generation's tokens (tests inject cheats, test/fixtures/cheats.ts). Defaults to none. */
+  tokenTransform?: TokenTransform
+  /** @deprecated No effect: pass tokenTransform. Kept until daemon.ts stops passing it. */
+  hooks?: {tamperStream?: boolean}
   /** Sends a transaction through the daemon's one-at-a-time queue. */
   sendTx: (what: string, send: () => Promise<ContractTransactionResponse>, onSent?: (hash: string) => void) => Promise<TransactionReceipt>
   /** The chain's time, unix seconds. */
@@ -96,7 +99,7 @@ export class StreamService {
       limits: options.limits,
       apiKey: options.apiKey,
       stopping: options.stopping,
-      hooks: options.hooks,
+      tokenTransform: options.tokenTransform,
       onError: (error) => options.log.error('stream', `Request failed: ${errorText(error)}`),
     })
     this.disputes = new DisputeDuty({

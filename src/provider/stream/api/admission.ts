@@ -1,0 +1,103 @@
+/**
+ * Admission of signed requests, shared by generation, verification and evidence: the checks of ../auth.ts in their
+ * order, then the replay window, the client's rate and its unpaid credit. Everything after the stream lookup is
+ * synchronous, so a request id is checked and recorded atomically.
+ */
+import type {IncomingHttpHeaders} from 'node:http'
+
+import type {TypedDataDomain} from 'ethers'
+
+import type {StreamRequestAuth} from '../../../protocol/stream.js'
+import {checkExpiry, checkStream, RateLimiter, readAuthHeaders, recoverSigner, Refusal, type StreamLimits} from '../auth.js'
+import type {StreamBackend} from '../backend.js'
+import {type StreamBookStore, unpaidOf} from '../book.js'
+import type {StreamCache, StreamInfo} from '../market.js'
+
+/** What the API reads of the stream cache. */
+export type StreamLookup = Pick<StreamCache, 'get' | 'peek'>
+/** What the API uses of the stream book: its state, durable appends (vouchers), group-committed ones (the rest). */
+export type ApiBook = Pick<StreamBookStore, 'state' | 'append' | 'appendSoon'>
+
+export interface AdmissionPorts {
+  /** The StreamMarket's EIP-712 domain. */
+  domain: TypedDataDomain
+  streams: StreamLookup
+  book: ApiBook
+  /** The served models. */
+  backends: () => StreamBackend[]
+  limits: StreamLimits
+  /** Wall clock, unix seconds. */
+  now: () => number
+  /** True while the daemon stops. Defaults to never. */
+  stopping?: () => boolean
+}
+
+export interface Admitted {
+  auth: StreamRequestAuth
+  stream: StreamInfo
+  /** The backend serving the stream's model (present: checkStream refuses otherwise). */
+  backend: StreamBackend
+  /**
+   * Records the request id in memory (replays are refused from then on) and returns `journal()`, which
+   * group-commits it to the book; call that once the work is done, so that no fsync runs between a request and its
+   * first token. Calling `journal` again does nothing.
+   */
+  accept: () => () => void
+}
+
+export class Admission {
+  private readonly rate: RateLimiter
+  /** Accepted request ids → expiry, in memory (the book keeps them across restarts). */
+  private readonly seen = new Map<string, number>()
+
+  constructor(private readonly ports: AdmissionPorts) {
+    this.rate = new RateLimiter(ports.limits.ratePerSecond, ports.limits.rateBurst)
+  }
+
+  /** 401 unsigned / expired: the signature headers of a request and its expiry (before its size and signature). */
+  authOf(headers: IncomingHttpHeaders, body: Buffer): StreamRequestAuth {
+    const {auth} = readAuthHeaders(headers, body)
+    checkExpiry(auth, this.ports.now())
+    return auth
+  }
+
+  /** The checks shared by signed POSTs (body bytes already bounded by the reader). */
+  async admit(headers: IncomingHttpHeaders, body: Buffer, options: {billable: boolean}): Promise<Admitted> {
+    const {limits, book} = this.ports
+    const {auth, signature} = readAuthHeaders(headers, body)
+    checkExpiry(auth, this.ports.now())
+    const signer = recoverSigner(this.ports.domain, auth, signature)
+    const stream = await this.ports.streams.get(auth.streamId)
+    const backend = this.ports.backends().find((b) => b.sha256 === stream.modelHash)
+    checkStream(stream, signer, Boolean(backend))
+    // From here on, synchronous: the replay check and the record of the id cannot interleave with another request.
+    if (this.seenRequest(auth.requestId)) throw new Refusal('replayed', `Request ${auth.requestId} was already served.`)
+    if (!this.rate.take(stream.client)) throw new Refusal('rate_limited', `Over ${limits.ratePerSecond} requests per second (burst ${limits.rateBurst}) for client ${stream.client}.`)
+    if (options.billable) {
+      const unpaid = unpaidOf(book.state.streams[stream.id.toString()])
+      if (unpaid > limits.creditLimit)
+        throw new Refusal('over_credit', `Stream ${stream.id} owes ${unpaid} wei beyond its newest voucher, over the credit limit of ${limits.creditLimit} wei. POST a voucher to /v1/ogpu/vouchers.`)
+    }
+    const accept = () => {
+      this.seen.set(auth.requestId, auth.expiry)
+      let journaled = false
+      return () => {
+        if (journaled) return
+        journaled = true
+        book.appendSoon({t: 'request', streamId: stream.id.toString(), requestId: auth.requestId, expiry: auth.expiry, at: Date.now()})
+      }
+    }
+    return {auth, stream, backend: backend!, accept}
+  }
+
+  /** 503 busy while the daemon stops. */
+  checkBusy(): void {
+    if (this.ports.stopping?.()) throw new Refusal('busy', 'The provider is shutting down.')
+  }
+
+  private seenRequest(requestId: string): boolean {
+    const now = this.ports.now()
+    if (this.seen.size > 10_000) for (const [id, expiry] of this.seen) if (expiry < now) this.seen.delete(id)
+    return this.seen.has(requestId) || (this.ports.book.state.seen[requestId] ?? -1) >= now
+  }
+}
