@@ -26,6 +26,9 @@ const force = process.argv.includes('--force')
 // 1. Contracts → artifacts/*.json
 const contractsIn = Math.max(newest(join(root, 'contracts/src')), mtime(join(root, 'contracts/foundry.toml')))
 if (force || contractsIn > mtime(join(root, 'artifacts/errors.json'))) run(['scripts/build-contracts.mjs'])
+// 1b. Artifacts → typed bindings (src/chain/contracts/generated, gitignored): the TypeScript below compiles against them.
+const bindings = join(root, 'src/chain/contracts/generated/reverts.ts')
+if (force || mtime(join(root, 'artifacts/errors.json')) > mtime(bindings)) run(['scripts/typegen.mjs'])
 
 // 2. TypeScript → dist/ (a clean build, so no stale command survives a rename)
 const isSource = (p) => /\.tsx?$/.test(p) && !/\.test\.tsx?$/.test(p)

@@ -28,7 +28,7 @@ export interface StakeJson {
 }
 
 export async function readStake(chain: ChainContext, address: string): Promise<StakeState> {
-  const info = (await chain.registry.getFunction('stakeOf')(address)) as {staked: bigint; locked: bigint; unbonding: bigint; unbondingEnd: bigint}
+  const info = await chain.registry.stakeOf(address)
   return {
     staked: info.staked,
     locked: info.locked,
@@ -64,7 +64,7 @@ export interface BalancesJson {
 }
 
 export async function readBalances(chain: ChainContext, address: string): Promise<BalancesJson> {
-  const [eth, ogpu] = await Promise.all([chain.provider.getBalance(address), chain.token.getFunction('balanceOf')(address) as Promise<bigint>])
+  const [eth, ogpu] = await Promise.all([chain.provider.getBalance(address), chain.token.balanceOf(address)])
   return {address, eth: amountJson(eth), ogpu: amountJson(ogpu)}
 }
 

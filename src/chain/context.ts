@@ -1,9 +1,11 @@
-import {Contract, type JsonRpcProvider, type Signer} from 'ethers'
+import type {ContractRunner, JsonRpcProvider, Signer} from 'ethers'
 
 import type {OgpuPaths} from '../config/paths.js'
 import {SettingsStore} from '../config/settings.js'
 import {UserError} from '../errors/index.js'
-import {loadArtifact} from './artifacts.js'
+import {type ProviderRegistry, registryAt} from './contracts/registry.js'
+import {type TaskMarket, taskMarketAt} from './contracts/task-market.js'
+import {type OGPUToken, tokenAt} from './contracts/token.js'
 import {type NetworkFile, NetworkStore} from './networks.js'
 import {connect} from './rpc.js'
 import type {WaitOptions} from './tx.js'
@@ -14,11 +16,11 @@ export interface ChainContext {
   rpcUrl: string
   provider: JsonRpcProvider
   /** The oGPU token, read-only (connect a signer for writes). */
-  token: Contract
+  token: OGPUToken
   /** The provider registry, read-only (connect a signer for writes). */
-  registry: Contract
+  registry: ProviderRegistry
   /** The batch-task market, read-only (connect a signer for writes). */
-  market: Contract
+  market: TaskMarket
   tx: WaitOptions
   dispose(): void
 }
@@ -55,15 +57,15 @@ export async function openChain(options: OpenChainOptions): Promise<ChainContext
     network,
     rpcUrl,
     provider,
-    token: new Contract(network.contracts.token, loadArtifact('OGPUToken').abi, provider),
-    registry: new Contract(network.contracts.registry, loadArtifact('ProviderRegistry').abi, provider),
-    market: new Contract(network.contracts.taskMarket, loadArtifact('TaskMarket').abi, provider),
+    token: tokenAt(network.contracts.token, provider),
+    registry: registryAt(network.contracts.registry, provider),
+    market: taskMarketAt(network.contracts.taskMarket, provider),
     tx: {timeoutMs: Number(settings.get('tx.confirmTimeoutMs'))},
     dispose: () => provider.destroy(),
   }
 }
 
-/** A contract handle that signs with `signer`. */
-export function withSigner(contract: Contract, signer: Signer): Contract {
-  return contract.connect(signer) as Contract
+/** A typed contract handle that signs with `signer`. */
+export function withSigner<C extends {connect(runner: ContractRunner | null): C}>(contract: C, signer: Signer): C {
+  return contract.connect(signer)
 }

@@ -5,6 +5,8 @@ import {UserError} from '../errors/index.js'
 import {deployContracts} from './deploy.js'
 import {type NetworkFile, NetworkStore, validateNetworkName} from './networks.js'
 import {connect} from './rpc.js'
+import {streamMarketAt} from './contracts/stream-market.js'
+import {taskMarketAt} from './contracts/task-market.js'
 
 export interface DeployNetworkOptions {
   paths: OgpuPaths
@@ -71,18 +73,17 @@ export async function addNetwork(options: {
     throw new UserError(`A network named "${options.name}" exists already.`, {code: 'NETWORK_EXISTS', hint: 'Use --force to replace it.'})
   const {provider, chainId} = await connect(options.rpcUrl)
   try {
-    const {Contract, getAddress, isAddress} = await import('ethers')
+    const {getAddress, isAddress} = await import('ethers')
     if (!isAddress(options.market)) throw new UserError(`"${options.market}" is not an address.`, {code: 'INVALID_ADDRESS'})
     const marketAddress = getAddress(options.market)
     if ((await provider.getCode(marketAddress)) === '0x')
       throw new UserError(`No contract at ${marketAddress} on chain ${chainId}.`, {code: 'CONTRACTS_NOT_FOUND', hint: 'Check the address and the RPC URL.'})
-    const {loadArtifact} = await import('./artifacts.js')
-    const market = new Contract(marketAddress, loadArtifact('TaskMarket').abi, provider)
+    const market = taskMarketAt(marketAddress, provider)
     let token: string
     let registry: string
     try {
-      registry = getAddress((await market.getFunction('registry')()) as string)
-      token = getAddress((await market.getFunction('token')()) as string)
+      registry = getAddress(await market.registry())
+      token = getAddress(await market.token())
     } catch {
       throw new UserError(`The contract at ${marketAddress} is not an ogpu TaskMarket.`, {code: 'CONTRACTS_NOT_FOUND'})
     }
@@ -92,13 +93,13 @@ export async function addNetwork(options: {
       streamMarket = getAddress(options.streamMarket)
       if ((await provider.getCode(streamMarket)) === '0x')
         throw new UserError(`No contract at ${streamMarket} on chain ${chainId}.`, {code: 'CONTRACTS_NOT_FOUND', hint: 'Check the --stream-market address and the RPC URL.'})
-      const stream = new Contract(streamMarket, loadArtifact('StreamMarket').abi, provider)
+      const stream = streamMarketAt(streamMarket, provider)
       let streamRegistry: string
       let streamToken: string
       try {
-        streamRegistry = getAddress((await stream.getFunction('registry')()) as string)
-        streamToken = getAddress((await stream.getFunction('token')()) as string)
-        await stream.getFunction('nextStreamId')()
+        streamRegistry = getAddress(await stream.registry())
+        streamToken = getAddress(await stream.token())
+        await stream.nextStreamId()
       } catch {
         throw new UserError(`The contract at ${streamMarket} is not an ogpu StreamMarket.`, {code: 'CONTRACTS_NOT_FOUND'})
       }

@@ -1,9 +1,11 @@
-import {Contract, ContractFactory, type JsonRpcProvider, type Signer, getAddress} from 'ethers'
+import {ContractFactory, type JsonRpcProvider, type Signer, getAddress} from 'ethers'
 
 import {UserError} from '../errors/index.js'
 import {type ContractName, loadArtifact} from './artifacts.js'
 import type {ContractAddresses} from './networks.js'
 import {sendTx, type WaitOptions} from './tx.js'
+import {registryAt} from './contracts/registry.js'
+import {tokenAt} from './contracts/token.js'
 
 export interface DeployOptions {
   provider: JsonRpcProvider
@@ -136,11 +138,11 @@ export async function deployContracts(options: DeployOptions): Promise<Deploymen
   const registry = await deploy(options, 'ProviderRegistry', [token, unbonding, admin])
   const market = await deploy(options, 'TaskMarket', [token, registry.address, admin, options.marketConfig ?? MAINNET_MARKET_CONFIG])
   const stream = await deploy(options, 'StreamMarket', [token, registry.address, admin, options.streamConfig ?? MAINNET_STREAM_CONFIG])
-  const registryContract = new Contract(registry.address, loadArtifact('ProviderRegistry').abi, options.signer)
-  const role = (await registryContract.getFunction('MARKET_ROLE')()) as string
+  const registryContract = registryAt(registry.address, options.signer)
+  const role = await registryContract.MARKET_ROLE()
   options.onStep?.('Granting the TaskMarket and the StreamMarket the market role in the registry')
-  await sendTx(options.provider, 'Grant MARKET_ROLE to the TaskMarket', () => registryContract.getFunction('grantRole')(role, market.address), options.tx)
-  await sendTx(options.provider, 'Grant MARKET_ROLE to the StreamMarket', () => registryContract.getFunction('grantRole')(role, stream.address), options.tx)
+  await sendTx(options.provider, 'Grant MARKET_ROLE to the TaskMarket', () => registryContract.grantRole(role, market.address), options.tx)
+  await sendTx(options.provider, 'Grant MARKET_ROLE to the StreamMarket', () => registryContract.grantRole(role, stream.address), options.tx)
   return {
     contracts: {token, registry: registry.address, taskMarket: market.address, streamMarket: stream.address},
     deployBlock: firstBlock ?? registry.block,
@@ -156,12 +158,12 @@ export async function mintMany(
   grants: Array<{to: string; amount: bigint}>,
   tx?: WaitOptions,
 ): Promise<void> {
-  const token = new Contract(tokenAddress, loadArtifact('OGPUToken').abi, minter)
+  const token = tokenAt(tokenAddress, minter)
   let nonce = await provider.getTransactionCount(await minter.getAddress(), 'pending')
   await Promise.all(
     grants.map(({to, amount}) => {
       const n = nonce++
-      return sendTx(provider, `Mint oGPU to ${to}`, () => token.getFunction('mint')(to, amount, {nonce: n, gasLimit: 120_000n}), tx)
+      return sendTx(provider, `Mint oGPU to ${to}`, () => token.mint(to, amount, {nonce: n, gasLimit: 120_000n}), tx)
     }),
   )
 }

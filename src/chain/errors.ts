@@ -1,13 +1,29 @@
 import {Interface, isError, type ErrorDescription} from 'ethers'
 
-import {ExternalError, type OgpuError, UserError} from '../errors/index.js'
-import {loadErrorAbi} from './artifacts.js'
+import {ExternalError, isOgpuError, type OgpuError, type OgpuErrorOptions, UserError} from '../errors/index.js'
+import {ERRORS_ABI, REVERT_NAMES, type RevertName} from './contracts/generated/reverts.js'
 import {formatAmount} from './units.js'
+
+export type {RevertName} from './contracts/generated/reverts.js'
 
 let errorInterface: Interface | undefined
 function errors(): Interface {
-  errorInterface ??= new Interface(loadErrorAbi())
+  errorInterface ??= new Interface(ERRORS_ABI)
   return errorInterface
+}
+
+const revertNames: ReadonlySet<string> = new Set(REVERT_NAMES)
+const isRevertName = (name: string): name is RevertName => revertNames.has(name)
+
+/** A contract refused: the custom error's name (typed from the ABIs) and its decoded arguments. */
+export class ContractRevertError extends UserError {
+  readonly revert: RevertName
+  readonly args: readonly unknown[]
+  constructor(message: string, revert: RevertName, args: readonly unknown[], options: OgpuErrorOptions = {}) {
+    super(message, {code: `REVERT_${revert}`, ...options, details: {revert, args, ...options.details}})
+    this.revert = revert
+    this.args = args
+  }
 }
 
 type Explain = (args: ErrorDescription['args']) => {message: string; hint?: string}
@@ -24,7 +40,7 @@ const oGPU = (wei: bigint): string => `${formatAmount(wei)} oGPU`
  * What each contract error means to a user, and what they can do about it. Errors not listed here are still
  * decoded by name and arguments.
  */
-const EXPLAIN: Record<string, Explain> = {
+const EXPLAIN: Partial<Record<RevertName, Explain>> = {
   ProviderRegistryZeroAmount: () => ({message: 'The amount must be greater than zero.'}),
   ProviderRegistryInsufficientFreeStake: ([provider, requested, available]) => ({
     message: `Not enough free stake: ${provider} asked for ${oGPU(requested)} but only ${oGPU(available)} is free (the rest is locked as collateral or unbonding).`,
@@ -196,7 +212,7 @@ const EXPLAIN: Record<string, Explain> = {
 }
 
 /** Decodes revert data into the contract error's name and a sentence a user understands. */
-export function decodeRevert(data: string): {name: string; args: unknown[]; message: string; hint?: string} | undefined {
+export function decodeRevert(data: string): {name: RevertName; args: unknown[]; message: string; hint?: string} | undefined {
   if (!data || data === '0x') return undefined
   let parsed: ErrorDescription | null = null
   try {
@@ -204,13 +220,14 @@ export function decodeRevert(data: string): {name: string; args: unknown[]; mess
   } catch {
     parsed = null
   }
-  if (!parsed) return undefined
-  const explained = EXPLAIN[parsed.name]?.(parsed.args)
+  if (!parsed || !isRevertName(parsed.name)) return undefined
+  const name = parsed.name
+  const explained = EXPLAIN[name]?.(parsed.args)
   const args = [...parsed.args].map((a) => (typeof a === 'bigint' ? a.toString() : a))
   return {
-    name: parsed.name,
+    name,
     args,
-    message: explained?.message ?? `The contract refused with ${parsed.name}(${args.join(', ')}).`,
+    message: explained?.message ?? `The contract refused with ${name}(${args.join(', ')}).`,
     hint: explained?.hint,
   }
 }
@@ -234,12 +251,7 @@ export function fromChainError(err: unknown): OgpuError | undefined {
   if (data) {
     const decoded = decodeRevert(data)
     if (decoded)
-      return new UserError(decoded.message, {
-        code: `REVERT_${decoded.name}`,
-        hint: decoded.hint,
-        details: {revert: decoded.name, args: decoded.args},
-        cause: err,
-      })
+      return new ContractRevertError(decoded.message, decoded.name, decoded.args, {hint: decoded.hint, cause: err})
   }
   if (isError(err, 'INSUFFICIENT_FUNDS'))
     return new UserError('Not enough ETH to pay for gas.', {
@@ -258,4 +270,20 @@ export function fromChainError(err: unknown): OgpuError | undefined {
   if (isError(err, 'NETWORK_ERROR') || isError(err, 'TIMEOUT') || isError(err, 'SERVER_ERROR'))
     return new ExternalError(`The RPC endpoint failed: ${err.shortMessage}`, {code: 'RPC_ERROR', cause: err})
   return undefined
+}
+
+/** The error in the ogpu hierarchy (chain errors converted), or undefined when it is none we know. */
+function converted(error: unknown): OgpuError | undefined {
+  return isOgpuError(error) ? error : fromChainError(error)
+}
+
+/** The message to log for any error: a decoded revert, a converted chain error, or the error's own message. */
+export function errorText(error: unknown): string {
+  return converted(error)?.message ?? (error as Error)?.message ?? String(error)
+}
+
+/** The custom error a contract refused with, or undefined when the error is no decoded revert. */
+export function revertOf(error: unknown): RevertName | undefined {
+  const c = converted(error)
+  return c instanceof ContractRevertError ? c.revert : undefined
 }

@@ -5,10 +5,11 @@
  */
 import {join} from 'node:path'
 
-import {FetchRequest, Interface, JsonRpcProvider, Network, getAddress, isAddress, type Contract, type LogDescription, type Provider} from 'ethers'
+import {FetchRequest, JsonRpcProvider, Network, getAddress, isAddress, type LogDescription, type Provider} from 'ethers'
 
-import {loadArtifact} from '../chain/artifacts.js'
+import {taskMarketInterface} from '../chain/contracts/task-market.js'
 import type {ChainContext} from '../chain/context.js'
+import {type ProviderRegistry, readProvider} from '../chain/contracts/registry.js'
 import {listStreams, subscribersOf} from '../stream/chain.js'
 import {type PagedLog, pageLogs} from '../indexer/log-pager.js'
 
@@ -136,8 +137,8 @@ export async function openDashboard(options: OpenDashboardOptions): Promise<Dash
     cacheTimeout: -1,
     pollingInterval: network.devnet ? 200 : 2000,
   })
-  const token = checked.token.connect(provider) as Contract
-  const registry = checked.registry.connect(provider) as Contract
+  const token = checked.token.connect(provider)
+  const registry = checked.registry.connect(provider)
   const market = new LiveMarket({
     provider,
     market: network.contracts.taskMarket,
@@ -149,7 +150,7 @@ export async function openDashboard(options: OpenDashboardOptions): Promise<Dash
   const specs = new SpecBook()
   const statusTimeoutMs = options.statusTimeoutMs ?? 2000
   const fetchStatus = (endpoint: string, signal?: AbortSignal) => fetchProviderStatus(endpoint, {timeoutMs: statusTimeoutMs, signal})
-  const streamChain: ChainContext = {...checked, provider, token, registry, market: checked.market.connect(provider) as Contract, dispose: () => {}}
+  const streamChain: ChainContext = {...checked, provider, token, registry, market: checked.market.connect(provider), dispose: () => {}}
   const streamSource = streamMarketAddress(network) ? marketStreamSource(streamChain, registry, fetchStatus, specs) : undefined
   const streams = {initial: initialStreamsView(network, streamSource), source: streamSource}
 
@@ -181,12 +182,12 @@ export async function openDashboard(options: OpenDashboardOptions): Promise<Dash
 }
 
 /** The Streams pane's source over the StreamMarket (src/stream/chain.ts) and the subscribers' status endpoints. */
-function marketStreamSource(chain: ChainContext, registry: Contract, fetchStatus: (endpoint: string, signal?: AbortSignal) => Promise<ProviderStatusResult>, specs: SpecBook): StreamSource {
+function marketStreamSource(chain: ChainContext, registry: ProviderRegistry, fetchStatus: (endpoint: string, signal?: AbortSignal) => Promise<ProviderStatusResult>, specs: SpecBook): StreamSource {
   return createStreamSource({
     address: streamMarketAddress(chain.network)!,
     listStreams: async (limit, signal) => (await listStreams(chain, {limit, signal})).streams,
     subscribersOf: (id) => subscribersOf(chain, id),
-    endpointOf: async (address) => ((await registry.getFunction('providerOf')(address)) as {endpoint: string}).endpoint,
+    endpointOf: async (address) => (await readProvider(registry, address)).endpoint,
     fetchStatus,
     specs,
   })
@@ -251,7 +252,7 @@ export async function snapshotOnce(ports: DashboardPorts, options: SnapshotOptio
 export async function backfillEvents(options: {provider: Provider; market: string; fromBlock: number; toBlock: number; ring: EventRing; signal?: AbortSignal}): Promise<void> {
   const {ring} = options
   if (options.toBlock < options.fromBlock || ring.seen > 0) return
-  const iface = new Interface(loadArtifact('TaskMarket').abi)
+  const iface = taskMarketInterface()
   const windows: Array<Array<{event: LogDescription; log: PagedLog}>> = []
   let count = 0
   let to = options.toBlock

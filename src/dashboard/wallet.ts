@@ -2,7 +2,10 @@
  * The "My wallet" data: balances, stake and provider registration read from the chain, and earnings summed from the
  * indexer (what the market paid this address as executor and as council member).
  */
-import {type Contract, getAddress, type Provider} from 'ethers'
+import {getAddress, type Provider} from 'ethers'
+
+import {type ProviderRegistry, readProvider, readStakeInfo} from '../chain/contracts/registry.js'
+import type {OGPUToken} from '../chain/contracts/token.js'
 
 import {type Earnings, earningsOf, nextCheckpoint} from '../market/earnings.js'
 import type {IndexedTask} from '../market/types.js'
@@ -22,16 +25,16 @@ export interface WalletChainData {
 
 export interface WalletContracts {
   provider: Provider
-  token: Contract
-  registry: Contract
+  token: OGPUToken
+  registry: ProviderRegistry
 }
 
 export async function readWalletChain(chain: WalletContracts, address: string): Promise<WalletChainData> {
   const [eth, ogpu, stake, provider] = await Promise.all([
     chain.provider.getBalance(address),
-    chain.token.getFunction('balanceOf')(address) as Promise<bigint>,
-    chain.registry.getFunction('stakeOf')(address) as Promise<{staked: bigint; locked: bigint; unbonding: bigint; unbondingEnd: bigint}>,
-    chain.registry.getFunction('providerOf')(address) as Promise<{endpoint: string; registered: boolean}>,
+    chain.token.balanceOf(address),
+    readStakeInfo(chain.registry, address),
+    readProvider(chain.registry, address),
   ])
   return {
     eth,
@@ -39,18 +42,18 @@ export async function readWalletChain(chain: WalletContracts, address: string): 
     staked: stake.staked,
     locked: stake.locked,
     unbonding: stake.unbonding,
-    unbondingEnd: Number(stake.unbondingEnd),
+    unbondingEnd: stake.unbondingEnd,
     registered: provider.registered,
     endpoint: provider.registered && provider.endpoint ? provider.endpoint : null,
   }
 }
 
 /** Active stake of each address (for the bid ladder), in base units. */
-export async function readStakes(registry: Contract, addresses: readonly string[]): Promise<Map<string, bigint>> {
+export async function readStakes(registry: ProviderRegistry, addresses: readonly string[]): Promise<Map<string, bigint>> {
   const out = new Map<string, bigint>()
   await Promise.all(
     addresses.map(async (address) => {
-      const stake = (await registry.getFunction('stakeOf')(address)) as {staked: bigint}
+      const stake = await registry.stakeOf(address)
       out.set(address, stake.staked)
     }),
   )

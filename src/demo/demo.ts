@@ -251,7 +251,7 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
     // The daemons update their registration to the URL they serve at: wait for it, so bids reach a live endpoint.
     await waitUntil(
       async () => {
-        const endpoints = await Promise.all(served.map(async (s) => ((await chain!.registry.getFunction('providerOf')(s.address)) as {endpoint: string}).endpoint))
+        const endpoints = await Promise.all(served.map(async (s) => (await chain!.registry.providerOf(s.address)).endpoint))
         return endpoints.every((e, i) => e === served[i]!.url) || undefined
       },
       'the providers to register their URLs',
@@ -364,7 +364,7 @@ async function waitForBatch(paths: OgpuPaths, info: DemoInfo, options: {timeoutM
   try {
     await waitUntil(
       async () => {
-        const task = (await chain.market.getFunction('getTask')(info.taskId)) as {status: bigint}
+        const task = await chain.market.getTask(info.taskId)
         const status = TASK_STATUS[Number(task.status)]!
         return ['finalized', 'failed', 'expired', 'cancelled'].includes(status) ? status : undefined
       },

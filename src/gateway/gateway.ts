@@ -225,7 +225,7 @@ export class StreamGateway {
     const addresses = await subscribersOf(this.options.chain, this.options.streamId)
     return Promise.all(
       addresses.map(async (address) => {
-        const p = (await this.options.chain.registry.getFunction('providerOf')(address)) as {endpoint: string; registered: boolean}
+        const p = await this.options.chain.registry.providerOf(address)
         return {address: getAddress(address), endpoint: p.registered && p.endpoint ? p.endpoint.replace(/\/+$/, '') : null}
       }),
     )

@@ -1,9 +1,9 @@
 import {existsSync, mkdirSync, readFileSync} from 'node:fs'
 import {basename, dirname} from 'node:path'
 
-import {Interface, type LogDescription, type Provider, getAddress} from 'ethers'
+import {type LogDescription, type Provider, getAddress} from 'ethers'
 
-import {loadArtifact} from '../chain/artifacts.js'
+import {taskMarketInterface} from '../chain/contracts/task-market.js'
 import {EventDecoder} from '../indexer/event-decoder.js'
 import {type PagedLog, pageLogs} from '../indexer/log-pager.js'
 import {writeFileDurable} from '../storage/index.js'
@@ -43,7 +43,7 @@ export class MarketIndexer {
   private listeners = new Set<(event: LogDescription, log: PagedLog) => void>()
 
   constructor(private readonly options: MarketIndexerOptions) {
-    this.decoder = new EventDecoder(new Interface(loadArtifact('TaskMarket').abi))
+    this.decoder = new EventDecoder(taskMarketInterface())
     this.state = (options.snapshotPath && loadSnapshot(options.snapshotPath, options.market)) || {cursor: options.fromBlock - 1, tasks: new Map()}
   }
 

@@ -39,7 +39,7 @@ export async function downloadResults(chain: ChainContext, signer: Wallet, task:
   if (!task.executor) throw new UserError(`Task ${task.id} has no executor yet.`, {code: 'NOT_ASSIGNED', hint: `Follow it with \`ogpu task watch ${task.id}\`.`})
   const committed = task.checkpointList.filter((cp) => cp?.resultRoot).length
   if (committed === 0) throw new UserError(`Task ${task.id} has no committed checkpoint yet.`, {code: 'NO_RESULTS'})
-  const provider = (await chain.registry.getFunction('providerOf')(task.executor)) as {endpoint: string}
+  const provider = await chain.registry.providerOf(task.executor)
   const endpoint = provider.endpoint.replace(/\/$/, '')
   const domain = ogpuDomain(chain.network.chainId, chain.network.contracts.taskMarket)
   const served: ServedItem[] = []

@@ -69,7 +69,7 @@ export interface SubmitResult {
 export async function submitTask(chain: ChainContext, signer: Wallet, spec: TaskSpec, published: PublishedSpec): Promise<SubmitResult> {
   const wallet = signer.connect(chain.provider)
   const escrow = escrowOf(spec)
-  const balance = (await chain.token.getFunction('balanceOf')(wallet.address)) as bigint
+  const balance = await chain.token.balanceOf(wallet.address)
   if (balance < escrow)
     throw new UserError(
       `The task escrows ${formatAmount(escrow)} oGPU (max price ${formatAmount(spec.payment.maxPrice)} + council fees) but ${wallet.address} has ${formatAmount(balance)} oGPU.`,
@@ -101,11 +101,11 @@ export async function submitTask(chain: ChainContext, signer: Wallet, spec: Task
   const permit = await signPermit(chain.token, wallet, marketAddress, escrow, deadline)
   let receipt: TransactionReceipt
   if (permit) {
-    receipt = await sendTx(chain.provider, 'Submit task', () => market.getFunction('submitWithPermit')(params, deadline, permit.v, permit.r, permit.s), chain.tx)
+    receipt = await sendTx(chain.provider, 'Submit task', () => market.submitWithPermit(params, deadline, permit.v, permit.r, permit.s), chain.tx)
   } else {
     const token = withSigner(chain.token, wallet)
-    await sendTx(chain.provider, 'Approve oGPU', () => token.getFunction('approve')(marketAddress, escrow), chain.tx)
-    receipt = await sendTx(chain.provider, 'Submit task', () => market.getFunction('submit')(params), chain.tx)
+    await sendTx(chain.provider, 'Approve oGPU', () => token.approve(marketAddress, escrow), chain.tx)
+    receipt = await sendTx(chain.provider, 'Submit task', () => market.submit(params), chain.tx)
   }
   const iface = new Interface(chain.market.interface.fragments)
   for (const log of receipt.logs) {
@@ -129,13 +129,13 @@ export async function submitTask(chain: ChainContext, signer: Wallet, spec: Task
 /** Cancels a task before its first bid: the escrow comes back. */
 export async function cancelTask(chain: ChainContext, signer: Wallet, taskId: number): Promise<{taskId: number; txHash: string}> {
   const market = withSigner(chain.market, signer.connect(chain.provider))
-  const receipt = await sendTx(chain.provider, 'Cancel task', () => market.getFunction('cancel')(taskId), chain.tx)
+  const receipt = await sendTx(chain.provider, 'Cancel task', () => market.cancel(taskId), chain.tx)
   return {taskId, txHash: receipt.hash}
 }
 
 /** Confirms a task early: the executor is paid the rest, the task is finalized. */
 export async function confirmTask(chain: ChainContext, signer: Wallet, taskId: number): Promise<{taskId: number; txHash: string}> {
   const market = withSigner(chain.market, signer.connect(chain.provider))
-  const receipt = await sendTx(chain.provider, 'Confirm task', () => market.getFunction('confirm')(taskId), chain.tx)
+  const receipt = await sendTx(chain.provider, 'Confirm task', () => market.confirm(taskId), chain.tx)
   return {taskId, txHash: receipt.hash}
 }

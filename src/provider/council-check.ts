@@ -62,7 +62,7 @@ const ZERO = `0x${'0'.repeat(64)}`
  * keccak256(abi.encode(blockhash(seedBlock), member)).
  */
 export async function memberSeed(chain: Pick<ChainContext, 'market' | 'provider'>, taskId: number, k: number, member: string, seedBlock: number): Promise<string> {
-  const seed = (await chain.market.getFunction('memberSampleSeed')(taskId, k, member)) as string
+  const seed = await chain.market.memberSampleSeed(taskId, k, member)
   if (seed !== ZERO) return seed
   const block = await chain.provider.getBlock(seedBlock)
   if (!block?.hash) throw new Error(`block ${seedBlock} is not available`)

@@ -68,7 +68,7 @@ export async function councilVerify(options: {
   })
   if (located.sha256 !== wanted)
     throw new UserError(`${options.model} has sha256 ${located.sha256}, not the task's model ${wanted}.`, {code: 'MODEL_MISMATCH', hint: 'Verification needs the exact model file.'})
-  const endpoint = ((await chain.registry.getFunction('providerOf')(task.executor)) as {endpoint: string}).endpoint
+  const endpoint = (await chain.registry.providerOf(task.executor)).endpoint
   options.onNote?.(`Loading ${located.model?.name ?? located.path}…`)
   const engine = await InferenceEngine.load({modelPath: located.path, gpu: options.gpu, threads: options.threads, sequences: 4})
   try {

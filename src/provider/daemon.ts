@@ -12,15 +12,17 @@ import {rmSync} from 'node:fs'
 import {join} from 'node:path'
 import {performance} from 'node:perf_hooks'
 
-import {hexlify, type Contract, type ContractTransactionResponse, type TransactionReceipt, type Wallet} from 'ethers'
+import {hexlify, type ContractTransactionResponse, type TransactionReceipt, type Wallet} from 'ethers'
+
+import type {TaskMarket} from '../chain/contracts/task-market.js'
 
 import {readStake} from '../chain/account.js'
 import {type ChainContext, openChain, withSigner} from '../chain/context.js'
-import {fromChainError} from '../chain/errors.js'
+import {errorText, revertOf} from '../chain/errors.js'
 import {sendTx} from '../chain/tx.js'
 import {formatAmount} from '../chain/units.js'
 import type {OgpuPaths} from '../config/paths.js'
-import {isOgpuError, UserError} from '../errors/index.js'
+import {UserError} from '../errors/index.js'
 import {type BenchmarkResult, type GpuChoice, InferenceEngine, loadBenchmark, ModelStore, runBenchmark, saveBenchmark} from '../gpu/index.js'
 import {resolveBackend} from '../gpu/llama.js'
 import {MarketIndexer} from '../market/indexer.js'
@@ -200,14 +202,6 @@ export {daemonFilePath, readDaemonFile} from './daemon-file.js'
 
 const hex = (s: string) => s.toLowerCase().replace(/^0x/, '')
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-const errorText = (error: unknown): string => {
-  const converted = isOgpuError(error) ? error : fromChainError(error)
-  return converted?.message ?? (error as Error)?.message ?? String(error)
-}
-const revertName = (error: unknown): string | undefined => {
-  const converted = isOgpuError(error) ? error : fromChainError(error)
-  return (converted?.details as {revert?: string} | undefined)?.revert
-}
 
 /** The checkpoint being worked on or voted on (checkpoints when all were accepted). */
 export function nextCheckpoint(task: IndexedTask): number {
@@ -238,7 +232,7 @@ class ProviderDaemon {
   private readonly hooks: ProviderTestHooks
   private chain?: ChainContext
   private wallet!: Wallet
-  private market!: Contract
+  private market!: TaskMarket
   private address = ''
   private dir = ''
   private store?: ProviderStore
@@ -314,7 +308,7 @@ class ProviderDaemon {
     this.market = withSigner(chain.market, this.wallet)
 
     // Registration and stake first: nothing else is worth loading without them.
-    const registration = (await chain.registry.getFunction('providerOf')(this.address)) as {endpoint: string; registered: boolean}
+    const registration = await chain.registry.providerOf(this.address)
     const defaultUrl = o.publicUrl ?? `http://127.0.0.1:${port || 'PORT'}`
     if (!registration.registered)
       throw new UserError(`${this.address} is not registered as a provider on ${chain.network.name}.`, {
@@ -647,7 +641,7 @@ class ProviderDaemon {
       if (task.bids.length >= task.maxBids || (now >= task.biddingEnd && task.bids.length >= 2)) {
         if (this.due(`assign:${task.id}`, 1000)) this.spawn(`assign:${task.id}`, () => this.assign(task))
       } else if (now >= task.biddingEnd + 1 && task.bids.length < 2) {
-        if (this.due(`expire:${task.id}`, 2000)) this.spawn(`expire:${task.id}`, () => this.simpleTx(task.id, 'Expire task', (m) => m.getFunction('expire')(task.id)))
+        if (this.due(`expire:${task.id}`, 2000)) this.spawn(`expire:${task.id}`, () => this.simpleTx(task.id, 'Expire task', (m) => m.expire(task.id)))
       }
       return
     }
@@ -668,9 +662,9 @@ class ProviderDaemon {
       const verdicts = Object.values(cp.verdicts)
       const reveals = verdicts.filter((v) => v.accept !== undefined).length
       if ((reveals >= seats || now >= cp.revealEnd) && this.due(`finalize:${task.id}:${k}`, 1500))
-        this.spawn(`finalize:${task.id}:${k}`, () => this.simpleTx(task.id, `Finalize checkpoint ${k}`, (m) => m.getFunction('finalizeCheckpoint')(task.id, k)))
+        this.spawn(`finalize:${task.id}:${k}`, () => this.simpleTx(task.id, `Finalize checkpoint ${k}`, (m) => m.finalizeCheckpoint(task.id, k)))
     } else if (council && task.deadline && now > task.deadline + 1 && this.due(`timeout:${task.id}`, 2000)) {
-      this.spawn(`timeout:${task.id}`, () => this.simpleTx(task.id, 'Time out the executor', (m) => m.getFunction('timeoutCheckpoint')(task.id)))
+      this.spawn(`timeout:${task.id}`, () => this.simpleTx(task.id, 'Time out the executor', (m) => m.timeoutCheckpoint(task.id)))
     }
   }
 
@@ -689,7 +683,7 @@ class ProviderDaemon {
   // ------------------------------------------------------------------ transactions
 
   /** Sends one transaction at a time from this wallet (nonces stay in order), journaling the hash when sent. */
-  private sendTx(what: string, send: (market: Contract) => Promise<ContractTransactionResponse>, onSent?: (hash: string) => void): Promise<TransactionReceipt> {
+  private sendTx(what: string, send: (market: TaskMarket) => Promise<ContractTransactionResponse>, onSent?: (hash: string) => void): Promise<TransactionReceipt> {
     const chain = this.chain!
     this.txPending++
     const run = this.txChain.then(() =>
@@ -709,17 +703,17 @@ class ProviderDaemon {
   }
 
   /** A transaction anyone may send and others may beat us to (assign, finalize, expire, timeout): a revert is fine. */
-  private async simpleTx(taskId: number, what: string, send: (market: Contract) => Promise<ContractTransactionResponse>): Promise<void> {
+  private async simpleTx(taskId: number, what: string, send: (market: TaskMarket) => Promise<ContractTransactionResponse>): Promise<void> {
     try {
       const receipt = await this.sendTx(`${what} (task ${taskId})`, send)
       this.log.info('tx', `${what} on task ${taskId}`, {taskId, tx: receipt.hash})
     } catch (error) {
-      this.log.debug('tx', `${what} on task ${taskId} not sent: ${errorText(error)}`, {taskId, revert: revertName(error)})
+      this.log.debug('tx', `${what} on task ${taskId} not sent: ${errorText(error)}`, {taskId, revert: revertOf(error)})
     }
   }
 
   private async assign(task: IndexedTask): Promise<void> {
-    await this.simpleTx(task.id, 'Assigned', (m) => m.getFunction('assign')(task.id))
+    await this.simpleTx(task.id, 'Assigned', (m) => m.assign(task.id))
   }
 
   // ------------------------------------------------------------------ evaluation and bidding
@@ -812,7 +806,7 @@ class ProviderDaemon {
     // The intent is durable before the transaction exists: after any crash, this task is never bid on again.
     this.store!.append({t: 'bid', taskId: task.id, price: decision.price.toString(), strategy: this.strategy.name, at: Date.now()})
     try {
-      const receipt = await this.sendTx(`Bid on task ${task.id}`, (m) => m.getFunction('bid')(task.id, decision.price), (hash) => {
+      const receipt = await this.sendTx(`Bid on task ${task.id}`, (m) => m.bid(task.id, decision.price), (hash) => {
         this.bidLatencies.push(performance.now() - started)
         this.store!.appendSoon({t: 'bid-tx', taskId: task.id, status: 'sent', tx: hash})
       })
@@ -825,7 +819,7 @@ class ProviderDaemon {
       })
     } catch (error) {
       this.store!.append({t: 'bid-tx', taskId: task.id, status: 'failed', error: errorText(error)})
-      this.log.warn('bid', `Bid on task ${task.id} failed: ${errorText(error)}`, {taskId: task.id, revert: revertName(error)})
+      this.log.warn('bid', `Bid on task ${task.id} failed: ${errorText(error)}`, {taskId: task.id, revert: revertOf(error)})
     }
   }
 
@@ -940,13 +934,13 @@ class ProviderDaemon {
     if (!this.due(`commit:${task.id}:${k}`, 1500)) return
     this.spawn(`commit:${task.id}:${k}`, async () => {
       try {
-        const receipt = await this.sendTx(`Commit checkpoint ${k} of task ${task.id}`, (m) => m.getFunction('commitCheckpoint')(task.id, k, rec.root), (hash) =>
+        const receipt = await this.sendTx(`Commit checkpoint ${k} of task ${task.id}`, (m) => m.commitCheckpoint(task.id, k, rec.root), (hash) =>
           this.store!.appendSoon({t: 'checkpoint-tx', taskId: task.id, k, status: 'sent', tx: hash}),
         )
         this.store!.append({t: 'checkpoint-tx', taskId: task.id, k, status: 'done', tx: receipt.hash})
         this.log.info('commit', `Task ${task.id}: committed checkpoint ${k}`, {taskId: task.id, k, root: rec.root, tx: receipt.hash})
       } catch (error) {
-        const name = revertName(error)
+        const name = revertOf(error)
         if (name === 'TaskMarketRoundInProgress' || name === 'TaskMarketWrongCheckpoint') return // the chain moved on; the next tick sees it
         this.store!.append({t: 'checkpoint-tx', taskId: task.id, k, status: 'failed', error: errorText(error)})
         this.log.warn('commit', `Task ${task.id}: committing checkpoint ${k} failed: ${errorText(error)}`, {taskId: task.id, k})
@@ -1030,7 +1024,7 @@ class ProviderDaemon {
       const spec = await this.materials.spec(task)
       const seed = await memberSeed(chain, task.id, k, this.address, cp.seedBlock)
       indices = indicesToCheck(task, spec, k, seed).indices
-      const endpoint = ((await chain.registry.getFunction('providerOf')(task.executor)) as {endpoint: string}).endpoint
+      const endpoint = (await chain.registry.providerOf(task.executor!)).endpoint
       const domain = ogpuDomain(chain.network.chainId, chain.network.contracts.taskMarket)
       // Fetch; retry what fails (a restarting executor) until a quarter of the commit window (at least 3 s) is left,
       // plus a second for the uncertainty of our clock. A missing item at that point is a reject.
@@ -1056,7 +1050,7 @@ class ProviderDaemon {
     }
     const cpu = process.cpuUsage(cpu0)
     const salt = hexlify(randomBytes(32))
-    const commitment = (await this.chain!.market.getFunction('verdictCommitment')(task.id, k, accept, salt, this.address)) as string
+    const commitment = await this.chain!.market.verdictCommitment(task.id, k, accept, salt, this.address)
     // The salt is durable before the commitment goes on chain: a salt lost is a reveal missed, and money lost.
     this.store!.append({t: 'vote', taskId: task.id, k, accept, salt, commitment, sample: indices, problems})
     this.log.info('council', `Task ${task.id} checkpoint ${k}: ${accept ? 'accept' : 'REJECT'} (${indices.length} item(s) checked in ${Math.round(performance.now() - started)} ms)`, {
@@ -1073,13 +1067,13 @@ class ProviderDaemon {
     const vote = this.record(taskId)?.votes?.[k]
     if (!vote) return
     try {
-      const receipt = await this.sendTx(`Commit verdict on checkpoint ${k} of task ${taskId}`, (m) => m.getFunction('commitVerdict')(taskId, k, vote.commitment), (hash) =>
+      const receipt = await this.sendTx(`Commit verdict on checkpoint ${k} of task ${taskId}`, (m) => m.commitVerdict(taskId, k, vote.commitment), (hash) =>
         this.store!.appendSoon({t: 'vote-tx', taskId, k, status: 'sent', tx: hash}),
       )
       this.store!.append({t: 'vote-tx', taskId, k, status: 'done', tx: receipt.hash})
       this.log.info('council', `Task ${taskId} checkpoint ${k}: verdict committed`, {taskId, k, tx: receipt.hash})
     } catch (error) {
-      const name = revertName(error)
+      const name = revertOf(error)
       if (name === 'VerdictRoundAlreadyCommitted') return
       if (name === 'VerdictRoundCommitClosed' || name === 'TaskMarketNoOpenRound' || name === 'TaskMarketUnexpectedStatus')
         this.store!.append({t: 'vote-tx', taskId, k, status: 'failed', error: errorText(error)})
@@ -1091,13 +1085,13 @@ class ProviderDaemon {
     const vote = this.record(taskId)?.votes?.[k]
     if (!vote) return
     try {
-      const receipt = await this.sendTx(`Reveal verdict on checkpoint ${k} of task ${taskId}`, (m) => m.getFunction('revealVerdict')(taskId, k, vote.accept, vote.salt), (hash) =>
+      const receipt = await this.sendTx(`Reveal verdict on checkpoint ${k} of task ${taskId}`, (m) => m.revealVerdict(taskId, k, vote.accept, vote.salt), (hash) =>
         this.store!.appendSoon({t: 'reveal-tx', taskId, k, status: 'sent', tx: hash}),
       )
       this.store!.append({t: 'reveal-tx', taskId, k, status: 'done', tx: receipt.hash})
       this.log.info('council', `Task ${taskId} checkpoint ${k}: revealed ${vote.accept ? 'accept' : 'reject'}`, {taskId, k, tx: receipt.hash})
     } catch (error) {
-      const name = revertName(error)
+      const name = revertOf(error)
       if (name === 'VerdictRoundAlreadyRevealed' || name === 'VerdictRoundRevealNotStarted') return
       if (name === 'VerdictRoundRevealClosed' || name === 'TaskMarketNoOpenRound') this.store!.append({t: 'reveal-tx', taskId, k, status: 'failed', error: errorText(error)})
       this.log.warn('council', `Task ${taskId} checkpoint ${k}: revealing failed: ${errorText(error)}`, {taskId, k})

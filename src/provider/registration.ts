@@ -60,7 +60,7 @@ export interface ProviderStatus {
 
 export async function providerStatus(chain: ChainContext, address: string): Promise<ProviderStatus> {
   const [provider, stake, now] = await Promise.all([
-    chain.registry.getFunction('providerOf')(address) as Promise<{endpoint: string; infoHash: string; registered: boolean; registeredAt: bigint}>,
+    chain.registry.providerOf(address),
     readStake(chain, address),
     chainTime(chain),
   ])
@@ -84,9 +84,9 @@ export async function registerProvider(
   const infoHash = canonicalHash(options.info)
   const wallet = signer.connect(chain.provider)
   const registry = withSigner(chain.registry, wallet)
-  const registered = (await chain.registry.getFunction('isRegistered')(wallet.address)) as boolean
+  const registered = await chain.registry.isRegistered(wallet.address)
   const receipt = registered
-    ? await sendTx(chain.provider, 'Update provider', () => registry.getFunction('updateProvider')(endpoint, infoHash), chain.tx)
-    : await sendTx(chain.provider, 'Register provider', () => registry.getFunction('register')(endpoint, infoHash), chain.tx)
+    ? await sendTx(chain.provider, 'Update provider', () => registry.updateProvider(endpoint, infoHash), chain.tx)
+    : await sendTx(chain.provider, 'Register provider', () => registry.register(endpoint, infoHash), chain.tx)
   return {...(await providerStatus(chain, wallet.address)), action: registered ? 'updated' : 'registered', txHash: receipt.hash}
 }

@@ -23,7 +23,7 @@ async function summary(chain: ChainContext, address: string, txHashes: string[],
 /** Stakes `amount` oGPU: one transaction with a permit where the token supports it, else approve + stake. */
 export async function depositStake(chain: ChainContext, signer: Wallet, amount: bigint): Promise<StakeChange> {
   const wallet = signer.connect(chain.provider)
-  const balance = (await chain.token.getFunction('balanceOf')(wallet.address)) as bigint
+  const balance = await chain.token.balanceOf(wallet.address)
   if (balance < amount)
     throw new UserError(`You have ${formatAmount(balance)} oGPU, less than the ${formatAmount(amount)} oGPU you asked to stake.`, {
       code: 'INSUFFICIENT_BALANCE',
@@ -34,12 +34,12 @@ export async function depositStake(chain: ChainContext, signer: Wallet, amount: 
   const deadline = (await chainTime(chain)) + 3600
   const permit = await signPermit(chain.token, wallet, registryAddress, amount, deadline)
   if (permit) {
-    const receipt = await sendTx(chain.provider, 'Stake with permit', () => registry.getFunction('stakeWithPermit')(amount, deadline, permit.v, permit.r, permit.s), chain.tx)
+    const receipt = await sendTx(chain.provider, 'Stake with permit', () => registry.stakeWithPermit(amount, deadline, permit.v, permit.r, permit.s), chain.tx)
     return summary(chain, wallet.address, [receipt.hash], 'permit')
   }
   const token = withSigner(chain.token, wallet)
-  const approve = await sendTx(chain.provider, 'Approve oGPU', () => token.getFunction('approve')(registryAddress, amount), chain.tx)
-  const stake = await sendTx(chain.provider, 'Stake', () => registry.getFunction('stake')(amount), chain.tx)
+  const approve = await sendTx(chain.provider, 'Approve oGPU', () => token.approve(registryAddress, amount), chain.tx)
+  const stake = await sendTx(chain.provider, 'Stake', () => registry.stake(amount), chain.tx)
   return summary(chain, wallet.address, [approve.hash, stake.hash], 'approve')
 }
 
@@ -54,7 +54,7 @@ export async function withdrawStake(chain: ChainContext, signer: Wallet, amount:
       {code: 'INSUFFICIENT_FREE_STAKE', hint: 'See `ogpu stake status`. Locked collateral is released when its tasks end.'},
     )
   const registry = withSigner(chain.registry, wallet)
-  const receipt = await sendTx(chain.provider, 'Request unstake', () => registry.getFunction('requestUnstake')(amount), chain.tx)
+  const receipt = await sendTx(chain.provider, 'Request unstake', () => registry.requestUnstake(amount), chain.tx)
   return summary(chain, wallet.address, [receipt.hash])
 }
 
@@ -73,7 +73,7 @@ export async function claimStake(chain: ChainContext, signer: Wallet): Promise<S
       {code: 'UNBONDING_NOT_OVER', hint: 'Run `ogpu stake claim` again after that time.'},
     )
   const registry = withSigner(chain.registry, wallet)
-  const receipt = await sendTx(chain.provider, 'Claim unbonded stake', () => registry.getFunction('claim')(), chain.tx)
+  const receipt = await sendTx(chain.provider, 'Claim unbonded stake', () => registry.claim(), chain.tx)
   return {...(await summary(chain, wallet.address, [receipt.hash])), claimed: formatAmount(stake.unbonding)}
 }
 

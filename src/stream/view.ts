@@ -173,7 +173,7 @@ export async function showStream(chain: ChainContext, id: bigint, options: ShowS
       const [sub, paid, registered] = await Promise.all([
         subscription(chain, id, address),
         redeemed(chain, id, address),
-        chain.registry.getFunction('providerOf')(address) as Promise<{endpoint: string}>,
+        chain.registry.providerOf(address),
       ])
       const endpoint = registered.endpoint
       const health: EndpointHealth = options.health === false ? {state: 'unchecked'} : await checkEndpoint(endpoint, timeoutMs)

@@ -28,7 +28,7 @@ export async function fundOnDevnet(chain: ChainContext, address: string, options
   }
   if (options.ogpu && options.ogpu > 0n) {
     const token = withSigner(chain.token, faucet)
-    const receipt = await sendTx(chain.provider, 'Mint oGPU', () => token.getFunction('mint')(address, options.ogpu), chain.tx)
+    const receipt = await sendTx(chain.provider, 'Mint oGPU', () => token.mint(address, options.ogpu!), chain.tx)
     txHashes.push(receipt.hash)
   }
   return {...(await readBalances(chain, address)), txHashes}

@@ -12,10 +12,11 @@
  */
 import {randomBytes} from 'node:crypto'
 
-import {hexlify, type Contract, type ContractTransactionResponse, type TransactionReceipt, type TypedDataDomain} from 'ethers'
+import {hexlify, type ContractTransactionResponse, type TransactionReceipt, type TypedDataDomain} from 'ethers'
 
-import {fromChainError} from '../../chain/errors.js'
-import {isOgpuError} from '../../errors/index.js'
+import type {StreamMarket} from '../../chain/contracts/stream-market.js'
+
+import {errorText, revertOf} from '../../chain/errors.js'
 import {DEFAULT_EPSILON, effectiveEpsilon, verifyCompletion} from '../../gpu/verifier.js'
 import {fileTypeName} from '../../gpu/gguf.js'
 import {bodyHashOf, type EvidenceCallBody, type Receipt, receiptDigest, recoverReceipt, responseHashOf} from '../../protocol/stream.js'
@@ -39,7 +40,7 @@ interface OpenDispute {
 }
 
 export interface DisputeDutyOptions {
-  market: Contract
+  market: StreamMarket
   domain: TypedDataDomain
   book: StreamBookStore
   address: string
@@ -52,14 +53,6 @@ export interface DisputeDutyOptions {
   due: (key: string, everyMs: number) => boolean
 }
 
-const errorText = (error: unknown): string => {
-  const converted = isOgpuError(error) ? error : fromChainError(error)
-  return converted?.message ?? (error as Error)?.message ?? String(error)
-}
-const revertName = (error: unknown): string | undefined => {
-  const converted = isOgpuError(error) ? error : fromChainError(error)
-  return (converted?.details as {revert?: string} | undefined)?.revert
-}
 
 /** Judges a disputed response from its evidence: {valid, reason}. */
 export async function judgeEvidence(options: {
@@ -168,7 +161,7 @@ export class DisputeDuty {
         this.options.log.warn('dispute', `Dispute ${key}: fetching the evidence from ${d.evidenceUri} failed: ${errorText(error)}`)
       }
     }
-    const stream = (await this.options.market.getFunction('getStream')(d.streamId)) as {modelHash: string}
+    const stream = await this.options.market.getStream(d.streamId)
     const sha = stream.modelHash.toLowerCase().replace(/^0x/, '')
     const backend = this.options.backends().find((b) => b.sha256 === sha)
     let judged: {valid: boolean; reason: string}
@@ -178,7 +171,7 @@ export class DisputeDuty {
       judged = {valid: true, reason: `could not verify: ${errorText(error)}`}
     }
     const salt = hexlify(randomBytes(32))
-    const commitment = (await this.options.market.getFunction('verdictCommitment')(d.id, judged.valid, salt, this.options.address)) as string
+    const commitment = await this.options.market.verdictCommitment(d.id, judged.valid, salt, this.options.address)
     // The salt is durable before the commitment goes on chain: a salt lost is a reveal missed (and a slash).
     this.options.book.append({t: 'dispute-vote', disputeId: key, streamId: d.streamId.toString(), accept: judged.valid, salt, commitment, reason: judged.reason})
     this.options.log.info('dispute', `Dispute ${key}: the response is ${judged.valid ? 'valid' : 'INVALID'} (${judged.reason})`, {disputeId: key})
@@ -191,10 +184,7 @@ export class DisputeDuty {
     const vote = this.options.book.state.disputes[key]
     if (!vote) return
     const me = this.options.address
-    const [dispute, mine] = (await Promise.all([this.options.market.getFunction('getDispute')(d.id), this.options.market.getFunction('verdictOf')(d.id, me)])) as [
-      {state: bigint; commits: bigint; reveals: bigint; council: string[]},
-      {committed: boolean; revealed: boolean},
-    ]
+    const [dispute, mine] = await Promise.all([this.options.market.getDispute(d.id), this.options.market.verdictOf(d.id, me)])
     if (Number(dispute.state) !== 1) {
       this.open.delete(key)
       return
@@ -204,11 +194,11 @@ export class DisputeDuty {
     if (!mine.committed) {
       if (now >= d.commitEnd || vote.commit?.status === 'failed') return this.maybeFinalize(d, dispute, now)
       try {
-        const receipt = await this.options.sendTx(`Commit the verdict on dispute ${key}`, () => this.options.market.getFunction('commitVerdict')(d.id, vote.commitment))
+        const receipt = await this.options.sendTx(`Commit the verdict on dispute ${key}`, () => this.options.market.commitVerdict(d.id, vote.commitment))
         this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'done', tx: receipt.hash})
         this.options.log.info('dispute', `Dispute ${key}: verdict committed`, {disputeId: key, tx: receipt.hash})
       } catch (error) {
-        const name = revertName(error)
+        const name = revertOf(error)
         if (name === 'VerdictRoundCommitClosed') this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'failed', error: errorText(error)})
         this.options.log.warn('dispute', `Dispute ${key}: committing failed: ${errorText(error)}`, {disputeId: key, revert: name})
       }
@@ -219,11 +209,11 @@ export class DisputeDuty {
       const revealOpen = Number(dispute.commits) >= seats || now >= d.commitEnd
       if (!revealOpen || now >= d.revealEnd + 1 || vote.reveal?.status === 'failed') return this.maybeFinalize(d, dispute, now)
       try {
-        const receipt = await this.options.sendTx(`Reveal the verdict on dispute ${key}`, () => this.options.market.getFunction('revealVerdict')(d.id, vote.accept, vote.salt))
+        const receipt = await this.options.sendTx(`Reveal the verdict on dispute ${key}`, () => this.options.market.revealVerdict(d.id, vote.accept, vote.salt))
         this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'reveal', status: 'done', tx: receipt.hash})
         this.options.log.info('dispute', `Dispute ${key}: revealed ${vote.accept ? 'valid' : 'invalid'}`, {disputeId: key, tx: receipt.hash})
       } catch (error) {
-        const name = revertName(error)
+        const name = revertOf(error)
         if (name === 'VerdictRoundRevealClosed') this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'reveal', status: 'failed', error: errorText(error)})
         if (name !== 'VerdictRoundRevealNotStarted') this.options.log.warn('dispute', `Dispute ${key}: revealing failed: ${errorText(error)}`, {disputeId: key, revert: name})
       }
@@ -236,11 +226,11 @@ export class DisputeDuty {
     if (Number(dispute.reveals) < dispute.council.length && now < d.revealEnd + 1) return
     const key = d.id.toString()
     try {
-      const receipt = await this.options.sendTx(`Finalize dispute ${key}`, () => this.options.market.getFunction('finalizeDispute')(d.id))
+      const receipt = await this.options.sendTx(`Finalize dispute ${key}`, () => this.options.market.finalizeDispute(d.id))
       this.options.log.info('dispute', `Dispute ${key}: finalized`, {disputeId: key, tx: receipt.hash})
       this.open.delete(key)
     } catch (error) {
-      const name = revertName(error)
+      const name = revertOf(error)
       if (name === 'StreamMarketDisputeNotOpen') this.open.delete(key)
       else this.options.log.debug('dispute', `Dispute ${key}: finalize not sent: ${errorText(error)}`, {revert: name})
     }

@@ -7,9 +7,9 @@
  * background while the cached value keeps answering (stale-while-revalidate). Only a stream never seen costs a
  * round trip, once.
  */
-import {Contract, getAddress, type Interface, type Provider} from 'ethers'
+import {getAddress, type Interface, type Provider, type Signer} from 'ethers'
 
-import {loadArtifact} from '../../chain/artifacts.js'
+import {type StreamMarket, streamMarketAt} from '../../chain/contracts/stream-market.js'
 import {EventDecoder} from '../../indexer/event-decoder.js'
 import {type PagedLog, pageLogs} from '../../indexer/log-pager.js'
 
@@ -38,29 +38,29 @@ export interface StreamInfo {
   subscription: SubscriptionStatusName
 }
 
-export function streamMarketContract(address: string, runner: Provider | import('ethers').Signer): Contract {
-  return new Contract(address, loadArtifact('StreamMarket').abi, runner)
+export function streamMarketContract(address: string, runner: Provider | Signer): StreamMarket {
+  return streamMarketAt(address, runner)
 }
 
 const hex = (s: string) => s.toLowerCase().replace(/^0x/, '')
 
 /** Reads a stream and `provider`'s subscription to it (status none when the stream does not exist). */
-export async function readStream(market: Contract, id: bigint, provider: string): Promise<StreamInfo> {
-  const [s, sub] = (await Promise.all([market.getFunction('getStream')(id), market.getFunction('subscription')(id, provider)])) as [Record<string, any>, Record<string, any>]
+export async function readStream(market: StreamMarket, id: bigint, provider: string): Promise<StreamInfo> {
+  const [s, sub] = await Promise.all([market.getStream(id), market.subscription(id, provider)])
   return {
     id,
-    client: getAddress(s.client as string),
+    client: getAddress(s.client),
     status: STREAM_STATUS[Number(s.status)] ?? 'none',
-    modelHash: hex(s.modelHash as string),
-    pricePerKTokenGenerated: s.pricePerKTokenGenerated as bigint,
-    pricePerKTokenVerified: s.pricePerKTokenVerified as bigint,
+    modelHash: hex(s.modelHash),
+    pricePerKTokenGenerated: s.pricePerKTokenGenerated,
+    pricePerKTokenVerified: s.pricePerKTokenVerified,
     councilSize: Number(s.councilSize),
-    collateral: s.collateral as bigint,
+    collateral: s.collateral,
     closeAt: Number(s.closeAt),
     commitWindow: Number(s.commitWindow),
     revealWindow: Number(s.revealWindow),
     subscriberCount: Number(s.subscriberCount),
-    deposit: s.deposit as bigint,
+    deposit: s.deposit,
     subscription: SUBSCRIPTION_STATUS[Number(sub.status)] ?? 'none',
   }
 }
@@ -85,7 +85,7 @@ export class StreamCache {
   reads = 0
 
   constructor(
-    private readonly market: Contract,
+    private readonly market: StreamMarket,
     private readonly me: string,
     private readonly ttlMs = 5000,
   ) {}
@@ -140,13 +140,13 @@ const decoders = new WeakMap<Interface, EventDecoder>()
  */
 export async function* streamEventPages(
   provider: Provider,
-  market: Contract,
+  market: StreamMarket,
   from: number,
   to: number,
   signal?: AbortSignal,
 ): AsyncGenerator<{events: StreamEvent[]; toBlock: number}> {
   if (to < from) return
-  const iface = market.interface as Interface
+  const iface: Interface = market.interface
   let decoder = decoders.get(iface)
   if (!decoder) {
     decoder = new EventDecoder(iface)

@@ -7,13 +7,14 @@
  */
 import {join} from 'node:path'
 
-import type {Contract, ContractTransactionResponse, TransactionReceipt, Wallet} from 'ethers'
+import type {ContractTransactionResponse, TransactionReceipt, Wallet} from 'ethers'
+
+import type {StreamMarket} from '../../chain/contracts/stream-market.js'
 
 import {readStake} from '../../chain/account.js'
 import type {ChainContext} from '../../chain/context.js'
-import {fromChainError} from '../../chain/errors.js'
+import {errorText, revertOf} from '../../chain/errors.js'
 import {formatAmount} from '../../chain/units.js'
-import {isOgpuError} from '../../errors/index.js'
 import {ogpuDomain} from '../../protocol/eip712.js'
 import type {Logger} from '../log.js'
 import {decideStreamSubscription} from '../strategy.js'
@@ -58,20 +59,12 @@ export interface StreamServiceOptions {
   stopping: () => boolean
 }
 
-const errorText = (error: unknown): string => {
-  const converted = isOgpuError(error) ? error : fromChainError(error)
-  return converted?.message ?? (error as Error)?.message ?? String(error)
-}
-export const revertName = (error: unknown): string | undefined => {
-  const converted = isOgpuError(error) ? error : fromChainError(error)
-  return (converted?.details as {revert?: string} | undefined)?.revert
-}
 
 export class StreamService {
   readonly api: StreamApi
   readonly book: StreamBookStore
   readonly cache: StreamCache
-  readonly market: Contract
+  readonly market: StreamMarket
   readonly domain
   private readonly disputes: DisputeDuty
   private cursor: number
@@ -191,11 +184,11 @@ export class StreamService {
         return
       }
       try {
-        const receipt = await this.options.sendTx(`Subscribe to stream ${key}`, () => this.market.getFunction('subscribe')(stream.id))
+        const receipt = await this.options.sendTx(`Subscribe to stream ${key}`, () => this.market.subscribe(stream.id))
         await this.cache.refresh(stream.id)
         this.options.log.info('stream', `Subscribed to stream ${key} (${formatAmount(stream.pricePerKTokenGenerated)} oGPU per 1k tokens, collateral ${formatAmount(stream.collateral)})`, {streamId: key, tx: receipt.hash})
       } catch (error) {
-        this.options.log.warn('stream', `Subscribing to stream ${key} failed: ${errorText(error)}`, {streamId: key, revert: revertName(error)})
+        this.options.log.warn('stream', `Subscribing to stream ${key} failed: ${errorText(error)}`, {streamId: key, revert: revertOf(error)})
         await this.cache.refresh(stream.id).catch(() => {})
       }
     })
@@ -234,13 +227,13 @@ export class StreamService {
       try {
         const receipt = await this.options.sendTx(what, () =>
           batch.length === 1
-            ? this.market.getFunction('redeem')(batch[0]!.streamId, batch[0]!.cumulativeAmount, batch[0]!.signature)
-            : this.market.getFunction('redeemMany')(batch),
+            ? this.market.redeem(batch[0]!.streamId, batch[0]!.cumulativeAmount, batch[0]!.signature)
+            : this.market.redeemMany(batch),
         )
         await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId, receipt.hash)))
         this.options.log.info('redeem', `${what}: ${batch.map((b) => `stream ${b.streamId} up to ${formatAmount(b.cumulativeAmount)} oGPU`).join(', ')}`, {tx: receipt.hash})
       } catch (error) {
-        const name = revertName(error)
+        const name = revertOf(error)
         await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId).catch(() => {})))
         // An empty deposit: wait for a top-up (retry every 30 s).
         if (name === 'StreamMarketDepositEmpty') for (const b of batch) this.lastTry.set(`redeem:${b.streamId}`, Date.now() + 30_000)
@@ -250,7 +243,7 @@ export class StreamService {
   }
 
   private async syncRedeemed(streamId: bigint, tx?: string): Promise<void> {
-    const amount = (await this.market.getFunction('redeemed')(streamId, this.address)) as bigint
+    const amount = await this.market.redeemed(streamId, this.address)
     this.book.append({t: 'redeemed', streamId: streamId.toString(), amount: amount.toString(), ...(tx ? {tx} : {})})
   }
 
