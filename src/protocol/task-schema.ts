@@ -1,23 +1,9 @@
 /**
- * The JSON Schema of a task prescription T = {D, M, I, f, e, H} (PROTOCOL.md, "The task prescription").
- * `ogpu task schema` prints it so editors can validate and autocomplete spec files.
+ * The JSON Schema of a task prescription T = {D, M, I, f, e, H} (docs/protocol.md, "The task prescription"), built
+ * from the fragments it shares with stream specs (./schema-fragments.ts). `ogpu task schema` prints it so editors
+ * can validate and autocomplete spec files.
  */
-
-const duration = {
-  description: 'A duration: seconds as a number, or a string like "90s", "15m", "2h", "1d".',
-  oneOf: [
-    {type: 'integer', minimum: 1},
-    {type: 'string', pattern: '^[0-9]+(s|m|h|d)$'},
-  ],
-} as const
-
-const amount = {
-  description: 'An oGPU amount as a decimal string, e.g. "12.5".',
-  oneOf: [
-    {type: 'string', pattern: '^[0-9]+(\\.[0-9]{1,18})?$'},
-    {type: 'number', exclusiveMinimum: 0},
-  ],
-} as const
+import {amount, duration, modelName, modelSha256, modelSource, positiveAmount, specHeader, specName} from './schema-fragments.js'
 
 export const TASK_SCHEMA_ID = 'https://ogpu.dev/schema/task-v1.json'
 
@@ -29,19 +15,18 @@ export const taskSchema = {
   additionalProperties: false,
   required: ['version', 'kind', 'model', 'data', 'instructions', 'payment'],
   properties: {
-    $schema: {type: 'string', description: 'Schema URL for editors.'},
-    version: {const: 1, description: 'Spec format version. Always 1.'},
+    ...specHeader,
     kind: {const: 'batch', description: 'Task kind. Batch tasks run every data item once.'},
-    name: {type: 'string', maxLength: 100, description: 'A short human name for the task.'},
+    name: specName('task'),
     model: {
       type: 'object',
       description: 'M: the model. Providers bid only when they hold this exact GGUF file.',
       additionalProperties: false,
       required: ['name', 'sha256'],
       properties: {
-        name: {type: 'string', minLength: 1, maxLength: 200, description: 'Model name, for people.'},
-        sha256: {type: 'string', pattern: '^(0x)?[0-9a-fA-F]{64}$', description: 'sha256 of the GGUF file: the model\'s identity.'},
-        source: {type: 'string', pattern: '^(hf:|https://)', description: 'Where providers can get it: hf:USER/REPO/FILE.gguf or an https URL.'},
+        name: {...modelName, description: 'Model name, for people.'},
+        sha256: {...modelSha256, description: 'sha256 of the GGUF file: the model\'s identity.'},
+        source: modelSource,
       },
     },
     data: {
@@ -86,9 +71,9 @@ export const taskSchema = {
       additionalProperties: false,
       required: ['maxPrice'],
       properties: {
-        maxPrice: {...amount, description: 'The most the client pays for the whole task (oGPU); bids are at or below it.'},
+        maxPrice: {...positiveAmount, description: 'The most the client pays for the whole task (oGPU); bids are at or below it.'},
         councilFeePerVote: {...amount, description: 'Paid to each council member per checkpoint verdict (oGPU). Defaults to 1% of maxPrice.'},
-        collateral: {...amount, description: 'Stake each bidder locks (oGPU). Defaults to maxPrice.'},
+        collateral: {...positiveAmount, description: 'Stake each bidder locks (oGPU). Defaults to maxPrice.'},
         latePenalty: {
           type: 'object',
           description: 'Optional: the payment decays linearly from softDeadline to hardDeadline after assignment.',

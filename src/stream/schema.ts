@@ -1,23 +1,9 @@
 /**
- * The JSON Schema of a stream spec: the terms a client opens a stream with (PROTOCOL.md, "StreamMarket").
- * `ogpu stream schema` prints it so editors can validate and autocomplete spec files.
+ * The JSON Schema of a stream spec: the terms a client opens a stream with (docs/protocol.md, "Stream tasks on the
+ * wire"; validated like a task spec, "The task prescription"), built from the fragments it shares with task specs
+ * (src/protocol/schema-fragments.ts). `ogpu stream schema` prints it so editors can validate and autocomplete spec files.
  */
-
-const duration = {
-  description: 'A duration: seconds as a number, or a string like "90s", "15m", "2h", "1d".',
-  oneOf: [
-    {type: 'integer', minimum: 1},
-    {type: 'string', pattern: '^[0-9]+(s|m|h|d)$'},
-  ],
-} as const
-
-const amount = {
-  description: 'An oGPU amount as a decimal string, e.g. "12.5".',
-  oneOf: [
-    {type: 'string', pattern: '^[0-9]+(\\.[0-9]{1,18})?$'},
-    {type: 'number', minimum: 0},
-  ],
-} as const
+import {amount, duration, modelName, modelSha256, modelSource, positiveAmount, specHeader, specName} from '../protocol/schema-fragments.js'
 
 export const STREAM_SCHEMA_ID = 'https://ogpu.dev/schema/stream-v1.json'
 
@@ -29,10 +15,9 @@ export const streamSchema = {
   additionalProperties: false,
   required: ['version', 'kind', 'model', 'prices', 'deposit'],
   properties: {
-    $schema: {type: 'string', description: 'Schema URL for editors.'},
-    version: {const: 1, description: 'Spec format version. Always 1.'},
+    ...specHeader,
     kind: {const: 'stream', description: 'Task kind. A stream serves online requests (OpenAI API) for as long as it is open.'},
-    name: {type: 'string', maxLength: 100, description: 'A short human name for the stream.'},
+    name: specName('stream'),
     model: {
       type: 'object',
       description: 'The model, named as in batch specs. Providers subscribe only when they hold this exact GGUF file.',
@@ -40,14 +25,14 @@ export const streamSchema = {
       required: ['name'],
       anyOf: [{required: ['sha256']}, {required: ['path']}],
       properties: {
-        name: {type: 'string', minLength: 1, maxLength: 200, description: 'Model name, for people (and the `model` of OpenAI requests).'},
-        sha256: {type: 'string', pattern: '^(0x)?[0-9a-fA-F]{64}$', description: "sha256 of the GGUF file: the model's identity. Either this or path."},
+        name: {...modelName, description: 'Model name, for people (and the `model` of OpenAI requests).'},
+        sha256: {...modelSha256, description: "sha256 of the GGUF file: the model's identity. Either this or path."},
         path: {
           type: 'string',
           minLength: 1,
           description: 'A local GGUF file (relative to the spec) whose sha256 is computed at create time; the published terms carry the hash, not the path.',
         },
-        source: {type: 'string', pattern: '^(hf:|https://)', description: 'Where providers can get it: hf:USER/REPO/FILE.gguf or an https URL.'},
+        source: modelSource,
       },
     },
     prices: {
@@ -73,7 +58,7 @@ export const streamSchema = {
         weight: {type: 'number', exclusiveMinimum: 0, maximum: 1, description: 'For weighted only: the share of the council that must approve, (0, 1].'},
       },
     },
-    collateral: {...amount, description: 'Stake each subscribing provider locks (oGPU). Defaults to "10".'},
+    collateral: {...positiveAmount, description: 'Stake each subscribing provider locks (oGPU). Defaults to "10".'},
     maxDowntime: {...duration, description: 'Time without `council.size` live subscribers after which the stream counts as interrupted. Defaults to 5m.'},
     notice: {
       type: 'object',

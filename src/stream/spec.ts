@@ -3,18 +3,14 @@
  * line numbers (like batch task specs), defaults, the published terms document (what specHash hashes and specUri
  * points at), and the on-chain StreamParams it becomes.
  */
-import {existsSync, mkdirSync, readFileSync, statSync, writeFileSync} from 'node:fs'
-import {dirname, isAbsolute, join, resolve} from 'node:path'
+import {existsSync, mkdirSync, statSync, writeFileSync} from 'node:fs'
+import {isAbsolute, join, resolve} from 'node:path'
 import {pathToFileURL} from 'node:url'
 
-import {Ajv, type ErrorObject} from 'ajv'
-
-import {parseAmount} from '../chain/units.js'
 import {UserError} from '../errors/index.js'
 import {sha256File} from '../gpu/files.js'
 import {canonicalHash, canonicalJson} from '../protocol/canonical.js'
-import {parseDuration} from '../protocol/task-spec.js'
-import {parseYaml} from '../protocol/yaml-doc.js'
+import {parseDuration, parseSpecDocument, readSpecFile, type SpecFormat, SpecProblems} from '../protocol/spec-loader.js'
 import type {ResponseMethod, StreamParams} from './chain.js'
 import {streamSchema} from './schema.js'
 
@@ -55,36 +51,11 @@ export const STREAM_SPEC_DEFAULTS = {
   revealWindow: '1m',
 }
 
-let validator: ReturnType<Ajv['compile']> | undefined
-function validate(document: unknown): ErrorObject[] {
-  validator ??= new Ajv({allErrors: true, strict: false}).compile(streamSchema)
-  return validator(document) ? [] : [...(validator.errors ?? [])]
-}
-
-function describeError(error: ErrorObject): {path: string[]; message: string} {
-  const path = error.instancePath.split('/').filter(Boolean).map((p) => p.replace(/~1/g, '/').replace(/~0/g, '~'))
-  const field = path.join('.') || '(top level)'
-  switch (error.keyword) {
-    case 'additionalProperties': {
-      const extra = (error.params as {additionalProperty: string}).additionalProperty
-      return {path: [...path, extra], message: `unknown field "${[...path, extra].join('.')}"`}
-    }
-    case 'required':
-      return {path, message: `missing field "${[...path, (error.params as {missingProperty: string}).missingProperty].join('.')}"`}
-    case 'const':
-    case 'enum':
-      return {path, message: `${field} must be ${JSON.stringify((error.params as {allowedValue?: unknown}).allowedValue ?? (error.params as {allowedValues: unknown[]}).allowedValues)}`}
-    case 'pattern': {
-      const pattern = (error.params as {pattern: string}).pattern
-      if (pattern.includes('(s|m|h|d)')) return {path, message: `${field} is not a duration (use seconds, or e.g. "90s", "15m", "2h")`}
-      if (pattern.includes('\\.[0-9]{1,18}')) return {path, message: `${field} is not an oGPU amount (use a decimal string, e.g. "12.5")`}
-      return {path, message: `${field} ${error.message}`}
-    }
-    case 'anyOf':
-      return {path, message: `${field} needs either "sha256" or "path"`}
-    default:
-      return {path, message: `${field} ${error.message}`}
-  }
+const STREAM_SPEC: SpecFormat = {
+  what: 'stream spec',
+  schema: streamSchema,
+  invalidHint: 'Run `ogpu stream schema` for the full schema; examples/stream.yaml validates.',
+  mappingHint: 'See `ogpu stream schema` and examples/stream.yaml.',
 }
 
 /**
@@ -92,53 +63,13 @@ function describeError(error: ErrorObject): {path: string[]; message: string} {
  * `stream.yaml:9: council.method must be ["optimistic","weighted","unanimous"]`.
  */
 export function parseStreamSpec(text: string, options: {path?: string; baseDir?: string} = {}): LoadedStreamSpec {
-  const label = options.path ?? 'spec'
-  const {document, lineOf} = parseYaml(text, label)
-  if (!document || typeof document !== 'object' || Array.isArray(document))
-    throw new UserError(`${label}: a stream spec is a YAML mapping (key: value lines).`, {code: 'INVALID_SPEC', hint: 'See `ogpu stream schema` and examples/stream.yaml.'})
-  const errors = validate(document)
-  if (errors.length > 0) {
-    const seen = new Set<string>()
-    const lines: string[] = []
-    const anyOfAlso = errors.some((e) => e.keyword === 'anyOf')
-    // A duration or an amount is a number or a string: of the oneOf branches' errors, the string pattern's says most.
-    const ordered = [...errors.filter((e) => e.keyword === 'pattern'), ...errors.filter((e) => e.keyword !== 'pattern')]
-    const byLine = new Map<string, number>()
-    for (const error of ordered) {
-      if (error.keyword === 'oneOf') continue
-      // The anyOf of model (sha256 or path) reports each branch's "required" too; one sentence says it.
-      if (anyOfAlso && error.keyword === 'required' && error.instancePath === '/model' && ['sha256', 'path'].includes((error.params as {missingProperty: string}).missingProperty)) continue
-      const {path, message} = describeError(error)
-      const key = `${path.join('.')}:${['type', 'pattern', 'minimum'].includes(error.keyword) ? 'value' : message}`
-      if (seen.has(key)) continue
-      seen.add(key)
-      const line = `${label}:${lineOf(path)}: ${message}`
-      byLine.set(line, lineOf(path))
-      lines.push(line)
-    }
-    lines.sort((a, b) => byLine.get(a)! - byLine.get(b)!)
-    throw new UserError(`The stream spec is not valid:\n  ${lines.join('\n  ')}`, {
-      code: 'INVALID_SPEC',
-      hint: 'Run `ogpu stream schema` for the full schema; examples/stream.yaml validates.',
-      details: {errors: lines},
-    })
-  }
-  const doc = document as Record<string, any>
-  const problems: string[] = []
-  const at = (path: string[], message: string) => problems.push(`${label}:${lineOf(path)}: ${message}`)
-  const amountAt = (path: string[], value: unknown, fallback: string | undefined, allowZero: boolean): bigint => {
-    const text = value === undefined ? fallback! : String(value)
-    try {
-      return parseAmount(text, path.join('.'), {allowZero})
-    } catch (error) {
-      at(path, (error as Error).message)
-      return 0n
-    }
-  }
+  const parsed = parseSpecDocument(text, STREAM_SPEC, options.path)
+  const doc = parsed.document
+  const problems = new SpecProblems(parsed, STREAM_SPEC.what)
   const method: ResponseMethod = doc.council?.method ?? STREAM_SPEC_DEFAULTS.method
   const weight: number | undefined = doc.council?.weight
-  if (method === 'weighted' && weight === undefined) at(['council', 'method'], 'council.weight (0..1) is required with council.method "weighted"')
-  if (method !== 'weighted' && weight !== undefined) at(['council', 'weight'], `council.weight only applies to council.method "weighted" (not "${method}")`)
+  if (method === 'weighted' && weight === undefined) problems.at(['council', 'method'], 'council.weight (0..1) is required with council.method "weighted"')
+  if (method !== 'weighted' && weight !== undefined) problems.at(['council', 'weight'], `council.weight only applies to council.method "weighted" (not "${method}")`)
   const weightBps = method === 'weighted' && weight !== undefined ? Math.max(1, Math.round(weight * 10_000)) : 0
   const spec: StreamSpec = {
     ...(doc.name ? {name: doc.name} : {}),
@@ -149,22 +80,22 @@ export function parseStreamSpec(text: string, options: {path?: string; baseDir?:
       ...(doc.model.source ? {source: doc.model.source} : {}),
     },
     prices: {
-      generated: amountAt(['prices', 'generated'], doc.prices.generated, undefined, true),
-      verified: amountAt(['prices', 'verified'], doc.prices.verified, undefined, true),
+      generated: problems.amount(['prices', 'generated'], doc.prices.generated, {allowZero: true}),
+      verified: problems.amount(['prices', 'verified'], doc.prices.verified, {allowZero: true}),
     },
     council: {size: doc.council?.size ?? STREAM_SPEC_DEFAULTS.councilSize, method, weightBps},
-    collateral: amountAt(['collateral'], doc.collateral, STREAM_SPEC_DEFAULTS.collateral, false),
+    collateral: problems.amount(['collateral'], doc.collateral, {fallback: STREAM_SPEC_DEFAULTS.collateral}),
     maxDowntime: parseDuration(doc.maxDowntime ?? STREAM_SPEC_DEFAULTS.maxDowntime),
     notice: {
       unsubscribe: parseDuration(doc.notice?.unsubscribe ?? STREAM_SPEC_DEFAULTS.unsubscribeNotice),
       close: parseDuration(doc.notice?.close ?? STREAM_SPEC_DEFAULTS.closeNotice),
     },
     disputes: {
-      bond: amountAt(['disputes', 'bond'], doc.disputes?.bond, STREAM_SPEC_DEFAULTS.disputeBond, true),
+      bond: problems.amount(['disputes', 'bond'], doc.disputes?.bond, {fallback: STREAM_SPEC_DEFAULTS.disputeBond, allowZero: true}),
       commitWindow: parseDuration(doc.disputes?.commitWindow ?? STREAM_SPEC_DEFAULTS.commitWindow),
       revealWindow: parseDuration(doc.disputes?.revealWindow ?? STREAM_SPEC_DEFAULTS.revealWindow),
     },
-    deposit: amountAt(['deposit'], doc.deposit, undefined, true),
+    deposit: problems.amount(['deposit'], doc.deposit, {allowZero: true}),
   }
   const MAX_UINT32 = 2 ** 32 - 1
   for (const [path, seconds] of [
@@ -174,16 +105,14 @@ export function parseStreamSpec(text: string, options: {path?: string; baseDir?:
     [['disputes', 'commitWindow'], spec.disputes.commitWindow],
     [['disputes', 'revealWindow'], spec.disputes.revealWindow],
   ] as const)
-    if (seconds > MAX_UINT32) at([...path], `${path.join('.')} is too long (${seconds} s)`)
-  if (problems.length > 0)
-    throw new UserError(`The stream spec is not valid:\n  ${problems.join('\n  ')}`, {code: 'INVALID_SPEC', details: {errors: problems}})
+    if (seconds > MAX_UINT32) problems.at([...path], `${path.join('.')} is too long (${seconds} s)`)
+  problems.throwIfAny()
   return {spec, document: doc, baseDir: options.baseDir ?? process.cwd(), ...(options.path ? {path: options.path} : {})}
 }
 
 export function loadStreamSpec(path: string): LoadedStreamSpec {
-  const full = resolve(path)
-  if (!existsSync(full)) throw new UserError(`Spec file ${path} does not exist.`, {code: 'FILE_NOT_FOUND'})
-  return parseStreamSpec(readFileSync(full, 'utf8'), {path, baseDir: dirname(full)})
+  const file = readSpecFile(path)
+  return parseStreamSpec(file.text, {path: file.path, baseDir: file.baseDir})
 }
 
 /**

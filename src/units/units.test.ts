@@ -1,7 +1,7 @@
 import {describe, expect, it} from 'vitest'
 
 import {UserError} from '../errors/index.js'
-import {amountJson, formatAmount, parseAmount} from './units.js'
+import {amountJson, formatAmount, parseAmount} from './index.js'
 
 describe('parseAmount', () => {
   it('parses plain decimals into 18-decimal base units', () => {
