@@ -74,8 +74,6 @@ export const PRESETS: Record<GgufPreset, LlamaModelSpec> = {
 
 export const TOKEN_TYPE = {normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6} as const
 export const SPECIAL_IDS = {unk: 0, bos: 1, eos: 2} as const
-/** The id of the byte token <0xXX>. */
-export const byteTokenId = (byte: number): number => 3 + byte
 
 const SPACE = '\u2581'
 const LOWER = 'abcdefghijklmnopqrstuvwxyz'

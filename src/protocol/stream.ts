@@ -207,19 +207,11 @@ export const refusalBody = (code: RefusalCode | string, message: string): OpenAi
 
 // ------------------------------------------------------------------------------------------------ body and response extensions
 
-/**
- * ogpu's extension of an OpenAI request body (other servers ignore it). `resumeTokens`: completion token ids some
- * earlier generator already produced; the provider appends them to the prompt and generates the rest (greedy decoding
- * makes the continuation exact). `max_tokens` stays the request's total, resumed tokens included.
- */
-export interface OgpuRequestExtension {
-  resumeTokens?: number[]
-}
-
-/** What a provider adds to every streamed chunk: the token ids of this chunk's text (one chunk per token). */
-export interface OgpuChunkExtension {
-  tokens: number[]
-}
+// ogpu's extensions of OpenAI bodies (other servers ignore them):
+//   - request `ogpu.resumeTokens` (number[], optional): completion token ids some earlier generator already produced;
+//     the provider appends them to the prompt and generates the rest (greedy decoding makes the continuation exact).
+//     `max_tokens` stays the request's total, resumed tokens included.
+//   - every streamed chunk `ogpu.tokens` (number[]): the token ids of this chunk's text (one chunk per token).
 
 /**
  * The end of a response: on SSE, one last chunk before `data: [DONE]` with `choices: []`, `usage`, and this under

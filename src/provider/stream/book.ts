@@ -119,11 +119,6 @@ export function openStreamBook(providerDir: string): StreamBookStore {
   return JournalStore.open<StreamBookData, StreamBookRecord>({dir: streamBookDir(providerDir), initial, apply: applyBookRecord, compactEvery: 2000})
 }
 
-/** The book as on disk, read-only (a running daemon may own it); undefined when there is none. */
-export function readStreamBook(providerDir: string): StreamBookData | undefined {
-  return JournalStore.read<StreamBookData, StreamBookRecord>({dir: streamBookDir(providerDir), initial, apply: applyBookRecord})
-}
-
 /** What the client owes on the stream beyond its newest voucher, wei (never negative). */
 export function unpaidOf(entry: StreamBookEntry | undefined): bigint {
   if (!entry) return 0n

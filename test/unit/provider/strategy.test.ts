@@ -1,15 +1,34 @@
-import {chmodSync, mkdtempSync, rmSync, writeFileSync} from 'node:fs'
+import {chmodSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {tmpdir} from 'node:os'
 import {join} from 'node:path'
+import {setTimeout as delay} from 'node:timers/promises'
 
 import {parseUnits} from 'ethers'
-import {afterAll, describe, expect, it} from 'vitest'
+import {afterAll, describe, expect, it, vi} from 'vitest'
 
-import {costPlus, createStrategy, floorOf, type StrategyInput, undercut, withMargin} from '../../../src/provider/strategy.js'
+import {type BidDecision, costPlus, createStrategy, floorOf, type StrategyInput, undercut, withMargin} from '../../../src/provider/strategy.js'
 
 const oGPU = (v: string) => parseUnits(v, 18)
 const dir = mkdtempSync(join(tmpdir(), 'ogpu-strategy-'))
 afterAll(() => rmSync(dir, {recursive: true, force: true}))
+
+/** Waits for `check` to hold, polling on the real clock (node:timers/promises is not faked); the test timeout bounds it. */
+async function until<T>(check: () => T): Promise<NonNullable<T>> {
+  for (;;) {
+    const value = check()
+    if (value) return value as NonNullable<T>
+    await delay(20)
+  }
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0)
+    return true
+  } catch {
+    return false
+  }
+}
 
 function input(overrides: {cost?: string; minPrice?: string; maxPrice?: string; best?: string; margin?: number} = {}): StrategyInput {
   return {
@@ -102,21 +121,44 @@ describe('script strategy', () => {
       expect(decision).toMatchObject({bid: false, reason: expect.stringMatching(reason)})
     }
   })
+  // The limit is read off a fake clock (the script runs in real time, in its own process): no wall-clock bounds.
   it('times out to no bid, and kills the script', async () => {
-    const path = script('slow.js', `setTimeout(() => console.log('{"price": "1"}'), 60_000)`)
-    const started = Date.now()
-    const decision = await createStrategy(`script:${path}`, {timeoutMs: 400}).decide(input())
-    expect(decision).toMatchObject({bid: false, reason: expect.stringMatching(/did not answer within 0.4 s/)})
-    expect(Date.now() - started).toBeLessThan(3000)
+    const pidFile = join(dir, 'slow.pid')
+    const path = script('slow.js', `require('fs').writeFileSync(${JSON.stringify(pidFile)}, String(process.pid)); setTimeout(() => console.log('{"price": "1"}'), 60_000)`)
+    vi.useFakeTimers({toFake: ['setTimeout', 'clearTimeout']})
+    try {
+      let decision: BidDecision | undefined
+      const pending = createStrategy(`script:${path}`, {timeoutMs: 400})
+        .decide(input())
+        .then((d) => (decision = d))
+      const pid = Number(await until(() => existsSync(pidFile) && readFileSync(pidFile, 'utf8')))
+      await vi.advanceTimersByTimeAsync(399)
+      expect(decision).toBeUndefined() // still waiting: the limit has not passed
+      await vi.advanceTimersByTimeAsync(1)
+      await pending
+      expect(decision).toMatchObject({bid: false, reason: expect.stringMatching(/did not answer within 0.4 s/)})
+      await until(() => !isAlive(pid)) // killed, not left running
+    } finally {
+      vi.useRealTimers()
+    }
   })
   it('uses a 5 s limit by default', async () => {
     const path = script('slower.js', `setTimeout(() => console.log('{"price": "1"}'), 5_600)`)
-    const started = Date.now()
-    const decision = await createStrategy(`script:${path}`).decide(input())
-    expect(decision.bid).toBe(false)
-    expect(Date.now() - started).toBeGreaterThanOrEqual(4900)
-    expect(Date.now() - started).toBeLessThan(5500)
-  }, 10_000)
+    vi.useFakeTimers({toFake: ['setTimeout', 'clearTimeout']})
+    try {
+      let decision: BidDecision | undefined
+      const pending = createStrategy(`script:${path}`)
+        .decide(input())
+        .then((d) => (decision = d))
+      await vi.advanceTimersByTimeAsync(4_999)
+      expect(decision).toBeUndefined()
+      await vi.advanceTimersByTimeAsync(1)
+      await pending
+      expect(decision).toMatchObject({bid: false, reason: expect.stringMatching(/did not answer within 5 s/)})
+    } finally {
+      vi.useRealTimers()
+    }
+  })
   it('refuses a missing script or an unknown strategy at start', () => {
     expect(() => createStrategy(`script:${join(dir, 'nope.sh')}`)).toThrow(/does not exist/)
     expect(() => createStrategy('cheapest')).toThrow(/Unknown strategy/)
