@@ -5,6 +5,7 @@
  */
 import type {Signer, TypedDataDomain} from 'ethers'
 
+import {ExternalError} from '../errors/index.js'
 import type {EvidenceCallBody, OgpuResponseEnd, VerifyCallBody, VerifyCallResult, VoucherCallBody} from '../protocol/stream.js'
 import {signedRequestHeaders} from '../protocol/stream.js'
 import {readSse} from './sse.js'
@@ -12,22 +13,26 @@ import {readSse} from './sse.js'
 export type Route = 'chat' | 'completions'
 export const ROUTE_PATHS: Record<Route, string> = {chat: '/v1/chat/completions', completions: '/v1/completions'}
 
-export class ProviderCallError extends Error {
-  constructor(
-    message: string,
-    readonly details: {
-      /** The provider's HTTP status, when it answered one. */
-      status?: number
-      /** The provider's error code (OpenAI error JSON), when it gave one. */
-      code?: string
-      /** The caller's request is at fault (a 400 or 413 about the body): trying another provider will not help. */
-      callerFault?: boolean
-      /** The provider could not be reached at all (refused, reset, timed out before answering). */
-      unreachable?: boolean
-    } = {},
-  ) {
-    super(message)
-    this.name = 'ProviderCallError'
+/** What a failed provider call says about itself, beyond its message. */
+export type ProviderCallDetails = {
+  /** The provider's HTTP status, when it answered one. */
+  status?: number
+  /** The provider's error code (OpenAI error JSON), when it gave one. */
+  code?: string
+  /** The provider's own error message (or the start of its answer when that is not JSON), when it answered one. */
+  providerMessage?: string
+  /** The caller's request is at fault (a 400 or 413 about the body): trying another provider will not help. */
+  callerFault?: boolean
+  /** The provider could not be reached at all (refused, reset, timed out before answering). */
+  unreachable?: boolean
+}
+
+/** A call to a provider that failed: an ExternalError whose typed details say what the provider answered. */
+export class ProviderCallError extends ExternalError {
+  declare readonly details: ProviderCallDetails
+
+  constructor(message: string, details: ProviderCallDetails = {}) {
+    super(message, {code: 'PROVIDER_CALL_FAILED', details})
   }
 }
 
@@ -54,6 +59,7 @@ async function errorOf(response: Response, what: string): Promise<ProviderCallEr
   return new ProviderCallError(`${what} answered ${response.status}${code ? ` ${code}` : ''}: ${message}`, {
     status: response.status,
     code,
+    providerMessage: message,
     callerFault: (response.status === 400 || response.status === 413) && (code === undefined || CALLER_FAULT_CODES.has(code)),
   })
 }
@@ -123,7 +129,7 @@ export async function generateOn(
         } catch {
           throw new ProviderCallError(`${what} sent a chunk that is not JSON: ${event.data.slice(0, 100)}`)
         }
-        if (chunk.error) throw new ProviderCallError(`${what} failed mid-stream: ${chunk.error.message ?? chunk.error.code}`, {code: chunk.error.code})
+        if (chunk.error) throw new ProviderCallError(`${what} failed mid-stream: ${chunk.error.message ?? chunk.error.code}`, {code: chunk.error.code, ...(chunk.error.message ? {providerMessage: chunk.error.message} : {})})
         const choice = chunk.choices?.[0]
         if (choice) {
           const piece = (call.route === 'chat' ? choice.delta?.content : choice.text) ?? ''
@@ -181,3 +187,14 @@ export async function postEvidence(call: SignedCall & {evidence: EvidenceCallBod
   const {headers} = await signedRequestHeaders(call.signer, call.domain, call.streamId, body)
   return postJson(`${call.endpoint}/v1/ogpu/evidence`, body, headers, call.timeoutMs)
 }
+
+/** The provider calls the gateway makes (ports: tests fake them). */
+export interface ProviderCalls {
+  generate: typeof generateOn
+  verify: typeof verifyOn
+  voucher: typeof postVoucher
+  evidence: typeof postEvidence
+}
+
+/** The calls over HTTP. */
+export const httpProviderCalls: ProviderCalls = {generate: generateOn, verify: verifyOn, voucher: postVoucher, evidence: postEvidence}

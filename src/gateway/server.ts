@@ -15,7 +15,8 @@ import {createServer, type IncomingMessage, type Server, type ServerResponse} fr
 
 import {ExternalError, isOgpuError, UserError} from '../errors/index.js'
 import {listen, openAiError, readBody, sendError, sendJson, sendText} from '../http/index.js'
-import {type CompletionOutcome, type GatewayOptions, parseCallerBody, type Route, statusOf, StreamGateway} from './gateway.js'
+import {parseCallerBody, statusOf} from './caller.js'
+import {type CompletionOutcome, type GatewayOptions, type Route, StreamGateway} from './gateway.js'
 import type {GatewayMetrics} from './metrics.js'
 import {sseFrame} from './sse.js'
 

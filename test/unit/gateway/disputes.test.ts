@@ -1,0 +1,73 @@
+import {mkdtempSync, rmSync} from 'node:fs'
+import {tmpdir} from 'node:os'
+import {join} from 'node:path'
+
+import {afterEach, beforeEach, describe, expect, it} from 'vitest'
+
+import type {Part} from '../../../src/gateway/context.js'
+import {Disputes} from '../../../src/gateway/disputes.js'
+import {receiptDigest, toReceipt} from '../../../src/protocol/stream.js'
+import {ANSWER, contextOf, domain, endOf, endpointOf, fakeNetwork, metricsOf, poolOf, providers, streamOf} from './role-fakes.js'
+
+const [w1, w2, w3] = providers as [(typeof providers)[0], (typeof providers)[0], (typeof providers)[0]]
+const body = '{"messages":[{"role":"user","content":"Hi"}],"stream":true}'
+const requestId = `0x${'08'.repeat(32)}`
+
+describe('disputes', () => {
+  let dir: string
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'ogpu-disputes-'))
+  })
+  afterEach(() => rmSync(dir, {recursive: true, force: true}))
+
+  async function setup(options: {enabled?: boolean; open?: () => Promise<{disputeId: bigint}>; councilSize?: number} = {}) {
+    const net = fakeNetwork()
+    const pool = await poolOf()
+    const context = contextOf(streamOf({councilSize: options.councilSize ?? 1}))
+    const metrics = metricsOf()
+    const opened: Array<{provider: string; evidenceUri: string}> = []
+    const disputes = new Disputes({
+      context,
+      pool,
+      metrics,
+      calls: net.calls,
+      chain: {
+        subscribers: async () => providers.map((w) => w.address),
+        openDispute: async (input) => {
+          opened.push({provider: input.provider, evidenceUri: input.evidenceUri})
+          return options.open ? options.open() : {disputeId: 4n}
+        },
+      },
+      evidenceDir: join(dir, 'evidence'),
+      publicUrl: () => 'http://gateway.test/',
+      enabled: options.enabled,
+    })
+    const end = await endOf(w2, body, requestId, ANSWER, 0)
+    const part: Part = {provider: w2.address, endpoint: endpointOf(w2), body, requestId, tokens: ANSWER, text: 'abc', end}
+    const digest = receiptDigest(domain, toReceipt(end.receipt))
+    return {net, context, metrics, disputes, part, digest, opened}
+  }
+
+  it('keeps the evidence, pushes it to the council (the other subscribers first), and opens the dispute', async () => {
+    const {net, disputes, part, digest, opened, context, metrics} = await setup({councilSize: 1})
+    await disputes.submit(part)
+    expect(disputes.evidence(digest)).toEqual({receipt: part.end!.receipt, signature: part.end!.signature, provider: w2.address, body, tokens: ANSWER})
+    expect(disputes.evidence('not-a-digest')).toBeUndefined()
+    expect(net.evidence.map((e) => e.endpoint)).toEqual([endpointOf(w1)])
+    expect(opened).toEqual([{provider: w2.address, evidenceUri: `http://gateway.test/v1/ogpu/evidence/${digest}`}])
+    expect(context.events).toEqual([{type: 'dispute', provider: w2.address, digest, disputeId: '4'}])
+    expect(metrics.disputes.get({outcome: 'opened'})).toBe(1)
+    expect(net.evidence).not.toContainEqual({endpoint: endpointOf(w3)})
+  })
+
+  it('reports a dispute that cannot be opened, and opens none when disabled', async () => {
+    const failing = await setup({open: async () => Promise.reject(new Error('DisputeBondTooLow'))})
+    await failing.disputes.submit(failing.part)
+    expect(failing.context.events).toEqual([{type: 'dispute', provider: w2.address, digest: failing.digest, error: 'DisputeBondTooLow'}])
+    expect(failing.metrics.disputes.get({outcome: 'failed'})).toBe(1)
+    const off = await setup({enabled: false})
+    await off.disputes.submit(off.part)
+    expect(off.opened).toEqual([])
+    expect(off.net.evidence).toEqual([])
+  })
+})
