@@ -285,7 +285,12 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     await a.kill9()
     a = await start('dev2', {redeemThreshold: '0.000001'})
     await waitFor(async () => ((await streamMarket.getFunction('redeemed')(streamId, address.dev2)) as bigint) === charged, 'the voucher to be redeemed', 30_000, 200)
-    const after = await a.status()
+    // The daemon learns of the redemption from its receipt, which it polls for after the block is mined: its status
+    // may trail the chain by that poll, so wait on the status too (it then shows the receipt's amount at once).
+    const after = await waitFor(async () => {
+      const now = await a.status()
+      return now.streams.streams[streamId.toString()]?.redeemed === charged.toString() ? now : undefined
+    }, 'the status to show the redemption', 10_000, 50)
     expect(after.streams.streams[streamId.toString()]).toMatchObject({charged: charged.toString(), voucher: charged.toString(), redeemed: charged.toString(), unpaid: '0'})
   })
 

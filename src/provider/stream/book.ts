@@ -119,6 +119,15 @@ export function openStreamBook(providerDir: string): StreamBookStore {
   return JournalStore.open<StreamBookData, StreamBookRecord>({dir: streamBookDir(providerDir), initial, apply: applyBookRecord, compactEvery: 2000})
 }
 
+/**
+ * The book's record of a StreamMarket `VoucherRedeemed` event (its decoded args), when `provider` redeemed: the chain's
+ * redeemed total afterwards. Undefined for another provider's redemption.
+ */
+export function redeemedRecord(args: {streamId?: unknown; provider?: unknown; redeemed?: unknown}, provider: string, tx: string): StreamBookRecord | undefined {
+  if (typeof args.provider !== 'string' || args.provider.toLowerCase() !== provider.toLowerCase()) return undefined
+  return {t: 'redeemed', streamId: String(args.streamId), amount: String(args.redeemed), tx}
+}
+
 /** What the client owes on the stream beyond its newest voucher, wei (never negative). */
 export function unpaidOf(entry: StreamBookEntry | undefined): bigint {
   if (!entry) return 0n

@@ -9,6 +9,7 @@ import {join} from 'node:path'
 
 import type {ContractTransactionResponse, TransactionReceipt, Wallet} from 'ethers'
 
+import {eventsIn} from '../../chain/contracts/events.js'
 import type {StreamMarket} from '../../chain/contracts/stream-market.js'
 
 import {readStake} from '../../chain/account.js'
@@ -20,7 +21,7 @@ import type {Logger} from '../log.js'
 import {decideStreamSubscription} from '../strategy.js'
 import type {StreamLimits} from './auth.js'
 import type {StreamBackend} from './backend.js'
-import {openStreamBook, type StreamBookStore, unpaidOf, unredeemedOf} from './book.js'
+import {openStreamBook, redeemedRecord, type StreamBookRecord, type StreamBookStore, unpaidOf, unredeemedOf} from './book.js'
 import {DisputeDuty} from './disputes.js'
 import {StreamCache, streamEventPages, type StreamEvent, type StreamInfo, streamMarketContract} from './market.js'
 import {StreamApi, type TokenTransform} from './openai-api.js'
@@ -155,9 +156,11 @@ export class StreamService {
         if (this.cache.peek(streamId!) || (event.args.provider as string | undefined) === me) await this.cache.refresh(streamId!)
         if (event.name === 'DisputeResolved') this.disputes.resolved(event.args.disputeId as bigint)
         return
-      case 'VoucherRedeemed':
-        if (event.args.provider === me) this.book.appendSoon({t: 'redeemed', streamId: String(streamId), amount: String(event.args.redeemed), tx: event.log.transactionHash})
+      case 'VoucherRedeemed': {
+        const record = redeemedRecord(event.args, me, event.log.transactionHash)
+        if (record) this.book.appendSoon(record)
         return
+      }
       case 'DisputeOpened':
         this.disputes.opened(event)
     }
@@ -230,7 +233,10 @@ export class StreamService {
             ? this.market.redeem(batch[0]!.streamId, batch[0]!.cumulativeAmount, batch[0]!.signature)
             : this.market.redeemMany(batch),
         )
-        await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId, receipt.hash)))
+        // The status is current the moment the receipt is in (its VoucherRedeemed logs carry the redeemed totals);
+        // a chain read then reconciles (the book keeps the larger amount; a failed read changes nothing).
+        this.book.appendMany(this.redeemedIn(receipt))
+        await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId, receipt.hash).catch(() => {})))
         this.options.log.info('redeem', `${what}: ${batch.map((b) => `stream ${b.streamId} up to ${formatAmount(b.cumulativeAmount)} oGPU`).join(', ')}`, {tx: receipt.hash})
       } catch (error) {
         const name = revertOf(error)
@@ -239,6 +245,14 @@ export class StreamService {
         if (name === 'StreamMarketDepositEmpty') for (const b of batch) this.lastTry.set(`redeem:${b.streamId}`, Date.now() + 30_000)
         this.options.log.warn('redeem', `${what} failed: ${errorText(error)}`, {revert: name})
       }
+    })
+  }
+
+  /** The book records of this provider's redemptions in a receipt (the StreamMarket's VoucherRedeemed logs). */
+  private redeemedIn(receipt: TransactionReceipt): StreamBookRecord[] {
+    return eventsIn(receipt, this.market, this.market.getEvent('VoucherRedeemed')).flatMap((args) => {
+      const record = redeemedRecord(args, this.address, receipt.hash)
+      return record ? [record] : []
     })
   }
 
