@@ -54,18 +54,3 @@ export async function runItem(
     finishReason: generated.finishReason === 'eos' ? 'stop' : 'length',
   }
 }
-
-/**
- * A dishonest output for the test hook `tamperOutputs`: other tokens than the model's (each shifted by one id,
- * skipping end-of-generation tokens), with a consistent completion text, so only verification by prefill catches it.
- */
-export function tamperResult(engine: InferenceEngine, result: ItemResult, prompt: readonly number[]): ItemResult {
-  const vocab = engine.vocabSize
-  const shift = (t: number) => {
-    let next = (t + 1) % vocab
-    while (engine.isEndOfGeneration(next)) next = (next + 1) % vocab
-    return next
-  }
-  const tokenIds = result.tokenIds.map((t) => (engine.isEndOfGeneration(t) ? t : shift(t)))
-  return {...result, tokenIds, completion: completionText(engine, prompt, tokenIds)}
-}

@@ -19,8 +19,6 @@ export interface ProviderServerOptions {
   status: () => unknown | Promise<unknown>
   /** More routes (the stream API, ./stream/openai-api.ts): returns true when it handled the request. Defaults to none. */
   api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
-  /** @deprecated Use `source.serving`. True refuses every items request with 503, as `serving` false does. Defaults to never. */
-  refuseItems?: () => boolean
   onError?: (error: unknown) => void
 }
 
@@ -34,11 +32,7 @@ export interface ProviderServer {
 const sendProviderError = (res: ServerResponse, status: number, code: string, message: string) => void sendError(res, status, code, message, {type: OGPU_ERROR_TYPE})
 
 export async function startProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
-  const {source, refuseItems} = options
-  const items = createItemsHandler({
-    domain: options.domain,
-    source: refuseItems ? {items: (t, f, c) => source.items(t, f, c), mayRead: (t, a) => source.mayRead(t, a), serving: () => !refuseItems() && source.serving?.() !== false} : source,
-  })
+  const items = createItemsHandler({domain: options.domain, source: options.source})
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path === '/health') {

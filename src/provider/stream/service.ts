@@ -51,8 +51,6 @@ export interface StreamServiceOptions {
   apiKey?: string
   /** Rewrites each generation's tokens (tests inject cheats, test/fixtures/cheats.ts). Defaults to none. */
   tokenTransform?: TokenTransform
-  /** @deprecated No effect: pass tokenTransform. Kept until daemon.ts stops passing it. */
-  hooks?: {tamperStream?: boolean}
   /** Sends a transaction through the daemon's one-at-a-time queue. */
   sendTx: (what: string, send: () => Promise<ContractTransactionResponse>, onSent?: (hash: string) => void) => Promise<TransactionReceipt>
   /** The chain's time, unix seconds. */

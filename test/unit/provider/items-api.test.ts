@@ -15,8 +15,8 @@ afterEach(async () => {
   for (const s of servers.splice(0)) await s.close()
 })
 
-async function start(source: ItemSource, extra: {refuseItems?: () => boolean} = {}): Promise<string> {
-  const server = await startProviderServer({host: '127.0.0.1', port: 0, domain, source, health: () => ({ok: true}), status: async () => ({amount: 5n}), ...extra})
+async function start(source: ItemSource): Promise<string> {
+  const server = await startProviderServer({host: '127.0.0.1', port: 0, domain, source, health: () => ({ok: true}), status: async () => ({amount: 5n})})
   servers.push(server)
   return `http://127.0.0.1:${server.port}`
 }
@@ -57,11 +57,6 @@ describe('the items API', () => {
     expect((await get(url, 7, 0, 1)).status).toBe(200)
   })
 
-  it('still answers 503 through the deprecated refuseItems option', async () => {
-    const url = await start(source(), {refuseItems: () => true})
-    const refused = await get(url, 7, 0, 1)
-    expect([refused.status, (await refused.json()).error.code]).toEqual([503, 'UNAVAILABLE'])
-  })
 })
 
 describe('the provider server', () => {
