@@ -1,35 +1,25 @@
 /**
- * The provider daemon (`ogpu provider start`): bids on batch tasks it can run, executes the ones it wins, commits
- * each checkpoint's result root, serves the items, sits on councils, and serves and settles streams — all driven by
- * the market indexer. This file only wires the roles (./daemon/*) together and owns start, the loop and stop.
- *
- * Level-triggered: every tick (≈200 ms on the devnet) syncs the indexer and looks at every task against the chain
- * state and the durable state (./state.ts), and starts what is due (./daemon/scheduler.ts). A restarted daemon
- * therefore picks up every task where the chain and its journal say it is: it never bids twice (the bid intent is
- * journaled before the transaction), it resumes execution from the results it kept, and it reveals the votes whose
- * salts it kept.
+ * The provider daemon (`ogpu provider start`): bids, executes, commits, serves items, sits on councils, and serves
+ * and settles streams, all driven by the market indexer. This file wires the roles (./daemon/*) and owns start, the
+ * loop and stop. Level-triggered: every tick (≈200 ms on the devnet) syncs the indexer and the scheduler starts what
+ * is due, so a restarted daemon picks up every task where the chain and its journal (./state.ts) say it is.
  */
 import {rmSync} from 'node:fs'
 import {join} from 'node:path'
 
-import type {Wallet} from 'ethers'
-
-import {readStake} from '../chain/account.js'
 import {type ChainContext, openChain, withSigner} from '../chain/context.js'
-import type {TaskMarket} from '../chain/contracts/task-market.js'
 import {errorText} from '../chain/errors.js'
+import {nextCheckpoint} from '../market/earnings.js'
 import {MarketIndexer} from '../market/indexer.js'
 import {canonicalHash} from '../protocol/canonical.js'
 import {ogpuDomain} from '../protocol/eip712.js'
 import {ChainClock} from './chain-clock.js'
-import {fetchServedItems, memberSeed} from './council-check.js'
-import {Bidder} from './daemon/bidder.js'
-import {CouncilDuty} from './daemon/council-duty.js'
-import {Executor} from './daemon/executor.js'
+import type {Bidder} from './daemon/bidder.js'
 import {loadModels, loadStreamBackends} from './daemon/models.js'
-import {type Models, storeRecords, type TaskRecords} from './daemon/ports.js'
+import {storeRecords} from './daemon/ports.js'
 import {preflight} from './daemon/preflight.js'
-import {Scheduler} from './daemon/scheduler.js'
+import {composeBatchRoles} from './daemon/roles.js'
+import type {Scheduler} from './daemon/scheduler.js'
 import {buildStatus} from './daemon/status.js'
 import type {DaemonStatus, LoadedModel, ProviderDaemonHandle, ProviderDaemonOptions, ProviderDaemonPorts} from './daemon/types.js'
 import {daemonFilePath, readDaemonFile} from './daemon-file.js'
@@ -48,8 +38,6 @@ import {TxQueue} from './tx-queue.js'
 
 export type * from './daemon/types.js'
 export {daemonFilePath, readDaemonFile} from './daemon-file.js'
-export {nextCheckpoint} from '../market/earnings.js'
-import {nextCheckpoint as nextCheckpointOf} from '../market/earnings.js'
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
 
@@ -68,20 +56,14 @@ export async function startProviderDaemon(options: ProviderDaemonOptions, ports:
   return daemon.handle()
 }
 
-/** Everything that exists once the daemon started (set together, so no role sees half of it). */
+/** What the loop and the status read once the daemon started (set together, so nothing sees half of it). */
 interface Running {
-  chain: ChainContext
-  wallet: Wallet
-  market: TaskMarket
   store: ProviderStore
-  records: TaskRecords
   indexer: MarketIndexer
   clock: ChainClock
-  tx: TxQueue
   strategy: Strategy
   bidder: Bidder
   scheduler: Scheduler
-  server: ProviderServer
 }
 
 class ProviderDaemon {
@@ -199,59 +181,26 @@ class ProviderDaemon {
       snapshotPath: join(this.dir, 'market-index.json'),
     }))
     const records = storeRecords(store)
-    const models: Models = this.engines
-    const common = {address: me, records, log: this.log, clock, sendTx: tx.send}
     const domain = ogpuDomain(chain.network.chainId, chain.network.contracts.taskMarket)
-    const bidder = new Bidder(
-      {
-        ...common,
-        tasks: indexer,
-        models,
-        materials: this.materials,
-        freeStake: async () => (await readStake(chain, me)).free,
-        strategy,
-        bid: (taskId, price) => market.bid(taskId, price),
-        bidding: () => this.bidding,
-        vramGiB: () => this.vramGiB,
-      },
-      {minPricePer1k: o.minPricePer1k, gpuSecondPrice: o.gpuSecondPrice, margin: o.margin, maxConcurrentTasks: o.maxConcurrentTasks},
-    )
-    const executor = new Executor({
-      ...common,
-      tasks: indexer,
-      models,
+    const {bidder, executor, scheduler} = composeBatchRoles({
+      chain,
+      wallet,
+      market,
+      records,
+      indexer,
+      clock,
+      sendTx: tx.send,
+      strategy,
       materials: this.materials,
       jobs: this.jobs,
-      commitCheckpoint: (taskId, k, root) => market.commitCheckpoint(taskId, k, root),
-      draining: () => this.draining,
+      models: this.engines,
+      domain,
+      log: this.log,
       signal: this.abort.signal,
+      options: o,
+      ports: this.ports,
+      state: {bidding: () => this.bidding, draining: () => this.draining, stopping: () => this.stopping, vramGiB: () => this.vramGiB},
       warnOnce: (key, message) => this.warnOnce(key, message),
-      beforeItem: this.ports.beforeItem,
-      transformResult: this.ports.transformResult,
-      servingItems: this.ports.servingItems,
-    })
-    const council = new CouncilDuty({
-      ...common,
-      models,
-      materials: this.materials,
-      jobs: this.jobs,
-      seedOf: (taskId, k, seedBlock) => memberSeed(chain, taskId, k, me, seedBlock),
-      endpointOf: async (address) => (await chain.registry.providerOf(address)).endpoint,
-      fetchItems: (request) => fetchServedItems({...request, signer: wallet, domain}),
-      market,
-      stopping: () => this.stopping,
-      mayReveal: this.ports.mayReveal,
-    })
-    const scheduler = new Scheduler({
-      ...common,
-      jobs: this.jobs,
-      bidder,
-      executor,
-      council,
-      market,
-      forgetMaterials: (taskId) => this.materials.delete(taskId),
-      bidding: () => this.bidding,
-      draining: () => this.draining,
     })
 
     const server = (this.server = await startProviderServer({
@@ -279,7 +228,7 @@ class ProviderDaemon {
     })
     await indexer.sync()
     await clock.update()
-    this.r = {chain, wallet, market, store, records, indexer, clock, tx, strategy, bidder, scheduler, server}
+    this.r = {store, indexer, clock, strategy, bidder, scheduler}
     await this.streams?.start()
     this.writeDaemonFile()
     this.bidding = true
@@ -341,7 +290,7 @@ class ProviderDaemon {
     const now = this.r.clock.now()
     for (const task of this.r.indexer.tasks()) {
       if (task.status !== 'assigned' || task.executor !== this.address) continue
-      const cp = task.checkpointList[nextCheckpointOf(task)]
+      const cp = task.checkpointList[nextCheckpoint(task)]
       if (cp?.state === 'voting' && now < cp.commitEnd && Object.values(cp.verdicts).filter((v) => v.commitment).length < task.council.length) return false
     }
     return true

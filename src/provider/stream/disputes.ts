@@ -1,18 +1,18 @@
 /**
  * Dispute duty: when the client disputes a response and this provider holds a council seat, it judges the response
- * and votes like a batch council member (commit, then reveal; the salt durable BEFORE the commit is sent).
+ * and votes through the same verdict-duty client as a batch council member (../verdict-duty.ts: commit, then reveal;
+ * the salt durable BEFORE the commit is sent).
  *
  * The judgement: the evidence (pushed to /v1/ogpu/evidence and stored by receipt digest, else fetched from the
  * dispute's evidenceUri) must match the receipt on chain (keccak256(body) and the tokens give its responseHash, the
  * token count its completionTokens, and the accused signed it); then the tokens are verified by prefill. The burden
  * of proof is the client's: evidence that is missing or does not match the receipt proves nothing, and the verdict is
- * "valid". Only a verification that fails makes it "invalid".
+ * "valid" (the documented policy when a check cannot be made, WHEN_UNCHECKABLE.dispute). Only a verification that
+ * fails makes it "invalid".
  *
  * After the reveal window (or once every seat revealed) anyone may finalize; this provider does it if nobody has.
  */
-import {randomBytes} from 'node:crypto'
-
-import {hexlify, type ContractTransactionResponse, type TransactionReceipt, type TypedDataDomain} from 'ethers'
+import type {TypedDataDomain} from 'ethers'
 
 import type {StreamMarket} from '../../chain/contracts/stream-market.js'
 
@@ -21,6 +21,8 @@ import {DEFAULT_EPSILON, effectiveEpsilon, verifyCompletion} from '../../gpu/ver
 import {fileTypeName} from '../../gpu/gguf.js'
 import {bodyHashOf, type EvidenceCallBody, type Receipt, receiptDigest, recoverReceipt, responseHashOf} from '../../protocol/stream.js'
 import type {Logger} from '../log.js'
+import type {SendTx} from '../tx-queue.js'
+import {type Ballot, type BallotJournal, castVote, sendVoteStep} from '../verdict-duty.js'
 import {DEFAULT_STREAM_LIMITS} from './auth.js'
 import type {StreamBackend} from './backend.js'
 import type {StreamBookStore} from './book.js'
@@ -47,7 +49,7 @@ export interface DisputeDutyOptions {
   evidenceDir: string
   backends: () => StreamBackend[]
   log: Logger
-  sendTx: (what: string, send: () => Promise<ContractTransactionResponse>, onSent?: (hash: string) => void) => Promise<TransactionReceipt>
+  sendTx: SendTx
   now: () => number
   spawn: (key: string, job: () => Promise<void>) => Promise<void> | undefined
   due: (key: string, everyMs: number) => boolean
@@ -170,10 +172,8 @@ export class DisputeDuty {
     } catch (error) {
       judged = {valid: true, reason: `could not verify: ${errorText(error)}`}
     }
-    const salt = hexlify(randomBytes(32))
-    const commitment = await this.options.market.verdictCommitment(d.id, judged.valid, salt, this.options.address)
     // The salt is durable before the commitment goes on chain: a salt lost is a reveal missed (and a slash).
-    this.options.book.append({t: 'dispute-vote', disputeId: key, streamId: d.streamId.toString(), accept: judged.valid, salt, commitment, reason: judged.reason})
+    await castVote(this.ballot(d), this.journal(d, judged.reason), judged.valid)
     this.options.log.info('dispute', `Dispute ${key}: the response is ${judged.valid ? 'valid' : 'INVALID'} (${judged.reason})`, {disputeId: key})
     await this.advance(d)
   }
@@ -193,33 +193,43 @@ export class DisputeDuty {
     const seats = dispute.council.length
     if (!mine.committed) {
       if (now >= d.commitEnd || vote.commit?.status === 'failed') return this.maybeFinalize(d, dispute, now)
-      try {
-        const receipt = await this.options.sendTx(`Commit the verdict on dispute ${key}`, () => this.options.market.commitVerdict(d.id, vote.commitment))
-        this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'done', tx: receipt.hash})
-        this.options.log.info('dispute', `Dispute ${key}: verdict committed`, {disputeId: key, tx: receipt.hash})
-      } catch (error) {
-        const name = revertOf(error)
-        if (name === 'VerdictRoundCommitClosed') this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'failed', error: errorText(error)})
-        this.options.log.warn('dispute', `Dispute ${key}: committing failed: ${errorText(error)}`, {disputeId: key, revert: name})
-      }
+      await sendVoteStep('commit', vote, this.ballot(d), this.journal(d, vote.reason), this.options)
       return
     }
     if (vote.commit?.status !== 'done') this.options.book.appendSoon({t: 'dispute-tx', disputeId: key, step: 'commit', status: 'done'})
     if (!mine.revealed) {
       const revealOpen = Number(dispute.commits) >= seats || now >= d.commitEnd
       if (!revealOpen || now >= d.revealEnd + 1 || vote.reveal?.status === 'failed') return this.maybeFinalize(d, dispute, now)
-      try {
-        const receipt = await this.options.sendTx(`Reveal the verdict on dispute ${key}`, () => this.options.market.revealVerdict(d.id, vote.accept, vote.salt))
-        this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'reveal', status: 'done', tx: receipt.hash})
-        this.options.log.info('dispute', `Dispute ${key}: revealed ${vote.accept ? 'valid' : 'invalid'}`, {disputeId: key, tx: receipt.hash})
-      } catch (error) {
-        const name = revertOf(error)
-        if (name === 'VerdictRoundRevealClosed') this.options.book.append({t: 'dispute-tx', disputeId: key, step: 'reveal', status: 'failed', error: errorText(error)})
-        if (name !== 'VerdictRoundRevealNotStarted') this.options.log.warn('dispute', `Dispute ${key}: revealing failed: ${errorText(error)}`, {disputeId: key, revert: name})
-      }
+      await sendVoteStep('reveal', vote, this.ballot(d), this.journal(d, vote.reason), this.options)
       return
     }
     await this.maybeFinalize(d, dispute, now)
+  }
+
+  /** The dispute's seat as a ballot of the one verdict-duty client (../verdict-duty.ts). */
+  private ballot(d: OpenDispute): Ballot {
+    const {market, address} = this.options
+    return {
+      label: `Dispute ${d.id}`,
+      topic: 'dispute',
+      verdictWord: (accept) => (accept ? 'valid' : 'invalid'),
+      commitment: (accept, salt) => market.verdictCommitment(d.id, accept, salt, address),
+      commit: (commitment) => market.commitVerdict(d.id, commitment),
+      reveal: (accept, salt) => market.revealVerdict(d.id, accept, salt),
+      reverts: {
+        commit: {done: [], closed: ['VerdictRoundCommitClosed']},
+        reveal: {done: [], closed: ['VerdictRoundRevealClosed'], quiet: ['VerdictRoundRevealNotStarted']},
+      },
+    }
+  }
+
+  private journal(d: OpenDispute, reason: string): BallotJournal {
+    const {book} = this.options
+    const disputeId = d.id.toString()
+    return {
+      saveVote: (vote) => book.append({t: 'dispute-vote', disputeId, streamId: d.streamId.toString(), ...vote, reason}),
+      saveStep: (step, status, detail) => (status === 'sent' ? book.appendSoon : book.append).call(book, {t: 'dispute-tx', disputeId, step, status, ...detail}),
+    }
   }
 
   private async maybeFinalize(d: OpenDispute, dispute: {reveals: bigint; council: string[]}, now: number): Promise<void> {
