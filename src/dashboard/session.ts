@@ -152,7 +152,7 @@ export async function openDashboard(options: OpenDashboardOptions): Promise<Dash
   const fetchStatus = (endpoint: string, signal?: AbortSignal) => fetchProviderStatus(endpoint, {timeoutMs: statusTimeoutMs, signal})
   const streamChain: ChainContext = {...checked, provider, token, registry, market: checked.market.connect(provider), dispose: () => {}}
   const streamSource = streamMarketAddress(network) ? marketStreamSource(streamChain, registry, fetchStatus, specs) : undefined
-  const streams = {initial: initialStreamsView(network, streamSource), source: streamSource}
+  const streams = {initial: initialStreamsView(streamSource), source: streamSource}
 
   const ports: DashboardPorts = {
     network: {name: network.name, chainId: network.chainId, rpcUrl},

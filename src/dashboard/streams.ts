@@ -55,7 +55,6 @@ export const NO_STREAM_MARKET = 'no stream market on this network yet'
 
 export type StreamsView =
   | {kind: 'absent'; message: string}
-  | {kind: 'unsupported'; address: string; message: string}
   | {kind: 'live'; address: string; streams: StreamRow[]; error: string | null}
 
 /** The StreamMarket address of a network file, when it has one. */
@@ -64,12 +63,10 @@ export function streamMarketAddress(network: Pick<NetworkFile, 'contracts'>): st
   return typeof address === 'string' && address ? address : undefined
 }
 
-/** What the pane shows before (or without) reading the source. */
-export function initialStreamsView(network: Pick<NetworkFile, 'contracts'>, source?: StreamSource): StreamsView {
-  const address = source?.address ?? streamMarketAddress(network)
-  if (!address) return {kind: 'absent', message: NO_STREAM_MARKET}
-  if (!source) return {kind: 'unsupported', address, message: `stream market at ${address}; this ogpu cannot read it yet`}
-  return {kind: 'live', address, streams: [], error: null}
+/** What the pane shows before reading the source: nothing to read without one (no stream market on the network). */
+export function initialStreamsView(source: StreamSource | undefined): StreamsView {
+  if (!source) return {kind: 'absent', message: NO_STREAM_MARKET}
+  return {kind: 'live', address: source.address, streams: [], error: null}
 }
 
 /** Reads the source once into a view (errors are kept in the view, with the last rows). */

@@ -17,6 +17,7 @@ import type {ChainContext} from '../../chain/context.js'
 import {errorText, revertOf} from '../../chain/errors.js'
 import {formatAmount} from '../../chain/units.js'
 import {ogpuDomain} from '../../protocol/eip712.js'
+import {Jobs} from '../jobs.js'
 import type {Logger} from '../log.js'
 import {decideStreamSubscription} from '../strategy.js'
 import type {StreamLimits} from './auth.js'
@@ -67,13 +68,12 @@ export class StreamService {
   readonly domain
   private readonly disputes: DisputeDuty
   private cursor: number
-  private readonly busy = new Set<string>()
-  private readonly jobs = new Set<Promise<void>>()
-  private readonly lastTry = new Map<string, number>()
+  private readonly jobs: Jobs
   private gasPrice: {value: bigint; at: number} = {value: 0n, at: 0}
   private readonly considered = new Set<string>()
 
   constructor(private readonly options: StreamServiceOptions) {
+    this.jobs = new Jobs({onError: (key, error) => options.log.error('stream', `${key} failed: ${errorText(error)}`)})
     const {chain} = options
     const address = chain.network.contracts.streamMarket!
     this.market = streamMarketContract(address, options.wallet)
@@ -104,8 +104,8 @@ export class StreamService {
       log: options.log,
       sendTx: options.sendTx,
       now: options.now,
-      spawn: (key, job) => this.spawn(key, job),
-      due: (key, ms) => this.due(key, ms),
+      spawn: (key, job) => this.jobs.spawn(key, job),
+      due: (key, ms) => this.jobs.due(key, ms),
     })
   }
 
@@ -173,7 +173,7 @@ export class StreamService {
     if (mode === 'none') return
     if (Array.isArray(mode) && !mode.includes(stream.id)) return
     this.considered.add(key)
-    this.spawn(`subscribe:${key}`, async () => {
+    this.jobs.spawn(`subscribe:${key}`, async () => {
       const backend = this.options.backends().find((b) => b.sha256 === stream.modelHash)
       const stake = await readStake(this.options.chain, this.address)
       const decision = decideStreamSubscription(
@@ -208,17 +208,17 @@ export class StreamService {
 
   /** Redeems the due vouchers (all of them with `all`: on shutdown), several streams in one redeemMany. */
   redeemDue(all: boolean): Promise<void> | undefined {
-    if (this.busy.has('redeem')) return undefined
-    if (!all && !this.due('redeem', 1000)) return undefined
+    if (this.jobs.has('redeem')) return undefined
+    if (!all && !this.jobs.due('redeem', 1000)) return undefined
     const entries = Object.values(this.book.state.streams).filter((e) => unredeemedOf(e) > 0n)
     if (entries.length === 0) return undefined
-    return this.spawn('redeem', async () => {
+    return this.jobs.spawn('redeem', async () => {
       const threshold = await this.threshold()
       const now = this.options.now()
       const due = entries.filter((e) => {
         const stream = this.cache.peek(BigInt(e.streamId))
         if (stream?.status === 'closed') return false
-        if (!all && (this.lastTry.get(`redeem:${e.streamId}`) ?? 0) > Date.now()) return false
+        if (!all && this.jobs.deferred(`redeem:${e.streamId}`)) return false
         const closing = stream?.status === 'closing' && stream.closeAt - now < 30
         return all || closing || unredeemedOf(e) >= threshold
       })
@@ -240,7 +240,7 @@ export class StreamService {
         const name = revertOf(error)
         await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId).catch(() => {})))
         // An empty deposit: wait for a top-up (retry every 30 s).
-        if (name === 'StreamMarketDepositEmpty') for (const b of batch) this.lastTry.set(`redeem:${b.streamId}`, Date.now() + 30_000)
+        if (name === 'StreamMarketDepositEmpty') for (const b of batch) this.jobs.defer(`redeem:${b.streamId}`, 30_000)
         this.options.log.warn('redeem', `${what} failed: ${errorText(error)}`, {revert: name})
       }
     })
@@ -277,39 +277,18 @@ export class StreamService {
 
   /** Whether no stream job is running. */
   idle(): boolean {
-    return this.busy.size === 0
+    return this.jobs.idle()
   }
 
   /** On shutdown: redeem every voucher not redeemed yet, then wait for running jobs. */
   async drain(): Promise<void> {
-    await Promise.allSettled([...this.jobs])
+    await this.jobs.settled()
     const final = this.redeemDue(true)
     if (final) await final
-    await Promise.allSettled([...this.jobs])
+    await this.jobs.settled()
   }
 
   close(): void {
     this.book.close()
-  }
-
-  private due(key: string, everyMs: number): boolean {
-    const last = this.lastTry.get(key) ?? 0
-    if (Date.now() - last < everyMs) return false
-    if (last > Date.now()) return false
-    this.lastTry.set(key, Date.now())
-    return true
-  }
-
-  private spawn(key: string, job: () => Promise<void>): Promise<void> | undefined {
-    if (this.busy.has(key)) return undefined
-    this.busy.add(key)
-    const promise: Promise<void> = job()
-      .catch((error: unknown) => this.options.log.error('stream', `${key} failed: ${errorText(error)}`))
-      .finally(() => {
-        this.busy.delete(key)
-        this.jobs.delete(promise)
-      })
-    this.jobs.add(promise)
-    return promise
   }
 }

@@ -113,15 +113,14 @@ export const WALLET: WalletChainData = {
   endpoint: 'http://127.0.0.1:1/',
 }
 
-export function fakePorts(market: FakeMarket, options: {wallet?: WalletChainData | null; status?: ProviderStatusResult; refreshMs?: number; streams?: Record<string, string>} = {}): DashboardPorts {
-  const contracts = {token: addr(90), registry: addr(91), taskMarket: addr(92), ...options.streams}
+export function fakePorts(market: FakeMarket, options: {wallet?: WalletChainData | null; status?: ProviderStatusResult; refreshMs?: number} = {}): DashboardPorts {
   return {
     network: {name: 'devnet', chainId: 31_337, rpcUrl: 'http://127.0.0.1:8545'},
     market,
     events: new EventRing(200),
     specs: new SpecBook({fetchText: async () => 'not json'}),
     wallet: options.wallet === null ? null : {name: 'dev3', address: addr(10)},
-    streams: {initial: initialStreamsView({contracts})},
+    streams: {initial: initialStreamsView(undefined)},
     refreshMs: options.refreshMs ?? 50,
     readChainClock: async (): Promise<ChainClock> => {
       if (market.failing) throw market.failing

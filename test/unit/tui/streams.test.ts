@@ -153,7 +153,7 @@ describe('the streams pane (ink, 80×24)', () => {
     statuses.set(p2, live({}))
     const source = createStreamSource(streamPorts)
     chalk.level = 1 // colours, as on a terminal (restored after the test)
-    const ports = {...fakePorts(new FakeMarket(makeMarket([makeTask(1)]))), streams: {initial: initialStreamsView({contracts: {streamMarket: MARKET} as never}, source), source}, refreshMs: 50}
+    const ports = {...fakePorts(new FakeMarket(makeMarket([makeTask(1)]))), streams: {initial: initialStreamsView(source), source}, refreshMs: 50}
     const app = render(createElement(App, {ports, size: {columns: 80, rows: 24}, colors: true}))
     const text = await waitFor(() => {
       const frame = plain(app.lastFrame() ?? '')
@@ -176,7 +176,7 @@ describe('the streams pane (ink, 80×24)', () => {
   })
 
   it('says plainly when the network has no stream market', () => {
-    const lines = streamPaneLines(initialStreamsView({contracts: {}} as never))
+    const lines = streamPaneLines(initialStreamsView(undefined))
     expect(lines).toEqual([{text: 'no stream market on this network yet', tone: 'muted'}])
     expect(streamLine({id: 4, client: addr(1), model: 'm', modelHash: '0x', pricePerKiloGenerated: '0', pricePerKiloVerified: '0', method: 'optimistic', subscribers: 0, councilSize: 1, status: 'closing', deposit: '0', live: null, health: 'down', requests: null, requestsPerSecond: null, tokensPerSecond: null, spend: null, openDisputes: 1})).toBe(
       '#4 m down 0 subs (c 1) - req/s - tok/s spent - · 0+0/1k optimistic · deposit 0 closing 1 dispute(s)',
