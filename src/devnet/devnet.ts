@@ -1,8 +1,9 @@
 import {existsSync, mkdirSync, readFileSync, rmSync, writeFileSync} from 'node:fs'
 import {join, resolve} from 'node:path'
 
-import {HDNodeWallet, Wallet, parseUnits} from 'ethers'
+import {Wallet, parseUnits} from 'ethers'
 
+import {devKeys} from '../chain/dev-accounts.js'
 import {DEVNET_MARKET_CONFIG, DEVNET_STREAM_CONFIG, deployContracts, mintMany} from '../chain/deploy.js'
 import {type NetworkFile, NetworkStore} from '../chain/networks.js'
 import {connect, rpcCall} from '../chain/rpc.js'
@@ -11,17 +12,9 @@ import {UserError} from '../errors/index.js'
 import {WalletStore} from '../wallet/wallet-store.js'
 import {isAlive, isPortOpen, startAnvil, stopProcess} from './anvil.js'
 
-/** anvil's default mnemonic: its 10 accounts are public test accounts. */
-export const DEV_MNEMONIC = 'test test test test test test test test test test test junk'
-export const DEV_ACCOUNTS = 10
+export {DEV_ACCOUNTS, DEV_MNEMONIC, devKeys} from '../chain/dev-accounts.js'
 export const DEVNET_CHAIN_ID = 31_337
 export const DEVNET_NETWORK = 'devnet'
-
-/** The devnet's public test keys, `dev0`..`dev9` (dev0 deploys and administers the contracts). */
-export function devKeys(count = DEV_ACCOUNTS): string[] {
-  const root = HDNodeWallet.fromPhrase(DEV_MNEMONIC, undefined, "m/44'/60'/0'/0")
-  return Array.from({length: count}, (_, i) => root.deriveChild(i).privateKey)
-}
 
 export interface DevnetOptions {
   paths: OgpuPaths

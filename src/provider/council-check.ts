@@ -23,7 +23,7 @@ import type {IndexedTask} from '../market/types.js'
 import {signItemsRequest} from '../protocol/eip712.js'
 import {sampleIndices, segmentOf} from '../protocol/results.js'
 import type {TaskSpec} from '../protocol/task-spec.js'
-import {MAX_ITEMS_PER_REQUEST, type ServedItem} from './items-api.js'
+import {MAX_ITEMS_PER_REQUEST, type ServedItem} from '../protocol/items.js'
 import {buildPrompt, completionText, runItem, samplingFor} from './prompt.js'
 
 export interface ItemVerdict {

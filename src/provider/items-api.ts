@@ -4,21 +4,9 @@ import type {TypedDataDomain} from 'ethers'
 
 import {OGPU_ERROR_TYPE, sendError, sendJson} from '../http/index.js'
 import {recoverItemsRequest} from '../protocol/eip712.js'
-import type {ItemResult} from '../protocol/results.js'
-import type {TaskItem} from '../protocol/task-data.js'
+import {MAX_ITEMS_PER_REQUEST, type ServedItem} from '../protocol/items.js'
 
-/** One batch item as the executor serves it, with the proofs that tie it to the chain. */
-export interface ServedItem {
-  index: number
-  /** The checkpoint whose result root covers this item. */
-  k: number
-  item: TaskItem
-  /** Proof of the item against the task's data root. */
-  itemProof: string[]
-  result: ItemResult
-  /** Proof of the result against checkpoint k's result root. */
-  resultProof: string[]
-}
+export type {ServedItem} from '../protocol/items.js'
 
 /** Where the executor keeps its outputs; the daemon backs it with its durable state. */
 export interface ItemSource {
@@ -29,8 +17,6 @@ export interface ItemSource {
   /** Whether items are served right now; false answers every items request 503 UNAVAILABLE. Absent: always served. */
   serving?(): boolean
 }
-
-export const MAX_ITEMS_PER_REQUEST = 100
 
 const fail = (res: ServerResponse, status: number, code: string, message: string) => sendError(res, status, code, message, {type: OGPU_ERROR_TYPE})
 

@@ -15,7 +15,7 @@ import {sendTx} from '../chain/tx.js'
 import {formatAmount} from '../chain/units.js'
 import {BugError, UserError} from '../errors/index.js'
 import type {Receipt} from '../protocol/stream.js'
-import type {IStreamMarket} from '../chain/contracts/generated/StreamMarket.js'
+import type {IStreamMarket} from '../chain/contracts/stream-market.js'
 
 export * from '../chain/contracts/stream-market.js'
 // ------------------------------------------------------------------------------------------------ transactions

@@ -3,7 +3,7 @@ import {Wallet} from 'ethers'
 import {readBalances, type BalancesJson} from '../chain/account.js'
 import {type ChainContext, withSigner} from '../chain/context.js'
 import {sendTx} from '../chain/tx.js'
-import {devKeys} from '../devnet/devnet.js'
+import {devKeys} from '../chain/dev-accounts.js'
 import {UserError} from '../errors/index.js'
 
 export interface FundOptions {

@@ -13,6 +13,7 @@ import {type StreamMarket, StreamMarket__factory} from './generated/index.js'
 import type {IStreamMarket} from './generated/StreamMarket.js'
 
 export type {StreamMarket} from './generated/index.js'
+export type {IStreamMarket} from './generated/StreamMarket.js'
 // ------------------------------------------------------------------------------------------------ types
 
 export type StreamStatus = 'active' | 'closing' | 'closed'
