@@ -54,6 +54,13 @@ if (existsSync(join(root, '.git'))) {
   } else totals.passed++
 }
 
+// 2b. docs/errors.md must match the error-code registry (src/errors/codes.ts).
+const errorsDoc = await run(node, ['scripts/errors-doc.mjs', '--check'])
+if (errorsDoc.code !== 0) {
+  problems.push('docs/errors.md is stale: run `node scripts/errors-doc.mjs` and commit it')
+  totals.failed++
+} else totals.passed++
+
 // 3. Solidity: forge tests (unit, fuzz, invariant).
 if (vitestArgs.length === 0) {
   const forge = await run(node, ['scripts/forge.mjs', 'test'], {capture: true})

@@ -19,7 +19,7 @@ const isRevertName = (name: string): name is RevertName => revertNames.has(name)
 export class ContractRevertError extends UserError {
   readonly revert: RevertName
   readonly args: readonly unknown[]
-  constructor(message: string, revert: RevertName, args: readonly unknown[], options: OgpuErrorOptions = {}) {
+  constructor(message: string, revert: RevertName, args: readonly unknown[], options: Omit<OgpuErrorOptions, 'code'> = {}) {
     super(message, {code: `REVERT_${revert}`, ...options, details: {revert, args, ...options.details}})
     this.revert = revert
     this.args = args

@@ -4,6 +4,11 @@
  * exit code. Services never call process.exit.
  */
 
+import type {CodeOfKind, ErrorCode, ErrorKind, RevertCode} from './codes.js'
+
+export {ERROR_CODES, errorCodeInfo, REVERT_CODE_PREFIX} from './codes.js'
+export type {CodeOfKind, ErrorCode, ErrorCodeInfo, ErrorKind, RegisteredCode, RevertCode} from './codes.js'
+
 /** Fixed exit codes, part of the CLI's public contract (scripts depend on them). */
 export const ExitCode = {
   /** A bug in ogpu: something that should never happen. */
@@ -16,11 +21,15 @@ export const ExitCode = {
   Cancelled: 130,
 } as const
 
-export type ErrorKind = 'bug' | 'user' | 'external' | 'cancelled'
+/** The codes each kind of error may carry (src/errors/codes.ts): a code of another kind does not compile. */
+export type UserErrorCode = CodeOfKind<'user'> | RevertCode
+export type ExternalErrorCode = CodeOfKind<'external'>
+export type BugErrorCode = CodeOfKind<'bug'>
+export type CancelledErrorCode = CodeOfKind<'cancelled'>
 
-export interface OgpuErrorOptions {
-  /** A stable machine-readable code, e.g. `WALLET_NOT_FOUND`. Defaults to a code derived from the kind. */
-  code?: string
+export interface OgpuErrorOptions<Code extends string = ErrorCode> {
+  /** A stable machine-readable code of the registry (src/errors/codes.ts), e.g. `WALLET_NOT_FOUND`. Defaults to the kind's code (`USER_ERROR`, `EXTERNAL_ERROR`, `BUG`, `CANCELLED`). */
+  code?: Code
   /** What the user can do next. Defaults to none. */
   hint?: string
   /** Structured facts for `--json` output (never secrets). Defaults to none. */
@@ -32,14 +41,18 @@ export interface OgpuErrorOptions {
 export abstract class OgpuError extends Error {
   abstract readonly kind: ErrorKind
   abstract readonly exitCode: number
+  /**
+   * The code: one of the registry (src/errors/codes.ts; each subclass of a kind narrows it to the codes of its kind),
+   * or for an HttpStatusError the wire code of the OpenAI error body it answers.
+   */
   readonly code: string
   readonly hint?: string
   readonly details?: Record<string, unknown>
 
-  constructor(message: string, options: OgpuErrorOptions = {}) {
+  protected constructor(message: string, options: OgpuErrorOptions<string> & {code: string}) {
     super(message, options.cause === undefined ? undefined : {cause: options.cause})
     this.name = new.target.name
-    this.code = options.code ?? 'ERROR'
+    this.code = options.code
     this.hint = options.hint
     this.details = options.details
   }
@@ -60,8 +73,9 @@ export abstract class OgpuError extends Error {
 export class UserError extends OgpuError {
   readonly kind = 'user' as const
   readonly exitCode = ExitCode.User
-  constructor(message: string, options: OgpuErrorOptions = {}) {
-    super(message, {code: 'USER_ERROR', ...options})
+  declare readonly code: UserErrorCode
+  constructor(message: string, options: OgpuErrorOptions<UserErrorCode> = {}) {
+    super(message, {...options, code: options.code ?? 'USER_ERROR'})
   }
 }
 
@@ -69,8 +83,9 @@ export class UserError extends OgpuError {
 export class ExternalError extends OgpuError {
   readonly kind = 'external' as const
   readonly exitCode = ExitCode.External
-  constructor(message: string, options: OgpuErrorOptions = {}) {
-    super(message, {code: 'EXTERNAL_ERROR', ...options})
+  declare readonly code: ExternalErrorCode
+  constructor(message: string, options: OgpuErrorOptions<ExternalErrorCode> = {}) {
+    super(message, {...options, code: options.code ?? 'EXTERNAL_ERROR'})
   }
 }
 
@@ -78,8 +93,9 @@ export class ExternalError extends OgpuError {
 export class BugError extends OgpuError {
   readonly kind = 'bug' as const
   readonly exitCode = ExitCode.Bug
-  constructor(message: string, options: OgpuErrorOptions = {}) {
-    super(message, {code: 'BUG', hint: 'This is a bug in ogpu. Please report it with the command you ran.', ...options})
+  declare readonly code: BugErrorCode
+  constructor(message: string, options: OgpuErrorOptions<BugErrorCode> = {}) {
+    super(message, {hint: 'This is a bug in ogpu. Please report it with the command you ran.', ...options, code: options.code ?? 'BUG'})
   }
 }
 
@@ -87,8 +103,9 @@ export class BugError extends OgpuError {
 export class CancelledError extends OgpuError {
   readonly kind = 'cancelled' as const
   readonly exitCode = ExitCode.Cancelled
-  constructor(message = 'Cancelled.', options: OgpuErrorOptions = {}) {
-    super(message, {code: 'CANCELLED', ...options})
+  declare readonly code: CancelledErrorCode
+  constructor(message = 'Cancelled.', options: OgpuErrorOptions<CancelledErrorCode> = {}) {
+    super(message, {...options, code: options.code ?? 'CANCELLED'})
   }
 }
 

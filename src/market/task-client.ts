@@ -9,7 +9,7 @@ import {type ChainContext, withSigner} from '../chain/context.js'
 import {signPermit} from '../chain/permit.js'
 import {sendTx} from '../chain/tx.js'
 import {formatAmount} from '../chain/units.js'
-import {UserError} from '../errors/index.js'
+import {BugError, UserError} from '../errors/index.js'
 import {canonicalHash, canonicalJson} from '../protocol/canonical.js'
 import {type DataCommitment, loadTaskData} from '../protocol/task-data.js'
 import {type LoadedSpec, type TaskSpec} from '../protocol/task-spec.js'
@@ -123,7 +123,7 @@ export async function submitTask(chain: ChainContext, signer: Wallet, spec: Task
         biddingEnd: Number(parsed.args.biddingEnd),
       }
   }
-  throw new UserError('The submit transaction emitted no TaskSubmitted event.', {code: 'UNEXPECTED'})
+  throw new BugError('The submit transaction emitted no TaskSubmitted event.', {code: 'UNEXPECTED', details: {tx: receipt.hash}})
 }
 
 /** Cancels a task before its first bid: the escrow comes back. */
