@@ -17,6 +17,7 @@ const isRevertName = (name: string): name is RevertName => revertNames.has(name)
 
 /** A contract refused: the custom error's name (typed from the ABIs) and its decoded arguments. */
 export class ContractRevertError extends UserError {
+  declare readonly code: `REVERT_${RevertName}`
   readonly revert: RevertName
   readonly args: readonly unknown[]
   constructor(message: string, revert: RevertName, args: readonly unknown[], options: Omit<OgpuErrorOptions, 'code'> = {}) {

@@ -7,9 +7,6 @@
  * codes of the OpenAI error body that the servers answer (e.g. `invalid_request`) are another namespace, typed by
  * src/http.
  */
-// Type-only: src/errors loads nothing from src/chain at run time.
-import type {RevertName} from '../chain/contracts/generated/reverts.js'
-
 export type ErrorKind = 'bug' | 'user' | 'external' | 'cancelled'
 
 export interface ErrorCodeInfo {
@@ -209,8 +206,12 @@ export const ERROR_CODES = {
 /** A code of the registry, not counting the decoded reverts. */
 export type RegisteredCode = keyof typeof ERROR_CODES
 
-/** The code of a decoded contract revert: `REVERT_` and the custom error's name from the ABIs. Kind `user`. */
-export type RevertCode = `REVERT_${RevertName}`
+/**
+ * The code of a decoded contract revert: `REVERT_` and the custom error's name from the ABIs. Kind `user`. src/errors
+ * imports no other layer, so the name is any string here; src/chain's ContractRevertError narrows it to the typed
+ * union of the ABIs' names (`REVERT_${RevertName}`).
+ */
+export type RevertCode = `REVERT_${string}`
 
 /** Every code an error of the hierarchy can carry (docs/errors.md). */
 export type ErrorCode = RegisteredCode | RevertCode
