@@ -4,23 +4,9 @@ export {acquireLlama, availableBackends, parseGpuChoice, resolveBackend, GPU_BAC
 export {readGgufSummary, assertGgufMagic, fileTypeName, type GgufSummary} from './gguf.js'
 export {downloadResumable, resolveModelUri, type DownloadOptions, type DownloadProgress, type ResolvedModelUri} from './download.js'
 export {ModelStore, defaultModelName, type AddModelOptions, type AddModelResult, type AddProgress, type ModelEntry, type ModelInspection, type ModelStoreOptions} from './model-store.js'
-export {
-  InferenceEngine,
-  resolveSampling,
-  DEFAULT_MAX_TOKENS,
-  DEFAULT_TOP_K,
-  DEFAULT_TOP_P,
-  type ChatMessage,
-  type ChatRequest,
-  type EngineLoadOptions,
-  type EngineStats,
-  type GenerateRequest,
-  type GenerateResult,
-  type GenerationStream,
-  type ResolvedSampling,
-  type SamplingOptions,
-  type TokenEvent,
-} from './engine.js'
+export {InferenceEngine} from './engine.js'
+export {DEFAULT_MAX_TOKENS, type ChatMessage, type ChatRequest, type EngineLoadOptions, type EngineStats, type GenerateRequest, type GenerateResult, type GenerationStream, type TokenEvent} from './engine-types.js'
+export {resolveSampling, DEFAULT_TOP_K, DEFAULT_TOP_P, type ResolvedSampling, type SamplingOptions} from './sampling.js'
 export {verifyCompletion, effectiveEpsilon, epsilonFloor, DEFAULT_EPSILON, DEFAULT_MAX_RANK, DEFAULT_MIN_PROBABILITY, type TokenVerdict, type VerifyFailure, type VerifyFailureReason, type VerifyRequest, type VerifyResult} from './verifier.js'
 export {runBenchmark, saveBenchmark, loadBenchmark, listBenchmarks, benchmarksDir, type BenchmarkOptions, type BenchmarkResult, type Throughput} from './benchmark.js'
 export {HashCache, sha256File, writeJsonAtomic} from './files.js'

@@ -23,8 +23,9 @@ import {performance} from 'node:perf_hooks'
 import type {ControlledEvaluateInputItem, LlamaContextSequence, Token} from 'node-llama-cpp'
 
 import {UserError} from '../errors/index.js'
-import {resolveSampling, type InferenceEngine, type ResolvedSampling, type SamplingOptions} from './engine.js'
+import type {InferenceEngine} from './engine.js'
 import {llamaError} from './llama.js'
+import {resolveSampling, type ResolvedSampling, type SamplingOptions} from './sampling.js'
 
 export interface VerifyRequest {
   /** The prompt, as given to the generator: text (tokenized the same way) or token ids. */

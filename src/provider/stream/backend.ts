@@ -2,7 +2,8 @@
  * Where a stream's generations run: the daemon's own engine (`local`, the default), or an existing serving stack
  * (`endpoint`, ./endpoint-backend.ts). The API (./openai-api.ts) sees only this interface.
  */
-import type {ChatMessage, InferenceEngine} from '../../gpu/engine.js'
+import type {InferenceEngine} from '../../gpu/engine.js'
+import type {ChatMessage} from '../../gpu/engine-types.js'
 
 /** One generated token as it is produced. */
 export interface BackendToken {

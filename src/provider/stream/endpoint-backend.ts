@@ -14,7 +14,7 @@ import {InferenceClient} from '@huggingface/inference'
 import {resolveChatWrapper, type ChatHistoryItem, type LlamaModel, type Token} from 'node-llama-cpp'
 
 import {ExternalError, UserError} from '../../errors/index.js'
-import type {ChatMessage} from '../../gpu/engine.js'
+import type {ChatMessage} from '../../gpu/engine-types.js'
 import {acquireLlama} from '../../gpu/llama.js'
 import type {BackendToken, StreamBackend, StreamTokenizer} from './backend.js'
 

@@ -1,7 +1,8 @@
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {UserError} from '../../../src/errors/index.js'
-import {InferenceEngine, type GenerateResult} from '../../../src/gpu/engine.js'
+import {InferenceEngine} from '../../../src/gpu/engine.js'
+import type {GenerateResult} from '../../../src/gpu/engine-types.js'
 import {acquireLlama, type LlamaLease} from '../../../src/gpu/llama.js'
 import {verifyCompletion} from '../../../src/gpu/verifier.js'
 import {ensureModel} from '../../fixtures/gguf-writer.js'

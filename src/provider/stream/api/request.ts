@@ -6,7 +6,7 @@
 import type {IncomingMessage} from 'node:http'
 
 import {isOgpuError} from '../../../errors/index.js'
-import type {ChatMessage} from '../../../gpu/engine.js'
+import type {ChatMessage} from '../../../gpu/engine-types.js'
 import {HttpStatusError, readBody, toJson} from '../../../http/index.js'
 import {Refusal, type StreamLimits} from '../auth.js'
 import type {StreamBackend} from '../backend.js'
