@@ -1,19 +1,16 @@
 import type {ListrTask} from 'listr2'
 
 import {formatAmount} from '../chain/units.js'
-import {type TaskFollower} from '../market/follow.js'
-import type {IndexedTask, TaskStatus} from '../market/types.js'
-import {ExternalError, type ExternalErrorCode} from '../errors/index.js'
-
-/** The code of a task that ended before what was awaited happened. */
-const ENDED_CODES: Partial<Record<TaskStatus, ExternalErrorCode>> = {finalized: 'TASK_FINALIZED', failed: 'TASK_FAILED', expired: 'TASK_EXPIRED', cancelled: 'TASK_CANCELLED'}
+import {ExternalError} from '../errors/index.js'
+import {TaskEndedError, taskEndedCode, type TaskFollower} from '../market/follow.js'
+import type {IndexedTask} from '../market/types.js'
 
 const failedWith = (task: IndexedTask): ExternalError =>
   new ExternalError(
     task.status === 'failed'
       ? `Task ${task.id} failed at checkpoint ${task.failure!.k + 1}: ${task.failure!.reason === 'timeout' ? 'the executor missed its deadline' : 'the council rejected the work'}. The executor was slashed ${formatAmount(task.failure!.executorSlashed)} oGPU; ${formatAmount(task.clientRefund)} oGPU came back to you.`
       : `Task ${task.id} ${task.status}: ${formatAmount(task.clientRefund)} oGPU came back to you.`,
-    {code: ENDED_CODES[task.status] ?? 'EXTERNAL_ERROR', hint: `See \`ogpu task show ${task.id}\`.`},
+    {code: taskEndedCode(task.status), hint: `See \`ogpu task show ${task.id}\`.`},
   )
 
 /**
@@ -25,7 +22,7 @@ export function taskProgressSteps(follower: TaskFollower, checkpoints: number): 
     try {
       return await wait
     } catch (error) {
-      if ((error as {task?: IndexedTask}).task) throw failedWith((error as {task: IndexedTask}).task)
+      if (error instanceof TaskEndedError) throw failedWith(error.task)
       throw error
     }
   }

@@ -1,13 +1,18 @@
+import {ExternalError, type ExternalErrorCode} from '../errors/index.js'
 import type {MarketIndexer} from './indexer.js'
-import {type IndexedTask, isEnded} from './types.js'
+import {type IndexedTask, isEnded, type TaskStatus} from './types.js'
 
-/** Raised to waiters whose moment never came because the task ended first. */
-export class TaskEndedError extends Error {
+/** The code of a task that ended (finalized, failed, expired, cancelled) before what was awaited happened. */
+const ENDED_CODES: Partial<Record<TaskStatus, ExternalErrorCode>> = {finalized: 'TASK_FINALIZED', failed: 'TASK_FAILED', expired: 'TASK_EXPIRED', cancelled: 'TASK_CANCELLED'}
+
+/** Raised to waiters whose moment never came because the task ended first: `TASK_<STATUS>`, with the task. */
+export class TaskEndedError extends ExternalError {
   constructor(readonly task: IndexedTask) {
-    super(`Task ${task.id} ended (${task.status}).`)
-    this.name = 'TaskEndedError'
+    super(`Task ${task.id} ended (${task.status}).`, {code: taskEndedCode(task.status)})
   }
 }
+
+export const taskEndedCode = (status: TaskStatus): ExternalErrorCode => ENDED_CODES[status] ?? 'EXTERNAL_ERROR'
 
 export interface FollowOptions {
   /** Milliseconds between syncs. Defaults to 1000. */

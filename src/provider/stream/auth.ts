@@ -9,6 +9,8 @@
  */
 import type {TypedDataDomain} from 'ethers'
 
+import {HttpStatusError} from '../../http/index.js'
+
 import {bodyHashOf, MAX_REQUEST_TTL, type RefusalCode, REFUSALS, STREAM_HEADERS, STREAM_REQUEST_TYPES, type StreamRequestAuth} from '../../protocol/stream.js'
 import {recoverTypedData} from '../../protocol/typed-data-cache.js'
 import type {StreamInfo} from './market.js'
@@ -37,15 +39,11 @@ export const DEFAULT_STREAM_LIMITS: StreamLimits = {
   creditLimit: 10n ** 18n,
 }
 
-export class Refusal extends Error {
-  readonly status: number
-  constructor(
-    readonly code: RefusalCode,
-    message: string,
-    readonly param?: string,
-  ) {
-    super(message)
-    this.status = REFUSALS[code]
+/** A refused stream request: an {@link HttpStatusError} whose status is fixed by its refusal code (REFUSALS). */
+export class Refusal extends HttpStatusError {
+  declare readonly code: RefusalCode
+  constructor(code: RefusalCode, message: string, param?: string) {
+    super(REFUSALS[code], code, message, {param})
   }
 }
 
