@@ -3,8 +3,11 @@
  * No colours, no cursor movement; every line fits `width` columns.
  */
 import {clip, compactAmount, compactNumber, fit, shortAddress, shortDuration, sparkline} from './format.js'
-import type {AuctionRow, DashboardSnapshot, ModelPulse, TaskDetail, WalletView} from './snapshot.js'
+import type {AuctionRow, TaskDetail} from './auction.js'
+import type {ModelPulse} from './pulse.js'
+import type {DashboardSnapshot} from './snapshot.js'
 import type {StreamRow, StreamsView} from './streams.js'
+import type {WalletView} from './wallet-view.js'
 
 export interface PlainOptions {
   /** Columns. Defaults to 80. */

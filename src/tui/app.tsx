@@ -6,7 +6,10 @@
 import {useCallback, useMemo, useReducer, useRef} from 'react'
 import {Box, useApp, useStdout, type Key} from 'ink'
 
-import {eventLines, auctionModel, connectionView, pulseView, specsWanted, walletView} from '../dashboard/snapshot.js'
+import {auctionModel} from '../dashboard/auction.js'
+import {pulseView, specsWanted} from '../dashboard/pulse.js'
+import {eventLines, connectionView} from '../dashboard/snapshot.js'
+import {walletView} from '../dashboard/wallet-view.js'
 import type {DashboardPorts} from '../dashboard/session.js'
 import {AuctionPane, Banner, ColorContext, Header, HelpLine, LinesPane, StreamsLine, TooSmall, walletLabel} from './components.js'
 import {

@@ -6,7 +6,7 @@ import {createContext, memo, useContext} from 'react'
 import {Box, Text} from 'ink'
 
 import {clip, fit, shortAddress} from '../dashboard/format.js'
-import type {AuctionRow, AuctionView} from '../dashboard/snapshot.js'
+import type {AuctionRow, AuctionView} from '../dashboard/auction.js'
 import {auctionHeader, auctionRowText, type Line, rowTone, type Tone} from './lines.js'
 
 /** false under NO_COLOR (or TERM=dumb): no colour at all, only bold, dim and inverse. */

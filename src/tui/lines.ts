@@ -5,8 +5,10 @@
 import type {EventLine} from '../dashboard/events.js'
 import {clip, compactAmount, fit, shortAddress, shortDuration, sparkline} from '../dashboard/format.js'
 import {auctionCells, auctionColumns, modelLabel, providerLine, streamLine, streamsLines} from '../dashboard/plain.js'
-import type {AuctionRow, PulseView, TaskDetail, WalletView} from '../dashboard/snapshot.js'
+import type {AuctionRow, TaskDetail} from '../dashboard/auction.js'
+import type {PulseView} from '../dashboard/pulse.js'
 import type {StreamsView} from '../dashboard/streams.js'
+import type {WalletView} from '../dashboard/wallet-view.js'
 
 export type Tone = 'accent' | 'good' | 'warn' | 'bad' | 'muted'
 

@@ -4,7 +4,7 @@
  */
 import type {ConnectionState} from '../dashboard/poller.js'
 import type {ProviderStatusResult} from '../dashboard/provider-status.js'
-import {DEFAULT_FILTER, indexOfId, neighborId, windowOffset} from '../dashboard/snapshot.js'
+import {DEFAULT_FILTER, indexOfId, neighborId, windowOffset} from '../dashboard/auction.js'
 import type {StreamsView} from '../dashboard/streams.js'
 import type {WalletChainData} from '../dashboard/wallet.js'
 
