@@ -1,17 +1,12 @@
 import {Command, Errors, Flags, type Interfaces} from '@oclif/core'
 
 import {resolvePaths, type OgpuPaths} from '../config/paths.js'
-import {type ErrorConverter, OgpuError, toOgpuError} from '../errors/index.js'
+import {OgpuError, toOgpuError} from '../errors/index.js'
+import {loadedErrorConverters, toCliError} from './errors.js'
 import {color} from './format.js'
 
 export type BaseFlags<T extends typeof Command> = Interfaces.InferredFlags<(typeof BaseCommand)['baseFlags'] & T['flags']>
 export type BaseArgs<T extends typeof Command> = Interfaces.InferredArgs<T['args']>
-
-/** Converters from other layers' errors (chain reverts, RPC failures, llama.cpp) into the hierarchy. */
-const converters: ErrorConverter[] = []
-export function registerErrorConverter(convert: ErrorConverter): void {
-  if (!converters.includes(convert)) converters.push(convert)
-}
 
 /**
  * The base of every ogpu command. A command parses its flags, calls one service with plain options, and renders the
@@ -58,9 +53,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     process.stderr.write(`${message}\n`)
   }
 
-  /** The single error handler: print once, exit with the kind's code. */
+  /** The single error handler: convert (every converter of cli/errors.ts), print once, exit with the kind's code. */
   override async catch(err: unknown): Promise<never> {
-    const error = toOgpuError(err, converters)
+    const error = await toCliError(err)
     if (this.jsonEnabled()) {
       this.logJson({error: error.toJSON()})
     } else {
@@ -70,8 +65,9 @@ export abstract class BaseCommand<T extends typeof Command> extends Command {
     return Errors.exit(error.exitCode)
   }
 
+  // oclif calls this only from its own catch, which the one above replaces; by then the converters are loaded.
   protected override toErrorJson(err: unknown): unknown {
-    return {error: toOgpuError(err, converters).toJSON()}
+    return {error: toOgpuError(err, loadedErrorConverters()).toJSON()}
   }
 
   private printError(error: OgpuError): void {

@@ -1,9 +1,5 @@
 import type {ChainContext} from '../chain/context.js'
-import {fromChainError} from '../chain/errors.js'
 import type {OgpuPaths} from '../config/paths.js'
-import {registerErrorConverter} from './base-command.js'
-
-registerErrorConverter(fromChainError)
 
 /** Opens the chain a command's --network/--rpc flags point at. The caller disposes it (see `withChain`). */
 export async function openChainFromFlags(paths: OgpuPaths, flags: {network?: string; rpc?: string}): Promise<ChainContext> {

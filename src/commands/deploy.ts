@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../cli/base-command.js'
-import '../cli/chain.js'
 import {color, keyValues} from '../cli/format.js'
 import {unlockWallet, walletFlags} from '../cli/wallet-flags.js'
 import {deployNetwork} from '../chain/deploy-network.js'

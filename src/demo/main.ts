@@ -11,11 +11,10 @@ import {type ChildProcess, spawn} from 'node:child_process'
 import {appendFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import '../cli/chain.js' // registers the chain error converter
+import {toCliError} from '../cli/errors.js'
 import {color} from '../cli/format.js'
 import {resolvePaths} from '../config/paths.js'
-import {BugError, CancelledError, ExternalError, type OgpuError, toOgpuError, UserError} from '../errors/index.js'
-import {fromChainError} from '../chain/errors.js'
+import {BugError, CancelledError, ExternalError, type OgpuError, UserError} from '../errors/index.js'
 import {DEMO_CLIENT, type DemoInfo, type DemoNetwork, startDemo, stopDemo} from './demo.js'
 import {type BatchReport, batchReportLines} from './report.js'
 import {type StreamReport, streamReportLines} from './stream.js'
@@ -98,7 +97,7 @@ export async function runDemo(options: RunDemoOptions): Promise<number> {
       note(color.dim('• Demo stopped'))
     }
   } catch (error) {
-    return fail(toOgpuError(abort.signal.aborted ? abort.signal.reason : error, [fromChainError]), options.json ?? false)
+    return fail(await toCliError(abort.signal.aborted ? abort.signal.reason : error), options.json ?? false)
   } finally {
     process.off('SIGINT', onSignal)
     process.off('SIGTERM', onSignal)

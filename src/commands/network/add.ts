@@ -1,7 +1,6 @@
 import {Args, Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import '../../cli/chain.js'
 import {keyValues} from '../../cli/format.js'
 import {addNetwork} from '../../chain/deploy-network.js'
 import {UserError} from '../../errors/index.js'

@@ -1,7 +1,6 @@
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
-import '../../cli/chain.js' // registers the chain error converter
 import {unlockWallet, walletFlags} from '../../cli/wallet-flags.js'
 import {parseAmount} from '../../chain/units.js'
 import {UserError} from '../../errors/index.js'
