@@ -15,6 +15,8 @@ import {closeSync, existsSync, mkdirSync, openSync, rmSync, writeSync} from 'nod
 import {join} from 'node:path'
 
 import {renameDurable} from '../storage/index.js'
+import {ALIGNMENT, ByteWriter, encodeQ8_0, GGML_TYPE, type MetaValue, writeMeta} from './gguf-encoding.js'
+import {buildVocabulary, SPECIAL_IDS} from './synthetic-vocab.js'
 
 /** Bump when the output of the writer changes, so cached files are regenerated. */
 export const SYNTHETIC_VERSION = 4
@@ -70,85 +72,6 @@ export const PRESETS: Record<GgufPreset, LlamaModelSpec> = {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// Vocabulary
-
-export const TOKEN_TYPE = {normal: 1, unknown: 2, control: 3, userDefined: 4, unused: 5, byte: 6} as const
-export const SPECIAL_IDS = {unk: 0, bos: 1, eos: 2} as const
-
-const SPACE = '\u2581'
-const LOWER = 'abcdefghijklmnopqrstuvwxyz'
-const UPPER = LOWER.toUpperCase()
-const COMMON_BIGRAMS = ['th', 'he', 'in', 'er', 'an', 're', 'on', 'at', 'en', 'nd', 'ti', 'es', 'or', 'te', 'of', 'ed', 'is', 'it', 'al', 'ar', 'st', 'to', 'nt', 'ng', 'se', 'ha', 'as', 'ou', 'io', 'le', 've', 'co', 'me', 'de', 'hi', 'ri', 'ro', 'ic', 'ne', 'ea', 'ra', 'ce']
-const COMMON_WORDS = ['the', 'and', 'of', 'to', 'in', 'is', 'it', 'that', 'for', 'on', 'with', 'as', 'was', 'he', 'at', 'by', 'this', 'from', 'or', 'are', 'an', 'be', 'one', 'all', 'there', 'her', 'have', 'not', 'but', 'they', 'his', 'we', 'what', 'can', 'out', 'other', 'were', 'gpu', 'model', 'token', 'hello', 'world']
-
-export interface Vocabulary {
-  tokens: string[]
-  scores: number[]
-  types: number[]
-}
-
-/**
- * A SentencePiece-style vocabulary: <unk>, <s>, </s>, the 256 byte tokens <0x00>..<0xFF>, then merged pieces, each
- * reachable by merging two shorter pieces (single characters, "▁x", letter pairs, common words, triples, ...).
- * Scores decrease with the piece's index, so earlier (shorter, commoner) merges win.
- */
-export function buildVocabulary(size: number): Vocabulary {
-  if (size < 300) throw new Error(`vocabulary size ${size} is too small (minimum 300)`)
-  const tokens: string[] = ['<unk>', '<s>', '</s>']
-  const types: number[] = [TOKEN_TYPE.unknown, TOKEN_TYPE.control, TOKEN_TYPE.control]
-  for (let b = 0; b < 256; b++) {
-    tokens.push(`<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`)
-    types.push(TOKEN_TYPE.byte)
-  }
-  const seen = new Set(tokens)
-  const pieces: string[] = []
-  const add = (piece: string): boolean => {
-    if (tokens.length + pieces.length >= size) return false
-    if (seen.has(piece)) return true
-    const reachable = [...piece].length === 1 || [...Array(piece.length - 1).keys()].some((i) => seen.has(piece.slice(0, i + 1)) && seen.has(piece.slice(i + 1)))
-    if (!reachable) return true
-    seen.add(piece)
-    pieces.push(piece)
-    return true
-  }
-  const singles = [SPACE, ...LOWER, ...UPPER, ...'0123456789', ...'.,!?\'"-:;()']
-  const plan: Array<() => Iterable<string>> = [
-    () => singles,
-    () => [...LOWER, ...UPPER].map((c) => SPACE + c),
-    () => COMMON_BIGRAMS,
-    () => COMMON_BIGRAMS.map((b) => SPACE + b),
-    () => COMMON_WORDS.flatMap((w) => [w.slice(0, 3), SPACE + w.slice(0, 3), w, SPACE + w]),
-    function* () {
-      for (const a of LOWER) for (const b of LOWER) yield a + b
-    },
-    function* () {
-      for (const a of LOWER) for (const b of LOWER) yield SPACE + a + b
-    },
-    function* () {
-      for (const a of LOWER) for (const b of LOWER) for (const c of LOWER) {
-        yield a + b + c
-        yield SPACE + a + b + c
-      }
-    },
-    function* () {
-      for (const a of LOWER) for (const b of LOWER) for (const c of LOWER) for (const d of LOWER) {
-        yield a + b + c + d
-        yield SPACE + a + b + c + d
-      }
-    },
-  ]
-  outer: for (const level of plan) for (const piece of level()) if (!add(piece)) break outer
-  const scores = tokens.map(() => 0)
-  pieces.forEach((piece, i) => {
-    tokens.push(piece)
-    types.push(TOKEN_TYPE.normal)
-    scores.push(-i)
-  })
-  if (tokens.length !== size) throw new Error(`could only build ${tokens.length} of ${size} tokens`)
-  return {tokens, scores, types}
-}
-
-// ---------------------------------------------------------------------------------------------------------------
 // Deterministic random numbers
 
 function mulberry32(seed: number): () => number {
@@ -169,120 +92,7 @@ function hashString(text: string, seed: number): number {
 }
 
 // ---------------------------------------------------------------------------------------------------------------
-// GGUF encoding
-
-const GGUF_TYPE = {uint32: 4, int32: 5, float32: 6, bool: 7, string: 8, array: 9} as const
-const GGML_TYPE = {f32: 0, q8_0: 8} as const
-const ALIGNMENT = 32
-
-type MetaValue =
-  | {type: 'uint32' | 'int32' | 'float32'; value: number}
-  | {type: 'bool'; value: boolean}
-  | {type: 'string'; value: string}
-  | {type: 'array'; itemType: 'string'; value: string[]}
-  | {type: 'array'; itemType: 'float32' | 'int32'; value: number[]}
-
-class ByteWriter {
-  private chunks: Buffer[] = []
-  length = 0
-  push(buf: Buffer): void {
-    this.chunks.push(buf)
-    this.length += buf.length
-  }
-  u32(v: number): void {
-    const b = Buffer.alloc(4)
-    b.writeUInt32LE(v)
-    this.push(b)
-  }
-  i32(v: number): void {
-    const b = Buffer.alloc(4)
-    b.writeInt32LE(v)
-    this.push(b)
-  }
-  f32(v: number): void {
-    const b = Buffer.alloc(4)
-    b.writeFloatLE(v)
-    this.push(b)
-  }
-  u64(v: number | bigint): void {
-    const b = Buffer.alloc(8)
-    b.writeBigUInt64LE(BigInt(v))
-    this.push(b)
-  }
-  str(s: string): void {
-    const bytes = Buffer.from(s, 'utf8')
-    this.u64(bytes.length)
-    this.push(bytes)
-  }
-  toBuffer(): Buffer {
-    return Buffer.concat(this.chunks)
-  }
-}
-
-function writeMeta(w: ByteWriter, key: string, meta: MetaValue): void {
-  w.str(key)
-  switch (meta.type) {
-    case 'uint32':
-      w.u32(GGUF_TYPE.uint32)
-      w.u32(meta.value)
-      break
-    case 'int32':
-      w.u32(GGUF_TYPE.int32)
-      w.i32(meta.value)
-      break
-    case 'float32':
-      w.u32(GGUF_TYPE.float32)
-      w.f32(meta.value)
-      break
-    case 'bool':
-      w.u32(GGUF_TYPE.bool)
-      w.push(Buffer.from([meta.value ? 1 : 0]))
-      break
-    case 'string':
-      w.u32(GGUF_TYPE.string)
-      w.str(meta.value)
-      break
-    case 'array':
-      w.u32(GGUF_TYPE.array)
-      w.u32(GGUF_TYPE[meta.itemType])
-      w.u64(meta.value.length)
-      if (meta.itemType === 'string') for (const s of meta.value as string[]) w.str(s)
-      else if (meta.itemType === 'float32') for (const v of meta.value as number[]) w.f32(v)
-      else for (const v of meta.value as number[]) w.i32(v)
-      break
-  }
-}
-
-/** IEEE 754 half precision from a float, rounding to nearest even. */
-export function toFloat16(value: number): number {
-  const f32 = new Float32Array(1)
-  const u32 = new Uint32Array(f32.buffer)
-  f32[0] = value
-  const x = u32[0]!
-  const sign = (x >>> 16) & 0x8000
-  let exp = ((x >>> 23) & 0xff) - 127 + 15
-  let mant = x & 0x7fffff
-  if (exp >= 31) return sign | 0x7c00
-  if (exp <= 0) {
-    if (exp < -10) return sign
-    mant |= 0x800000
-    const shift = 14 - exp
-    let half = mant >>> shift
-    const rem = mant & ((1 << shift) - 1)
-    const mid = 1 << (shift - 1)
-    if (rem > mid || (rem === mid && half & 1)) half++
-    return sign | half
-  }
-  let half = (exp << 10) | (mant >>> 13)
-  const rem = mant & 0x1fff
-  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++
-  if (((half >>> 10) & 0x1f) === 31) {
-    exp = 31
-    mant = 0
-    return sign | 0x7c00
-  }
-  return sign | half
-}
+// Tensors
 
 interface TensorPlan {
   name: string
@@ -347,21 +157,7 @@ function encodeTensor(fd: number, t: TensorPlan, seed: number): void {
       const start = t.rowBoost.row * rowLength - done
       for (let i = Math.max(0, start); i < Math.min(count, start + rowLength); i++) values[i]! *= t.rowBoost.factor
     }
-    let out: Buffer
-    if (t.type === 'f32') {
-      out = Buffer.from(values.buffer, values.byteOffset, count * 4)
-    } else {
-      const blocks = count / 32
-      out = Buffer.alloc(blocks * 34)
-      for (let b = 0; b < blocks; b++) {
-        let amax = 0
-        for (let i = 0; i < 32; i++) amax = Math.max(amax, Math.abs(values[b * 32 + i]!))
-        const d = amax / 127
-        const id = d ? 1 / d : 0
-        out.writeUInt16LE(toFloat16(d), b * 34)
-        for (let i = 0; i < 32; i++) out.writeInt8(Math.max(-127, Math.min(127, Math.round(values[b * 32 + i]! * id))), b * 34 + 2 + i)
-      }
-    }
+    const out = t.type === 'f32' ? Buffer.from(values.buffer, values.byteOffset, count * 4) : encodeQ8_0(values, count)
     writeSync(fd, out)
     done += count
   }
@@ -428,7 +224,6 @@ export function writeLlamaGguf(path: string, spec: LlamaModelSpec): void {
     closeSync(fd)
   }
 }
-
 
 // ---------------------------------------------------------------------------------------------------------------
 // Cache
