@@ -129,13 +129,13 @@ async function main(): Promise<void> {
       const submitted = await submitTask(chain, client, loaded.spec, published)
       return {id: submitted.taskId, at: performance.now()}
     }
-    const ended = (id: number) => waitFor(async () => Number((await market.getFunction('getTask')(id)).status) >= 3, `task ${id} to end`, 600_000, 50)
+    const ended = (id: number) => waitFor(async () => Number((await market.getTask(id)).status) >= 3, `task ${id} to end`, 600_000, 50)
 
     // 1. Bid latency.
     const latencies: number[] = []
     for (let i = 0; i < TASKS; i++) {
       const {id, at} = await submit(writeTask(home.dir, `latency${i}`, sha, 4, 8))
-      await waitFor(async () => (await market.getFunction('bidCount')(id)) > 0n, 'a bid', 30_000, 5)
+      await waitFor(async () => (await market.bidCount(id)) > 0n, 'a bid', 30_000, 5)
       latencies.push(performance.now() - at)
       await ended(id)
     }

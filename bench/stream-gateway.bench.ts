@@ -33,10 +33,10 @@ import {join, resolve} from 'node:path'
 import {performance} from 'node:perf_hooks'
 import {parseArgs} from 'node:util'
 
-import {Contract, formatUnits, parseUnits, Wallet} from 'ethers'
+import {formatUnits, parseUnits, Wallet} from 'ethers'
 
-import {loadArtifact} from '../src/chain/artifacts.js'
 import {openChain} from '../src/chain/context.js'
+import {streamMarketAt} from '../src/chain/contracts/stream-market.js'
 import {sendTx} from '../src/chain/tx.js'
 import {resolvePaths} from '../src/config/paths.js'
 import {devKeys} from '../src/devnet/devnet.js'
@@ -142,15 +142,15 @@ try {
   }
   const clientKey = devKeys(10)[1]!
   const client = new Wallet(clientKey, raw.provider)
-  const market = new Contract(devnet.contracts.streamMarket, loadArtifact('StreamMarket').abi, client)
-  await sendTx(raw.provider, 'approve', () => (raw.token.connect(client) as Contract).getFunction('approve')(devnet.contracts.streamMarket, oGPU('3000')))
+  const market = streamMarketAt(devnet.contracts.streamMarket, client)
+  await sendTx(raw.provider, 'approve', () => raw.token.connect(client).approve(devnet.contracts.streamMarket, oGPU('3000')))
   for (const [method, weightBps] of [
     [0, 0],
     [1, 5000],
     [2, 0],
-  ])
+  ] as const)
     await sendTx(raw.provider, 'create', () =>
-      market.getFunction('create')({
+      market.create({
         modelHash: `0x${sha}`, specHash: `0x${'22'.repeat(32)}`, specUri: 'data:,', pricePerKTokenGenerated: PRICE_GENERATED, pricePerKTokenVerified: PRICE_VERIFIED, councilSize: 3, responseMethod: method, weightBps,
         collateral: oGPU('10'), maxDowntime: 60, unsubscribeNotice: 5, closeNotice: 5, commitWindow: 6, revealWindow: 6, disputeBond: oGPU('1'), deposit: oGPU('900'),
       }),
@@ -162,14 +162,14 @@ try {
     const options = {wallet: w, threads, sequences: concurrency, logFormat: 'json', streams: ['1', '2', '3'], streamLimits: {ratePerSecond: 1000, rateBurst: 1000, creditLimit: '1000'}}
     children.push(spawn(process.execPath, [...nodeArgs, '--import', 'tsx', join(repoRoot, 'test/fixtures/provider-daemon.ts'), JSON.stringify(options)], {env: home.env, cwd: repoRoot, stdio: 'ignore'}))
   }
-  await waitFor(async () => ((await market.getFunction('subscribersOf')(3)) as string[]).length === 3 || undefined, 'subscriptions', 300_000, 500)
+  await waitFor(async () => (await market.subscribersOf(3)).length === 3 || undefined, 'subscriptions', 300_000, 500)
   await waitFor(async () => {
-    for (const a of (await market.getFunction('subscribersOf')(1)) as string[]) if (((await raw.registry.getFunction('providerOf')(a)) as {endpoint: string}).endpoint.endsWith(':9')) return undefined
+    for (const a of await market.subscribersOf(1)) if ((await raw.registry.providerOf(a)).endpoint.endsWith(':9')) return undefined
     return true
   }, 'endpoints', 120_000, 500)
-  const subscribers = (await market.getFunction('subscribersOf')(1)) as string[]
+  const subscribers = await market.subscribersOf(1)
   const generator = subscribers[0]!
-  const endpoint = ((await raw.registry.getFunction('providerOf')(generator)) as {endpoint: string}).endpoint.replace(/\/+$/, '')
+  const endpoint = (await raw.registry.providerOf(generator)).endpoint.replace(/\/+$/, '')
   // When each verifier answered, after its response's generation ended (for the cost of verification).
   const generatedAt = new Map<string, number>()
   const verdictMs: number[] = []

@@ -22,9 +22,11 @@ import {performance} from 'node:perf_hooks'
 import {fileURLToPath} from 'node:url'
 import {parseArgs} from 'node:util'
 
-import {Interface, JsonRpcProvider, Network, Wallet, keccak256, parseUnits, toUtf8Bytes} from 'ethers'
+import {JsonRpcProvider, Network, Wallet, keccak256, parseUnits, toUtf8Bytes} from 'ethers'
 
-import {loadArtifact} from '../src/chain/artifacts.js'
+import {registryAt} from '../src/chain/contracts/registry.js'
+import {taskMarketInterface} from '../src/chain/contracts/task-market.js'
+import {tokenAt} from '../src/chain/contracts/token.js'
 import {DEVNET_MARKET_CONFIG, deployContracts, mintMany} from '../src/chain/deploy.js'
 import {findFoundryBinary} from '../src/devnet/anvil.js'
 import {devKeys} from '../src/devnet/devnet.js'
@@ -185,9 +187,9 @@ async function deployAndFill(anvil: ChildProcess, url: string, dir: string, task
     return d
   })
   const {token, registry, taskMarket} = deployment.contracts
-  const tokenI = new Interface(loadArtifact('OGPUToken').abi)
-  const registryI = new Interface(loadArtifact('ProviderRegistry').abi)
-  const marketI = new Interface(loadArtifact('TaskMarket').abi)
+  const tokenI = tokenAt(token, provider).interface
+  const registryI = registryAt(registry, provider).interface
+  const marketI = taskMarketInterface()
   const nonces = new Map<string, number>()
   for (const a of accounts) nonces.set(a, await provider.getTransactionCount(a, 'latest'))
 
@@ -229,7 +231,7 @@ async function deployAndFill(anvil: ChildProcess, url: string, dir: string, task
   })
   const submitGas = await gasFor(url, submits[0]!, 1.3)
   for (const tx of submits) tx.gas = submitGas
-  const firstTask = Number(await provider.call({to: taskMarket, data: marketI.encodeFunctionData('nextTaskId', [])}))
+  const firstTask = Number(await provider.call({to: taskMarket, data: marketI.encodeFunctionData('nextTaskId')}))
   await timed('submit tasks', tasks, () => sendAll(url, submits, nonces))
 
   // Bids: task t gets bids from providers t..t+bids−1 (mod 20), prices spread over 10..100 oGPU. Sent round-robin
@@ -262,6 +264,34 @@ async function deployAndFill(anvil: ChildProcess, url: string, dir: string, task
 
 // ------------------------------------------------------------------ measurements (child)
 
+/** The numbers `measure` prints, by name (what the report reads). */
+type Measured = Record<MeasuredKey, number>
+type MeasuredKey =
+  | 'assigned'
+  | 'auctionMedianMs'
+  | 'baselineRssMb'
+  | 'bids'
+  | 'blocks'
+  | 'bytesPerKeyFrame'
+  | 'catchUpMs'
+  | 'catchUpPeakRssMb'
+  | 'events'
+  | 'firstPaintBytes'
+  | 'firstStartMs'
+  | 'frameMedianMs'
+  | 'frameModelMedianMs'
+  | 'frameP95Ms'
+  | 'framesMeasured'
+  | 'jsonSnapshotMb'
+  | 'nextStartMs'
+  | 'peakRssMb'
+  | 'pulseMedianMs'
+  | 'snapshotMb'
+  | 'snapshotMedianMs'
+  | 'snapshotP95Ms'
+  | 'tasks'
+  | 'walletMedianMs'
+
 async function measure(args: ChildArgs): Promise<Record<string, number | string>> {
   const out: Record<string, number | string> = {}
   const {MarketIndexer} = await import('../src/market/indexer.js')
@@ -271,7 +301,6 @@ async function measure(args: ChildArgs): Promise<Record<string, number | string>
   const {SpecBook} = await import('../src/dashboard/specs.js')
   const {specsWanted} = await import('../src/dashboard/snapshot.js')
   const {readWalletChain} = await import('../src/dashboard/wallet.js')
-  const {Contract} = await import('ethers')
 
   let peak = process.memoryUsage().rss
   const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 20)
@@ -313,8 +342,8 @@ async function measure(args: ChildArgs): Promise<Record<string, number | string>
   await specs.settled(10_000)
   const contracts = {
     provider,
-    token: new Contract(args.token, loadArtifact('OGPUToken').abi, provider),
-    registry: new Contract(args.registry, loadArtifact('ProviderRegistry').abi, provider),
+    token: tokenAt(args.token, provider),
+    registry: registryAt(args.registry, provider),
   }
   const walletChain = await readWalletChain(contracts, args.wallet)
   const now = Math.floor(Date.now() / 1000)
@@ -463,7 +492,7 @@ if (values.child) {
     delete env.CI // ink draws nothing under CI
     const child = spawnSync(process.execPath, [tsx, here, '--child', JSON.stringify(args)], {encoding: 'utf8', env, maxBuffer: 1 << 24})
     if (child.status !== 0) throw new Error(`measurement failed:\n${child.stderr}`)
-    const m = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Record<string, number>
+    const m = JSON.parse(child.stdout.trim().split('\n').at(-1)!) as Measured
     const txs = times.reduce((s, [, n]) => s + n, 0)
     const rows: Array<[string, string, string]> = [
       ...times.map(([label, n, ms]): [string, string, string] => [`setup: ${label}`, `${n} tx in ${fmt(ms)}`, `${Math.round((n / ms) * 1000)} tx/s`]),

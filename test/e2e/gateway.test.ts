@@ -4,11 +4,11 @@ import {readFileSync} from 'node:fs'
 
 import {InferenceClient} from '@huggingface/inference'
 import OpenAI from 'openai'
-import {Contract, parseUnits, Wallet} from 'ethers'
+import {parseUnits, Wallet} from 'ethers'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {loadArtifact} from '../../src/chain/artifacts.js'
 import {type ChainContext, openChain} from '../../src/chain/context.js'
+import {type StreamMarket, streamMarketAt} from '../../src/chain/contracts/stream-market.js'
 import {sendTx} from '../../src/chain/tx.js'
 import {resolvePaths} from '../../src/config/paths.js'
 import {devKeys} from '../../src/devnet/devnet.js'
@@ -17,7 +17,7 @@ import {type GatewayHandle, startGateway} from '../../src/gateway/server.js'
 import {InferenceEngine} from '../../src/gpu/engine.js'
 import {verificationCharge} from '../../src/protocol/stream.js'
 import {ensureModel} from '../fixtures/gguf-writer.js'
-import {binary, createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {binary, createHome, jsonOf, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {Daemon} from '../helpers/daemon.js'
 import {chainOf} from '../helpers/market.js'
 
@@ -56,7 +56,7 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
   let devnet: any
   let raw: ReturnType<typeof chainOf>
   let chain: ChainContext
-  let streamMarket: Contract
+  let streamMarket: StreamMarket
   let engine: InferenceEngine
   let sha: string
   const client = () => new Wallet(devKeys(10)[1]!, raw.provider)
@@ -66,12 +66,12 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
 
   async function createStream(method: number, weightBps: number): Promise<bigint> {
     const wallet = client()
-    const market = streamMarket.connect(wallet) as Contract
-    const token = raw.token.connect(wallet) as Contract
-    await sendTx(raw.provider, 'approve', () => token.getFunction('approve')(devnet.contracts.streamMarket, oGPU('100')))
-    const next = (await streamMarket.getFunction('nextStreamId')()) as bigint
+    const market = streamMarket.connect(wallet)
+    const token = raw.token.connect(wallet)
+    await sendTx(raw.provider, 'approve', () => token.approve(devnet.contracts.streamMarket, oGPU('100')))
+    const next = await streamMarket.nextStreamId()
     await sendTx(raw.provider, 'create stream', () =>
-      market.getFunction('create')({
+      market.create({
         modelHash: `0x${sha}`,
         specHash: `0x${'22'.repeat(32)}`,
         specUri: 'data:application/json,{}',
@@ -116,7 +116,7 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     devnet = await startDevnet(home)
     raw = chainOf(devnet)
     chain = await openChain({paths: resolvePaths(home.env)})
-    streamMarket = new Contract(devnet.contracts.streamMarket, loadArtifact('StreamMarket').abi, raw.provider)
+    streamMarket = streamMarketAt(devnet.contracts.streamMarket, raw.provider)
     const tiny = ensureModel('tiny')
     sha = createHash('sha256').update(readFileSync(tiny)).digest('hex')
     expect((await home.run(['model', 'add', tiny, '--name', 'tiny'])).code).toBe(0)
@@ -139,11 +139,11 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
       start('dev4', {streams: ['1', '2', '3']}),
       start('dev5', {streams: ['4'], testHooks: {tamperStream: true}}),
     ])
-    const subscribed = async (id: number, n: number) => ((await streamMarket.getFunction('subscribersOf')(id)) as string[]).length === n
+    const subscribed = async (id: number, n: number) => (await streamMarket.subscribersOf(id)).length === n
     await waitFor(async () => (await subscribed(1, 3)) && (await subscribed(2, 3)) && (await subscribed(3, 3)) && (await subscribed(4, 3)), 'the daemons to subscribe', 60_000, 200)
     // The daemons register their serving URL on start.
     await waitFor(async () => {
-      for (const w of Object.keys(daemons)) if (((await raw.registry.getFunction('providerOf')(addr[w])) as {endpoint: string}).endpoint.endsWith(':9')) return false
+      for (const w of Object.keys(daemons)) if ((await raw.registry.providerOf(addr[w]!)).endpoint.endsWith(':9')) return false
       return true
     }, 'the daemons to publish their endpoints', 30_000, 200)
   }, 300_000)
@@ -165,7 +165,7 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     const g = await gateway(1n, events as any[], {apiKey: 'sk-test'})
     const unauthorized = await fetch(`${g.url}/v1/models`)
     expect(unauthorized.status).toBe(401)
-    expect((await unauthorized.json()).error.code).toBe('invalid_api_key')
+    expect((await jsonOf(unauthorized)).error.code).toBe('invalid_api_key')
 
     const want = await expected('Tell me a story about a GPU.', 24)
     const openai = new OpenAI({baseURL: `${g.url}/v1`, apiKey: 'sk-test'})
@@ -264,7 +264,7 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
       const {url} = JSON.parse(line)
       const response = await fetch(`${url}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({messages: [{role: 'user', content: 'Hello'}], max_tokens: 12})})
       expect(response.status).toBe(200)
-      expect((await response.json()).choices[0].message.content).toBe((await expected('Hello', 12)).text)
+      expect((await jsonOf(response)).choices[0].message.content).toBe((await expected('Hello', 12)).text)
       // A second gateway of the stream in another process would sign conflicting vouchers: refused, naming the first.
       const second = await home.json(['client', 'chat', '--stream', '1', '--wallet', 'dev1'], {input: 'Hi\n'})
       expect(second.code).toBe(2)
@@ -308,7 +308,7 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     const g = await gateway(3n)
     const response = await fetch(`${g.url}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({messages: [{role: 'user', content: 'Hello'}], stream: true})})
     expect(response.status).toBe(503)
-    const body = await response.json()
+    const body = await jsonOf(response)
     expect(body.error.code).toBe('stream_interrupted')
     expect(body.error.message).toMatch(/2 live subscribers of the 3 its council needs/)
     expect((await fetch(`${g.url}/health`)).status).toBe(503)
@@ -320,7 +320,7 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     const want = await expected('Tell me a story about a GPU.', 16)
     const response = await fetch(`${g.url}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({messages: [{role: 'user', content: 'Tell me a story about a GPU.'}], max_tokens: 16})})
     expect(response.status).toBe(200)
-    const completion = await response.json()
+    const completion = await jsonOf(response)
     expect(completion.choices[0].message.content).toBe(want.text)
     const generators = events.filter((e) => e.type === 'generator').map((e) => (e as any).provider)
     expect(generators[0]).toBe(addr.dev5)
@@ -330,13 +330,13 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
     const dispute = events.find((e) => e.type === 'dispute') as Extract<GatewayEvent, {type: 'dispute'}>
     expect(dispute.error).toBeUndefined()
     // The evidence the dispute points at is served by the gateway.
-    const evidence = await (await fetch(`${g.url}/v1/ogpu/evidence/${dispute.digest}`)).json()
+    const evidence = await jsonOf(await fetch(`${g.url}/v1/ogpu/evidence/${dispute.digest}`))
     expect(evidence.provider).toBe(addr.dev5)
     // The council (H and I) verify, commit and reveal; the dispute is settled: T is slashed and removed.
-    await waitFor(async () => Number(((await streamMarket.getFunction('getDispute')(dispute.disputeId)) as any).state) >= 2 || undefined, 'the dispute to settle', 90_000, 500)
-    const settled = (await streamMarket.getFunction('getDispute')(dispute.disputeId)) as any
+    await waitFor(async () => Number((await streamMarket.getDispute(dispute.disputeId!)).state) >= 2 || undefined, 'the dispute to settle', 90_000, 500)
+    const settled = await streamMarket.getDispute(dispute.disputeId!)
     expect(Number(settled.state)).toBe(3) // Invalid
-    const sub = (await streamMarket.getFunction('subscription')(4n, addr.dev5)) as any
+    const sub = await streamMarket.subscription(4n, addr.dev5!)
     expect(Number(sub.status)).toBe(3) // Removed
     // The cheat's generation is not paid (it is paid only for verifying the honest retry, c = 3 needs it); the
     // honest generator and the verifiers are.

@@ -66,10 +66,10 @@ halting: {maxBids: 3, biddingWindow: 30s}
     return result.data.taskId
   }
 
-  const task = (id: number) => chain.market.getFunction('getTask')(id) as Promise<any>
-  const balance = (who: string) => chain.token.getFunction('balanceOf')(who) as Promise<bigint>
-  const staked = async (who: string) => ((await chain.registry.getFunction('stakeOf')(who)) as {staked: bigint}).staked
-  const verdict = (id: number, k: number, who: string) => chain.market.getFunction('verdictOf')(id, k, who) as Promise<{committed: boolean; revealed: boolean; accept: boolean}>
+  const task = (id: number) => chain.market.getTask(id)
+  const balance = (who: string) => chain.token.balanceOf(who)
+  const staked = async (who: string) => (await chain.registry.stakeOf(who)).staked
+  const verdict = (id: number, k: number, who: string) => chain.market.verdictOf(id, k, who)
   const ended = (id: number, timeoutMs = 90_000) => waitFor(async () => ((await task(id)).status >= 3n ? task(id) : undefined), `task ${id} to end`, timeoutMs, 100)
 
   beforeAll(async () => {
@@ -118,20 +118,20 @@ halting: {maxBids: 3, biddingWindow: 30s}
     // The model was benchmarked (none was stored) and each daemon registered the endpoint it listens at.
     expect([a, b, c].some((daemon) => daemon.logs().some((l) => l.event === 'benchmark'))).toBe(true)
     expect(existsSync(join(home.dir, 'data', 'benchmarks', `${sha}-cpu.json`))).toBe(true)
-    for (const daemon of [a, b, c]) expect((await chain.registry.getFunction('providerOf')(address[daemon.wallet]!)).endpoint).toBe(daemon.localUrl)
+    for (const daemon of [a, b, c]) expect((await chain.registry.providerOf(address[daemon.wallet]!)).endpoint).toBe(daemon.localUrl)
     const before = Object.fromEntries(await Promise.all(['dev1', 'dev2', 'dev3', 'dev4'].map(async (w) => [w, await balance(address[w]!)] as const)))
     const stakes = Object.fromEntries(await Promise.all(['dev2', 'dev3', 'dev4'].map(async (w) => [w, await staked(address[w]!)] as const)))
     const id = await submit('happy')
     const done = await ended(id)
     expect(STATUS[Number(done.status)]).toBe('finalized')
-    const executor = done.executor as string
-    const council = (await chain.market.getFunction('councilOf')(id)) as string[]
+    const executor = done.executor
+    const council = await chain.market.councilOf(id)
     expect(council).toHaveLength(2)
     expect(new Set([executor, ...council])).toEqual(new Set([address.dev2, address.dev3, address.dev4]))
     // cost-plus: the cost of the tiny model is negligible, so each bid is the minimum: 100 oGPU/1k × 160 tokens.
     expect(done.price).toBe(oGPU('16'))
     for (const k of [0, 1]) {
-      const cp = await chain.market.getFunction('checkpointOf')(id, k)
+      const cp = await chain.market.checkpointOf(id, k)
       expect(cp.state).toBe(2n) // accepted
       expect([cp.approvals, cp.rejections]).toEqual([2n, 0n])
     }
@@ -196,7 +196,7 @@ halting: {maxBids: 3, biddingWindow: 30s}
     expect(STATUS[Number(failed.status)]).toBe('failed')
     expect(failed.executor).toBe(address.dev5)
     expect(failed.price).toBe(oGPU('8'))
-    const cp0 = await chain.market.getFunction('checkpointOf')(id, 0)
+    const cp0 = await chain.market.checkpointOf(id, 0)
     expect(cp0.state).toBe(3n) // rejected
     expect([cp0.approvals, cp0.rejections]).toEqual([0n, 2n])
     // Slashed its whole collateral; half of it to the two reject voters, the rest to the client.
@@ -224,9 +224,9 @@ halting: {maxBids: 3, biddingWindow: 30s}
       return mine && mine.items.done >= 3
     }, 'the executor to keep a few results', 60_000, 50)
     await d.kill9()
-    const kept = (await task(id)) as any
+    const kept = await task(id)
     expect(STATUS[Number(kept.status)]).toBe('assigned')
-    expect((await chain.market.getFunction('checkpointOf')(id, 0)).state).toBe(0n) // not committed yet
+    expect((await chain.market.checkpointOf(id, 0)).state).toBe(0n) // not committed yet
     d = await start('dev5', 'fixture', {minPrice: '50'})
     await waitFor(() => new RegExp(`Task ${id}: resuming with \\d+ of 20 items done`).test(d.output), 'the executor to resume', 30_000)
     // The council member commits, is killed before it reveals, comes back (the binary, no hook) and reveals.
@@ -253,7 +253,7 @@ halting: {maxBids: 3, biddingWindow: 30s}
     // Never a second bid: the restarted executor found its bid in its journal.
     expect(d.output).not.toMatch(new RegExp(`Bid [\\d.]+ oGPU on task ${id}\\b`))
     expect(d.output).not.toMatch(new RegExp(`Task ${id}: no bid`))
-    const bids = await chain.market.getFunction('bidCount')(id)
+    const bids = await chain.market.bidCount(id)
     expect(bids).toBe(3n)
     const result = await home.json(['task', 'result', String(id), '--out', join(home.dir, 'crash.jsonl'), '--wallet', 'dev1'])
     expect(result.data.count).toBe(20)

@@ -2,10 +2,10 @@ import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
 import {join} from 'node:path'
 
-import {Contract, parseUnits, Wallet} from 'ethers'
+import {parseUnits, Wallet} from 'ethers'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
-import {loadArtifact} from '../../src/chain/artifacts.js'
+import {type StreamMarket, streamMarketAt} from '../../src/chain/contracts/stream-market.js'
 import {sendTx} from '../../src/chain/tx.js'
 import {devKeys} from '../../src/devnet/devnet.js'
 import {InferenceEngine} from '../../src/gpu/engine.js'
@@ -21,7 +21,7 @@ import {
   toReceipt,
 } from '../../src/protocol/stream.js'
 import {ensureModel} from '../fixtures/gguf-writer.js'
-import {createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
+import {createHome, jsonOf, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {Daemon} from '../helpers/daemon.js'
 import {chainOf} from '../helpers/market.js'
 
@@ -47,7 +47,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
   let home: OgpuHome
   let devnet: any
   let chain: ReturnType<typeof chainOf>
-  let streamMarket: Contract
+  let streamMarket: StreamMarket
   let sha: string
   let tiny: string
   let engine: InferenceEngine
@@ -70,13 +70,13 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     return daemon.ready()
   }
 
-  const subscription = (id: bigint, who: string) => streamMarket.getFunction('subscription')(id, who) as Promise<{status: bigint}>
+  const subscription = (id: bigint, who: string) => streamMarket.subscription(id, who)
 
   async function createStream(options: {price?: string; councilSize?: number} = {}): Promise<bigint> {
     const wallet = client()
-    const market = streamMarket.connect(wallet) as Contract
-    const token = chain.token.connect(wallet) as Contract
-    await sendTx(chain.provider, 'approve', () => token.getFunction('approve')(devnet.contracts.streamMarket, oGPU('100')))
+    const market = streamMarket.connect(wallet)
+    const token = chain.token.connect(wallet)
+    await sendTx(chain.provider, 'approve', () => token.approve(devnet.contracts.streamMarket, oGPU('100')))
     const params = {
       modelHash: `0x${sha}`,
       specHash: `0x${'22'.repeat(32)}`,
@@ -95,8 +95,8 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
       disputeBond: oGPU('1'),
       deposit: oGPU('100'),
     }
-    const next = (await streamMarket.getFunction('nextStreamId')()) as bigint
-    await sendTx(chain.provider, 'create stream', () => market.getFunction('create')(params))
+    const next = await streamMarket.nextStreamId()
+    await sendTx(chain.provider, 'create stream', () => market.create(params))
     return next
   }
 
@@ -117,7 +117,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     home = createHome('ogpu-stream-e2e-')
     devnet = await startDevnet(home)
     chain = chainOf(devnet)
-    streamMarket = new Contract(devnet.contracts.streamMarket, loadArtifact('StreamMarket').abi, chain.provider)
+    streamMarket = streamMarketAt(devnet.contracts.streamMarket, chain.provider)
     domain = ogpuDomain(devnet.chainId, devnet.contracts.streamMarket)
     tiny = ensureModel('tiny')
     sha = createHash('sha256').update(readFileSync(tiny)).digest('hex')
@@ -150,7 +150,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
   it('subscribes by itself to a new stream of its model, and lists its models', async () => {
     streamId = await createStream()
     await waitFor(async () => (await subscription(streamId, address.dev2!)).status === 1n && (await subscription(streamId, address.dev3!)).status === 1n, 'both daemons to subscribe', 30_000, 100)
-    const models = await (await fetch(`${a.localUrl}/v1/models`)).json()
+    const models = await jsonOf(await fetch(`${a.localUrl}/v1/models`))
     expect(models).toMatchObject({object: 'list', data: [{id: 'tiny', object: 'model', sha256: sha}]})
   })
 
@@ -188,7 +188,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     const body = JSON.stringify({model: 'tiny', prompt: 'Once upon a time', max_tokens: 8})
     const {response} = await post(a, '/v1/completions', body)
     expect(response.status).toBe(200)
-    const json = await response.json()
+    const json = await jsonOf(response)
     const alone = await engine.generate({prompt: 'Once upon a time', maxTokens: 8})
     expect(json).toMatchObject({object: 'text_completion', choices: [{index: 0, text: alone.text}], ogpu: {tokens: alone.tokens, provider: address.dev2}})
     expect(json.ogpu.receipt.responseHash).toBe(responseHashOf(bodyHashOf(body), alone.tokens))
@@ -201,7 +201,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     const before = await generations(a)
     const expectRefusal = async (response: Response, status: number, code: string) => {
       expect(response.status).toBe(status)
-      const json = await response.json()
+      const json = await jsonOf(response)
       expect(json.error).toMatchObject({type: 'ogpu_error', code})
       expect(json.error.message.length).toBeGreaterThan(10)
     }
@@ -219,14 +219,14 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     // a replay: served once, refused after
     const first = await post(a, '/v1/chat/completions', body)
     expect(first.response.status).toBe(200)
-    const firstJson = await first.response.json()
+    const firstJson = await jsonOf(first.response)
     chargesA.push(BigInt(firstJson.ogpu.charge))
     const served = await generations(a)
     await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: first.headers, body}), 409, 'replayed')
     // over credit: A's limit is 0.01 oGPU; two responses without a voucher exceed it
     const second = await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Say more.'}], max_tokens: 12}))
     expect(second.response.status).toBe(200)
-    chargesA.push(BigInt((await second.response.json()).ogpu.charge))
+    chargesA.push(BigInt((await jsonOf(second.response)).ogpu.charge))
     const afterServed = await generations(a)
     expect(afterServed).toBe(served + 1)
     await expectRefusal((await post(a, '/v1/chat/completions', body)).response, 402, 'over_credit')
@@ -246,7 +246,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     const before = await generations(b)
     const limited = (await post(b, '/v1/chat/completions', body())).response
     expect(limited.status).toBe(429)
-    expect((await limited.json()).error.code).toBe('rate_limited')
+    expect((await jsonOf(limited)).error.code).toBe('rate_limited')
     expect(await generations(b)).toBe(before)
   })
 
@@ -261,12 +261,12 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     }, 'a verification slot', 30_000, 500)
     const ok = await verify(lastTokens)
     expect(ok.status).toBe(200)
-    const good = await ok.json()
+    const good = await jsonOf(ok)
     expect(good).toMatchObject({valid: true, firstFailure: null, verifier: address.dev3, responseHash: responseHashOf(bodyHashOf(lastBody), lastTokens)})
     expect(recoverAttestation(domain, {...good.attestation, streamId: BigInt(good.attestation.streamId)}, good.signature)).toBe(address.dev3)
     const bad = [...lastTokens]
     bad[1] = (bad[1]! + 7) % engine.vocabSize
-    const rejected = await (await verify(bad)).json()
+    const rejected = await jsonOf(await verify(bad))
     expect(rejected.valid).toBe(false)
     expect(rejected.firstFailure).toMatchObject({position: 1, reason: 'token', claimed: bad[1]})
   })
@@ -281,10 +281,10 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     // a voucher that does not grow, or not signed by the client, is refused
     expect((await voucher(a, address.dev2!, charged - 1n)).status).toBe(409)
     expect((await voucher(a, address.dev2!, charged + 5n, new Wallet(devKeys(10)[7]!))).status).toBe(401)
-    expect(await streamMarket.getFunction('redeemed')(streamId, address.dev2)).toBe(0n)
+    expect(await streamMarket.redeemed(streamId, address.dev2!)).toBe(0n)
     await a.kill9()
     a = await start('dev2', {redeemThreshold: '0.000001'})
-    await waitFor(async () => ((await streamMarket.getFunction('redeemed')(streamId, address.dev2)) as bigint) === charged, 'the voucher to be redeemed', 30_000, 200)
+    await waitFor(async () => (await streamMarket.redeemed(streamId, address.dev2!)) === charged, 'the voucher to be redeemed', 30_000, 200)
     // The daemon learns of the redemption from its receipt, which it polls for after the block is mined: its status
     // may trail the chain by that poll, so wait on the status too (it then shows the receipt's amount at once).
     const after = await waitFor(async () => {
@@ -300,7 +300,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     const messages = [{role: 'user' as const, content: 'Tell me a story about a GPU.'}]
     const body = JSON.stringify({messages, max_tokens: 12})
     const {response} = await post(c, '/v1/chat/completions', body)
-    const json = await response.json()
+    const json = await jsonOf(response)
     expect(response.status, JSON.stringify(json)).toBe(200)
     const alone = await engine.chat({messages, maxTokens: 12})
     expect(json.choices[0].message.content).toBe(alone.text)
@@ -309,7 +309,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     expect(json.ogpu.receipt.responseHash).toBe(responseHashOf(bodyHashOf(body), json.ogpu.tokens))
     const verify = await post(c, '/v1/ogpu/verify', JSON.stringify({body, tokens: json.ogpu.tokens, requestId: json.ogpu.receipt.requestId}))
     expect(verify.response.status).toBe(501)
-    expect((await verify.response.json()).error.code).toBe('not_implemented')
+    expect((await jsonOf(verify.response)).error.code).toBe('not_implemented')
   })
 
   it('a tampering provider (test hook) signs a wrong response; the council judges the dispute invalid and it is slashed', async () => {
@@ -318,7 +318,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     const messages = [{role: 'user' as const, content: 'Tell me a story about a GPU.'}]
     const body = JSON.stringify({messages, max_tokens: 16})
     const {response} = await post(d, '/v1/chat/completions', body)
-    const json = await response.json()
+    const json = await jsonOf(response)
     expect(response.status, JSON.stringify(json)).toBe(200)
     const alone = await engine.chat({messages, maxTokens: 16})
     expect(json.ogpu.tokens).not.toEqual(alone.tokens)
@@ -333,17 +333,17 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
       expect(pushed.status).toBe(200)
     }
     const wallet = client()
-    await sendTx(chain.provider, 'approve bond', () => (chain.token.connect(wallet) as Contract).getFunction('approve')(devnet.contracts.streamMarket, oGPU('1')))
-    const stakeBefore = ((await chain.registry.getFunction('stakeOf')(address.dev5)) as {staked: bigint}).staked
-    const market = streamMarket.connect(wallet) as Contract
-    const disputeId = (await streamMarket.getFunction('nextDisputeId')()) as bigint
-    await sendTx(chain.provider, 'open dispute', () => market.getFunction('openDispute')(address.dev5, toReceipt(json.ogpu.receipt), json.ogpu.signature, 'http://127.0.0.1:9/evidence'))
+    await sendTx(chain.provider, 'approve bond', () => chain.token.connect(wallet).approve(devnet.contracts.streamMarket, oGPU('1')))
+    const stakeBefore = (await chain.registry.stakeOf(address.dev5!)).staked
+    const market = streamMarket.connect(wallet)
+    const disputeId = await streamMarket.nextDisputeId()
+    await sendTx(chain.provider, 'open dispute', () => market.openDispute(address.dev5!, toReceipt(json.ogpu.receipt), json.ogpu.signature, 'http://127.0.0.1:9/evidence'))
     const settled = await waitFor(async () => {
-      const dispute = (await streamMarket.getFunction('getDispute')(disputeId)) as {state: bigint}
+      const dispute = await streamMarket.getDispute(disputeId)
       return dispute.state >= 2n ? dispute : undefined
     }, 'the dispute to be settled', 90_000, 250)
     expect(settled.state).toBe(3n) // Invalid
     expect((await subscription(streamId, address.dev5!)).status).toBe(3n) // Removed
-    expect(((await chain.registry.getFunction('stakeOf')(address.dev5)) as {staked: bigint}).staked).toBe(stakeBefore - oGPU('10'))
+    expect((await chain.registry.stakeOf(address.dev5!)).staked).toBe(stakeBefore - oGPU('10'))
   })
 })

@@ -135,15 +135,15 @@ describe('ogpu stake and provider on the devnet', () => {
 
   it('decodes contract reverts by name into a sentence with advice', async () => {
     // Go around the CLI's own pre-checks and let the contract refuse, as it would in a race.
-    const {Contract, JsonRpcProvider, Wallet} = await import('ethers')
-    const {loadArtifact} = await import('../../src/chain/artifacts.js')
+    const {JsonRpcProvider, Wallet} = await import('ethers')
+    const {registryAt} = await import('../../src/chain/contracts/registry.js')
     const {fromChainError} = await import('../../src/chain/errors.js')
     const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {staticNetwork: true})
     const dev5 = new Wallet('0x8b3a350cf5c34c9194ca85829a2df0ec3153be0318b5e2d3348e872092edffba', provider)
-    const registry = new Contract(devnet.contracts.registry, loadArtifact('ProviderRegistry').abi, dev5)
+    const registry = registryAt(devnet.contracts.registry, dev5)
     try {
       let caught: unknown
-      await registry.getFunction('requestUnstake')(10n ** 18n).catch((error: unknown) => (caught = error))
+      await registry.requestUnstake(10n ** 18n).catch((error: unknown) => (caught = error))
       const converted = fromChainError(caught)
       expect(converted?.exitCode).toBe(2)
       expect(converted?.code).toBe('REVERT_ProviderRegistryInsufficientFreeStake')

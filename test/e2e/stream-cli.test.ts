@@ -3,7 +3,7 @@ import {readFileSync, writeFileSync} from 'node:fs'
 import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
 
-import {Contract, parseUnits, TypedDataEncoder, Wallet} from 'ethers'
+import {parseUnits, TypedDataEncoder, Wallet} from 'ethers'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {type ChainContext, openChain} from '../../src/chain/context.js'
@@ -32,15 +32,15 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
   /** A registered, staked provider (dev wallet `index`) whose endpoint is `endpoint`. */
   async function provider(index: number, endpoint: string): Promise<Wallet> {
     const wallet = new Wallet(devKeys(10)[index]!, chain.provider)
-    const token = chain.token.connect(wallet) as Contract
-    const registry = chain.registry.connect(wallet) as Contract
-    await sendTx(chain.provider, 'approve', () => token.getFunction('approve')(chain.network.contracts.registry, oGPU('100')))
-    await sendTx(chain.provider, 'stake', () => registry.getFunction('stake')(oGPU('100')))
-    await sendTx(chain.provider, 'register', () => registry.getFunction('register')(endpoint, `0x${'11'.repeat(32)}`))
+    const token = chain.token.connect(wallet)
+    const registry = chain.registry.connect(wallet)
+    await sendTx(chain.provider, 'approve', () => token.approve(chain.network.contracts.registry, oGPU('100')))
+    await sendTx(chain.provider, 'stake', () => registry.stake(oGPU('100')))
+    await sendTx(chain.provider, 'register', () => registry.register(endpoint, `0x${'11'.repeat(32)}`))
     return wallet
   }
 
-  const balance = async (address: string) => (await chain.token.getFunction('balanceOf')(address)) as bigint
+  const balance = async (address: string) => await chain.token.balanceOf(address)
   const show = async (id = streamId) => {
     const result = await home.json(['stream', 'show', String(id)])
     expect(result.code, result.stderr + result.stdout).toBe(0)
@@ -107,7 +107,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
       closeAt: null,
       finalizable: false,
     })
-    const onChain = await streamMarketOf(chain).getFunction('getStream')(streamId)
+    const onChain = await streamMarketOf(chain).getStream(streamId)
     expect(s.specHash).toBe(onChain.specHash)
     expect(s.deposit.wei).toBe(onChain.deposit.toString())
   })
@@ -141,7 +141,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect(s.subscribers.map((x: any) => x.address)).toEqual([alice.address, bob.address])
     expect(s.subscribers[0]).toMatchObject({status: 'active', locked: {value: '10'}, redeemed: {value: '0'}, health: {state: 'live', httpStatus: 200}, openDispute: null})
     expect(s.subscribers[1]).toMatchObject({status: 'active', endpoint: deadEndpoint, health: {state: 'unreachable'}})
-    const stake = await chain.registry.getFunction('stakeOf')(alice.address)
+    const stake = await chain.registry.stakeOf(alice.address)
     expect(stake.locked).toBe(oGPU('10'))
   })
 
@@ -177,9 +177,9 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     const domain = streamDomain(chain)
     const market = streamMarketOf(chain)
     const voucher = {streamId: BigInt(streamId), provider: alice.address, cumulativeAmount: oGPU('1.25')}
-    expect(TypedDataEncoder.hash(domain, VOUCHER_TYPES, voucher)).toBe(await market.getFunction('voucherDigest')(voucher.streamId, voucher.provider, voucher.cumulativeAmount))
+    expect(TypedDataEncoder.hash(domain, VOUCHER_TYPES, voucher)).toBe(await market.voucherDigest(voucher.streamId, voucher.provider, voucher.cumulativeAmount))
     const receipt: Receipt = {streamId: BigInt(streamId), requestId: `0x${randomBytes(32).toString('hex')}`, responseHash: `0x${randomBytes(32).toString('hex')}`, promptTokens: 12, completionTokens: 34}
-    expect(receiptDigest(domain, receipt)).toBe(await market.getFunction('receiptDigest')(receipt))
+    expect(receiptDigest(domain, receipt)).toBe(await market.receiptDigest(receipt))
     expect(TypedDataEncoder.hash(domain, RECEIPT_TYPES, receipt)).toBe(receiptDigest(domain, receipt))
 
     const aliceBefore = await balance(alice.address)
@@ -249,7 +249,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     const second = await home.json(['stream', 'unsubscribe', String(streamId), '--wallet', 'dev3'])
     expect(second.code, second.stderr + second.stdout).toBe(0)
     expect(second.data).toMatchObject({step: 'finished', released: {value: '10'}})
-    expect((await chain.registry.getFunction('stakeOf')(bob.address)).locked).toBe(0n)
+    expect((await chain.registry.stakeOf(bob.address)).locked).toBe(0n)
     expect((await show()).subscribers.map((x: any) => x.address)).toEqual([alice.address])
   })
 
@@ -270,7 +270,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect((await balance(client.address)) - before).toBe(BigInt(deposit))
     const s = await show()
     expect(s).toMatchObject({status: 'closed', deposit: {value: '0'}, subscribers: []})
-    expect((await chain.registry.getFunction('stakeOf')(alice.address)).locked).toBe(0n)
+    expect((await chain.registry.stakeOf(alice.address)).locked).toBe(0n)
     expect((await home.json(['stream', 'list'])).data.streams).toEqual([])
     expect((await home.json(['stream', 'list', '--status', 'closed'])).data.streams.map((x: any) => x.id)).toEqual([streamId])
   })

@@ -55,7 +55,10 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
   beforeAll(async () => {
     home = createHome()
     devnet = await startDevnet(home)
-    ;[alice, bob, carol, mallory] = [2, 3, 4, 5].map((i) => new ScriptedProvider(i, devnet))
+    alice = new ScriptedProvider(2, devnet)
+    bob = new ScriptedProvider(3, devnet)
+    carol = new ScriptedProvider(4, devnet)
+    mallory = new ScriptedProvider(5, devnet)
     for (const p of [alice, bob, carol, mallory]) await p.setup(oGPU('1000'))
   })
   afterAll(async () => {
@@ -71,7 +74,7 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
   }
 
   async function balance(address: string) {
-    return (await alice.chain.token.getFunction('balanceOf')(address)) as bigint
+    return alice.chain.token.balanceOf(address)
   }
 
   it('runs a task: bids, assignment, two checkpoints accepted, paid exactly, results verified', async () => {
@@ -113,7 +116,7 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     expect(clientBefore - (await balance(clientAddress))).toBe(oGPU('20') + oGPU('1') * 2n * 2n)
 
     // The indexer rebuilds what the contract reports.
-    const onChain = await alice.chain.market.getFunction('getTask')(taskId)
+    const onChain = await alice.chain.market.getTask(taskId)
     expect(done.executor).toBe(onChain.executor)
     expect(done.price.wei).toBe(onChain.price.toString())
     expect(done.status).toBe(['none', 'open', 'assigned', 'finalized'][Number(onChain.status)])
@@ -154,7 +157,7 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     await alice.bid(taskId, oGPU('9'))
     await carol.bid(taskId, oGPU('9'))
     await alice.assign(taskId)
-    const stakeBefore = (await mallory.registry.getFunction('stakeOf')(mallory.address)).staked as bigint
+    const stakeBefore = (await mallory.registry.stakeOf(mallory.address)).staked
     await mallory.executeCheckpoint(taskId, 0, items, 2, {tamper: true})
     for (const member of [alice, carol]) await member.commitVerdict(taskId, 0, false)
     for (const member of [alice, carol]) await member.reveal(taskId, 0)
@@ -162,7 +165,7 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     const failed = (await home.json(['task', 'show', String(taskId)])).data
     expect(failed.status).toBe('failed')
     expect(failed.failure).toMatchObject({k: 0, reason: 'rejected', executorSlashed: {value: '10'}})
-    const stakeAfter = (await mallory.registry.getFunction('stakeOf')(mallory.address)).staked as bigint
+    const stakeAfter = (await mallory.registry.stakeOf(mallory.address)).staked
     expect(stakeBefore - stakeAfter).toBe(oGPU('10'))
     expect(BigInt(failed.clientRefund.wei)).toBeGreaterThan(0n)
   })
@@ -172,10 +175,10 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     const taskId = await submit(path)
     for (const p of [mallory, alice, bob]) await p.bid(taskId, p === mallory ? oGPU('4') : oGPU('8'))
     await alice.assign(taskId)
-    const early = await revertOf(alice.market.getFunction('timeoutCheckpoint')(taskId))
+    const early = await revertOf(alice.market.timeoutCheckpoint(taskId))
     expect(early?.code).toBe('REVERT_TaskMarketDeadlineNotPassed')
     await advance(alice.chain.provider, 61)
-    await alice.market.getFunction('timeoutCheckpoint')(taskId).then((tx: any) => tx.wait())
+    await alice.market.timeoutCheckpoint(taskId).then((tx) => tx.wait())
     const failed = (await home.json(['task', 'show', String(taskId)])).data
     expect(failed.status).toBe('failed')
     expect(failed.failure.reason).toBe('timeout')
@@ -190,7 +193,7 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     await alice.commitVerdict(taskId, 0, true)
     await carol.commitVerdict(taskId, 0, true)
     await alice.reveal(taskId, 0)
-    const notOver = await revertOf(alice.market.getFunction('finalizeCheckpoint')(taskId, 0))
+    const notOver = await revertOf(alice.market.finalizeCheckpoint(taskId, 0))
     expect(notOver?.code).toBe('REVERT_VerdictRoundNotOver')
     await advance(alice.chain.provider, 41) // commit window (20 s) + reveal window (20 s)
     await alice.finalize(taskId, 0)
@@ -205,10 +208,10 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
   it('expires a task with no bids and refunds the escrow', async () => {
     const {path} = writeSpec(home, 'lonely')
     const taskId = await submit(path)
-    const early = await revertOf(alice.market.getFunction('expire')(taskId))
+    const early = await revertOf(alice.market.expire(taskId))
     expect(early?.code).toBe('REVERT_TaskMarketBiddingNotOver')
     await advance(alice.chain.provider, 31)
-    await alice.market.getFunction('expire')(taskId).then((tx: any) => tx.wait())
+    await alice.market.expire(taskId).then((tx) => tx.wait())
     const expired = (await home.json(['task', 'show', String(taskId)])).data
     expect(expired.status).toBe('expired')
     expect(expired.clientRefund.value).toBe('34')
@@ -254,9 +257,9 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     const closed = await revertOf(mallory.bid(taskId, oGPU('1')))
     expect(closed?.code).toMatch(/REVERT_TaskMarket(BidCapReached|UnexpectedStatus|BiddingClosed)/)
     await alice.assign(taskId)
-    const outOfOrder = await revertOf(alice.market.getFunction('commitCheckpoint')(taskId, 1, `0x${'12'.repeat(32)}`))
+    const outOfOrder = await revertOf(alice.market.commitCheckpoint(taskId, 1, `0x${'12'.repeat(32)}`))
     expect(outOfOrder?.code).toBe('REVERT_TaskMarketWrongCheckpoint')
-    const notExecutor = await revertOf(bob.market.getFunction('commitCheckpoint')(taskId, 0, `0x${'12'.repeat(32)}`))
+    const notExecutor = await revertOf(bob.market.commitCheckpoint(taskId, 0, `0x${'12'.repeat(32)}`))
     expect(notExecutor?.code).toBe('REVERT_TaskMarketNotExecutor')
     await alice.executeCheckpoint(taskId, 0, items, 2)
     const outsider = await revertOf(mallory.commitVerdict(taskId, 0, true))
@@ -289,7 +292,7 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     const ownTask = await submit(writeSpec(home, 'own').path)
     const dev1 = new ScriptedProvider(1, devnet)
     try {
-      const own = await revertOf(dev1.market.getFunction('bid')(ownTask, oGPU('1')))
+      const own = await revertOf(dev1.market.bid(ownTask, oGPU('1')))
       expect(own?.code).toMatch(/REVERT_TaskMarket(ClientCannotBid|ProviderNotRegistered)/)
     } finally {
       await dev1.dispose()
@@ -360,15 +363,15 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     const tiny = await build(7)
     const json = (indexer: MarketIndexer) => JSON.stringify(indexer.tasks().map(taskJson))
     expect(json(tiny)).toBe(json(big))
-    const count = Number(await market.getFunction('nextTaskId')())
+    const count = Number(await market.nextTaskId())
     expect(big.tasks().length).toBeGreaterThanOrEqual(count - 1)
     for (const task of big.tasks()) {
-      const onChain = await market.getFunction('getTask')(task.id)
+      const onChain = await market.getTask(task.id)
       expect(task.status, `task ${task.id}`).toBe(['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'cancelled'][Number(onChain.status)])
       expect(task.bids.length).toBe(Number(onChain.bidCount))
       expect(task.executor ?? '0x0000000000000000000000000000000000000000').toBe(onChain.executor)
       if (task.executor) expect(task.price).toBe(onChain.price)
-      expect(task.council).toEqual([...(await market.getFunction('councilOf')(task.id))])
+      expect(task.council).toEqual([...(await market.councilOf(task.id))])
     }
   })
 })

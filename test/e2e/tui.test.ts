@@ -133,7 +133,10 @@ describe.skipIf(!hasTmux)('ogpu tui (the real binary in tmux, a devnet, scripted
   beforeAll(async () => {
     home = createHome()
     devnet = await startDevnet(home)
-    ;[alice, bob, carol, dave] = [2, 3, 4, 5].map((i) => new ScriptedProvider(i, devnet))
+    alice = new ScriptedProvider(2, devnet)
+    bob = new ScriptedProvider(3, devnet)
+    carol = new ScriptedProvider(4, devnet)
+    dave = new ScriptedProvider(5, devnet)
     for (const p of [alice, bob, carol, dave]) await p.setup(oGPU('1000'))
     proxy = new RpcProxy(await freePort(), Number(new URL(devnet.rpcUrl).port))
     await proxy.start()
@@ -201,14 +204,14 @@ describe.skipIf(!hasTmux)('ogpu tui (the real binary in tmux, a devnet, scripted
     const second = new RegExp(`2\\s+25\\s+${short(carol.address)}\\s+1000`)
     await screen.until((s) => /2\/3\s+20 /.test(rowOf(s, id) ?? '') && best.test(s) && second.test(s), 'two bids in the row and the ladder')
     await dave.bid(id, oGPU('23'))
-    await (await alice.market.getFunction('assign')(id, {gasLimit: 2_000_000n})).wait()
+    await (await alice.market.assign(id, {gasLimit: 2_000_000n})).wait()
     const assigned = await screen.until((s) => s.includes(`Task #${id} · cp 1/1 running`) && s.includes('executor'), 'the assignment')
     expect(assigned).toMatch(new RegExp(`${short(bob.address)}\\s+\\d+\\s+executor`))
     expect(assigned).toMatch(/council/)
 
     // The executor commits, the council votes: verdicts show as they happen.
     await bob.executeCheckpoint(id, 0, items, 1)
-    const council = (await alice.market.getFunction('councilOf')(id)) as string[]
+    const council = await alice.market.councilOf(id)
     const members = [carol, dave].filter((p) => council.includes(p.address))
     for (const m of members) await m.commitVerdict(id, 0, true)
     await screen.until((s) => s.includes('cp 0 voting: 2 committed'), 'committed verdicts')

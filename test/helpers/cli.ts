@@ -82,6 +82,14 @@ export function freePort(): Promise<number> {
   })
 }
 
+/**
+ * The JSON body of a fetch response, untyped: a test reads the fields it asserts on (`Response.json()` is
+ * `Promise<unknown>` in Node's types).
+ */
+export async function jsonOf(response: Response): Promise<any> {
+  return response.json()
+}
+
 /** Polls `check` until it returns a truthy value (no fixed sleeps). */
 export async function waitFor<T>(check: () => T | Promise<T>, what: string, timeoutMs = 30_000, intervalMs = 50): Promise<NonNullable<T>> {
   const deadline = Date.now() + timeoutMs

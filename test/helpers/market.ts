@@ -1,9 +1,11 @@
 import {createServer, type Server} from 'node:http'
 import {randomBytes} from 'node:crypto'
 
-import {Contract, JsonRpcProvider, Network, Wallet} from 'ethers'
+import {type ContractTransactionResponse, JsonRpcProvider, Network, Wallet} from 'ethers'
 
-import {loadArtifact} from '../../src/chain/artifacts.js'
+import {registryAt, type ProviderRegistry} from '../../src/chain/contracts/registry.js'
+import {taskMarketAt, type TaskMarket} from '../../src/chain/contracts/task-market.js'
+import {tokenAt, type OGPUToken} from '../../src/chain/contracts/token.js'
 import {sendTx} from '../../src/chain/tx.js'
 import {devKeys} from '../../src/devnet/devnet.js'
 import {createItemsHandler, type ServedItem} from '../../src/provider/items-api.js'
@@ -22,9 +24,9 @@ export function chainOf(devnet: DevnetInfo) {
   const provider = new JsonRpcProvider(devnet.rpcUrl, devnet.chainId, {staticNetwork: Network.from(devnet.chainId), cacheTimeout: -1, pollingInterval: 100})
   return {
     provider,
-    market: new Contract(devnet.contracts.taskMarket, loadArtifact('TaskMarket').abi, provider),
-    registry: new Contract(devnet.contracts.registry, loadArtifact('ProviderRegistry').abi, provider),
-    token: new Contract(devnet.contracts.token, loadArtifact('OGPUToken').abi, provider),
+    market: taskMarketAt(devnet.contracts.taskMarket, provider),
+    registry: registryAt(devnet.contracts.registry, provider),
+    token: tokenAt(devnet.contracts.token, provider),
   }
 }
 
@@ -40,9 +42,9 @@ export async function advance(provider: JsonRpcProvider, seconds: number): Promi
  */
 export class ScriptedProvider {
   readonly wallet: Wallet
-  readonly market: Contract
-  readonly registry: Contract
-  readonly token: Contract
+  readonly market: TaskMarket
+  readonly registry: ProviderRegistry
+  readonly token: OGPUToken
   private salts = new Map<string, {accept: boolean; salt: string}>()
   private server?: Server
   endpoint = ''
@@ -55,16 +57,16 @@ export class ScriptedProvider {
     readonly chain = chainOf(devnet),
   ) {
     this.wallet = new Wallet(devKeys(10)[devIndex]!, chain.provider)
-    this.market = chain.market.connect(this.wallet) as Contract
-    this.registry = chain.registry.connect(this.wallet) as Contract
-    this.token = chain.token.connect(this.wallet) as Contract
+    this.market = chain.market.connect(this.wallet)
+    this.registry = chain.registry.connect(this.wallet)
+    this.token = chain.token.connect(this.wallet)
   }
 
   get address(): string {
     return this.wallet.address
   }
 
-  private tx(what: string, send: () => Promise<any>) {
+  private tx(what: string, send: () => Promise<ContractTransactionResponse>) {
     return sendTx(this.chain.provider, what, send)
   }
 
@@ -76,8 +78,8 @@ export class ScriptedProvider {
       source: {
         items: async (taskId, first, count) => this.served.get(taskId)?.filter((i) => i.index >= first && i.index < first + count),
         mayRead: async (taskId, address) => {
-          const task = await this.chain.market.getFunction('getTask')(taskId)
-          const council = (await this.chain.market.getFunction('councilOf')(taskId)) as string[]
+          const task = await this.chain.market.getTask(taskId)
+          const council = await this.chain.market.councilOf(taskId)
           return address === task.client || council.includes(address)
         },
       },
@@ -89,17 +91,17 @@ export class ScriptedProvider {
     })
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve))
     this.endpoint = `http://127.0.0.1:${(this.server.address() as {port: number}).port}`
-    await this.tx('approve', () => this.token.getFunction('approve')(this.devnet.contracts.registry, stake))
-    await this.tx('stake', () => this.registry.getFunction('stake')(stake))
-    await this.tx('register', () => this.registry.getFunction('register')(this.endpoint, `0x${'11'.repeat(32)}`))
+    await this.tx('approve', () => this.token.approve(this.devnet.contracts.registry, stake))
+    await this.tx('stake', () => this.registry.stake(stake))
+    await this.tx('register', () => this.registry.register(this.endpoint, `0x${'11'.repeat(32)}`))
   }
 
   bid(taskId: number, price: bigint) {
-    return this.tx('bid', () => this.market.getFunction('bid')(taskId, price))
+    return this.tx('bid', () => this.market.bid(taskId, price))
   }
 
   assign(taskId: number) {
-    return this.tx('assign', () => this.market.getFunction('assign')(taskId))
+    return this.tx('assign', () => this.market.assign(taskId))
   }
 
   /**
@@ -128,24 +130,24 @@ export class ScriptedProvider {
       resultProof: tree.proof(result.index),
     }))
     this.served.set(taskId, [...(this.served.get(taskId) ?? []), ...served])
-    await this.tx('commit checkpoint', () => this.market.getFunction('commitCheckpoint')(taskId, k, tree.root))
+    await this.tx('commit checkpoint', () => this.market.commitCheckpoint(taskId, k, tree.root))
     return tree.root
   }
 
   async commitVerdict(taskId: number, k: number, accept: boolean) {
     const salt = `0x${randomBytes(32).toString('hex')}`
     this.salts.set(`${taskId}/${k}`, {accept, salt})
-    const commitment = await this.market.getFunction('verdictCommitment')(taskId, k, accept, salt, this.address)
-    return this.tx('commit verdict', () => this.market.getFunction('commitVerdict')(taskId, k, commitment))
+    const commitment = await this.market.verdictCommitment(taskId, k, accept, salt, this.address)
+    return this.tx('commit verdict', () => this.market.commitVerdict(taskId, k, commitment))
   }
 
   reveal(taskId: number, k: number, override?: {accept: boolean}) {
     const saved = this.salts.get(`${taskId}/${k}`)!
-    return this.tx('reveal', () => this.market.getFunction('revealVerdict')(taskId, k, override?.accept ?? saved.accept, saved.salt))
+    return this.tx('reveal', () => this.market.revealVerdict(taskId, k, override?.accept ?? saved.accept, saved.salt))
   }
 
   finalize(taskId: number, k: number) {
-    return this.tx('finalize', () => this.market.getFunction('finalizeCheckpoint')(taskId, k))
+    return this.tx('finalize', () => this.market.finalizeCheckpoint(taskId, k))
   }
 
   async dispose(): Promise<void> {
