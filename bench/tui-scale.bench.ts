@@ -297,9 +297,11 @@ async function measure(args: ChildArgs): Promise<Record<string, number | string>
   const {MarketIndexer} = await import('../src/market/indexer.js')
   const {EventRing} = await import('../src/dashboard/events.js')
   const {LiveMarket} = await import('../src/dashboard/session.js')
-  const {buildSnapshot, auctionModel, pulseView, walletView} = await import('../src/dashboard/snapshot.js')
+  const {buildSnapshot} = await import('../src/dashboard/snapshot.js')
+  const {auctionModel} = await import('../src/dashboard/auction.js')
+  const {pulseView, specsWanted} = await import('../src/dashboard/pulse.js')
+  const {walletView} = await import('../src/dashboard/wallet-view.js')
   const {SpecBook} = await import('../src/dashboard/specs.js')
-  const {specsWanted} = await import('../src/dashboard/snapshot.js')
   const {readWalletChain} = await import('../src/dashboard/wallet.js')
 
   let peak = process.memoryUsage().rss

@@ -8,8 +8,7 @@ import {createServer, type Server} from 'node:http'
 
 import {getAddress, type Interface, JsonRpcProvider, keccak256, Network, type TransactionDescription, toBeHex, toQuantity, toUtf8Bytes} from 'ethers'
 
-import type {BoundContract} from '../../src/chain/contracts/events.js'
-import type {TypedContractEvent} from '../../src/chain/contracts/generated/common.js'
+import type {BoundContract, EventInputs, TypedContractEvent} from '../../src/chain/contracts/events.js'
 import {listen, readBody, sendJson} from '../../src/http/index.js'
 
 /** A log as a test mines it: the emitting contract, its topics and data. */
@@ -31,9 +30,6 @@ export interface RpcLog {
   logIndex: string
   removed: false
 }
-
-/** The input tuple of a typed event (its arguments in ABI order). */
-export type EventInputs<E> = E extends TypedContractEvent<infer I, infer _O, infer _B> ? I : never
 
 function addressOf(contract: BoundContract): string {
   if (typeof contract.target !== 'string') throw new TypeError('Bind the contract with its address.')

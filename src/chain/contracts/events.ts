@@ -6,6 +6,8 @@ import {getAddress, type Interface, type TransactionReceipt} from 'ethers'
 
 import type {TypedContractEvent, TypedLogDescription} from './generated/common.js'
 
+export type {TypedContractEvent} from './generated/common.js'
+
 /** A typed binding: its interface and address (TypeChain contracts are constructed with a string address). */
 export interface BoundContract {
   readonly interface: Interface
@@ -13,6 +15,9 @@ export interface BoundContract {
 }
 
 export type EventArgs<E extends TypedContractEvent> = TypedLogDescription<E>['args']
+
+/** The arguments an event is emitted with, in ABI order (what `interface.encodeEventLog` takes). */
+export type EventInputs<E extends TypedContractEvent> = E extends TypedContractEvent<infer I> ? I : never
 
 function addressOf(contract: BoundContract): string {
   if (typeof contract.target !== 'string') throw new TypeError('A typed contract binding must be constructed with its address.')
