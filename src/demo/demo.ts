@@ -16,37 +16,27 @@ import {join} from 'node:path'
 import {parseUnits, Wallet} from 'ethers'
 
 import {openChain, type ChainContext} from '../chain/context.js'
-import {amountJson, formatAmount} from '../chain/units.js'
+import {formatAmount} from '../chain/units.js'
 import type {OgpuPaths} from '../config/paths.js'
-import {readDevnetRecord, startDevnet} from '../devnet/devnet.js'
-import {BugError, CancelledError, ExternalError, UserError} from '../errors/index.js'
+import {startDevnet} from '../devnet/devnet.js'
+import {BugError, CancelledError, UserError} from '../errors/index.js'
 import {ModelStore} from '../gpu/model-store.js'
 import {ensureSyntheticModel} from '../gpu/synthetic.js'
-import {MarketIndexer} from '../market/indexer.js'
 import {publishSpec, submitTask} from '../market/task-client.js'
-import {TASK_STATUS} from '../market/types.js'
 import {loadTaskSpec} from '../protocol/task-spec.js'
 import {describeHost, registerProvider} from '../provider/registration.js'
 import {depositStake} from '../staking/stake.js'
 import {createFromSpec} from '../stream/actions.js'
-import {getStream, subscribersOf} from '../stream/chain.js'
+import {subscribersOf} from '../stream/chain.js'
 import {loadStreamSpec} from '../stream/spec.js'
 import {WalletStore} from '../wallet/wallet-store.js'
-import {
-  aliveProcesses,
-  type DemoProcess,
-  type DemoState,
-  firstJson,
-  readState,
-  removeState,
-  spawnLogged,
-  stopDemoProcess,
-  waitForProcess,
-  writeState,
-} from './processes.js'
+import {streamReport, waitForBatch, waitUntil} from './follow.js'
+import {demoEnv, demoPaths, type DemoInfo} from './info.js'
+import {type DemoProcess, type DemoState, firstJson, removeState, spawnLogged, waitForProcess, writeState} from './processes.js'
 import {freePort, freePortNear} from './ports.js'
-import {type BatchReport, batchReport} from './report.js'
-import {DEMO_PROMPTS, type DemoResponse, type ProviderStreamFigures, providerStreamFigures, sendDemoRequests, type StreamReport} from './stream.js'
+import type {BatchReport} from './report.js'
+import {DEMO_PROMPTS, type DemoResponse, sendDemoRequests, type StreamReport} from './stream.js'
+import {assertNotRunning, stopAll} from './stop.js'
 
 /** The client's wallet and the providers' wallets (devnet dev accounts). */
 export const DEMO_CLIENT = 'dev1'
@@ -91,38 +81,6 @@ export interface DemoOptions {
   signal?: AbortSignal
 }
 
-export interface DemoWallet {
-  name: string
-  address: string
-  role: 'client' | 'provider'
-  /** Providers: the URL their daemon serves at. */
-  url?: string
-}
-
-/** What the demo is made of (the JSON of `--detach --json`). */
-export interface DemoInfo {
-  rpcUrl: string
-  chainId: number
-  contracts: Record<string, string>
-  /** The batch task's id. */
-  taskId: number
-  /** The stream's id (a decimal string). */
-  streamId: string
-  /** The client gateway: an OpenAI-compatible endpoint (POST /v1/chat/completions) for the stream. */
-  gatewayUrl: string
-  wallets: DemoWallet[]
-  /** The demo's ogpu home: set these to use the CLI against the demo (`ogpu task show ID`). */
-  env: {OGPU_CONFIG_DIR: string; OGPU_DATA_DIR: string}
-  configDir: string
-  dataDir: string
-  /** The demo's directory (demo.json, logs). */
-  dir: string
-  /** Log file of each process, by name. */
-  logs: Record<string, string>
-  pids: Record<string, number>
-  model: {name: string; sha256: string; path: string}
-}
-
 export interface DemoNetwork {
   info: DemoInfo
   paths: OgpuPaths
@@ -136,31 +94,6 @@ export interface DemoNetwork {
   streamReport(options?: {timeoutMs?: number; signal?: AbortSignal}): Promise<StreamReport>
   /** Stops every process of the demo and removes demo.json. */
   stop(): Promise<DemoProcess[]>
-}
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms))
-
-/** The paths of the demo's own ogpu home. */
-export function demoPaths(dir: string): OgpuPaths {
-  return {configDir: join(dir, 'home', 'config'), dataDir: join(dir, 'home', 'data')}
-}
-
-/** The environment of a process run against the demo: its home, and none of the user's ogpu overrides. */
-export function demoEnv(dir: string, base: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
-  const paths = demoPaths(dir)
-  const env: NodeJS.ProcessEnv = {...base, OGPU_CONFIG_DIR: paths.configDir, OGPU_DATA_DIR: paths.dataDir}
-  for (const key of ['OGPU_WALLET', 'OGPU_NETWORK', 'OGPU_RPC', 'OGPU_PASSWORD']) delete env[key]
-  return env
-}
-
-/** Refuses to start over a demo that still runs. */
-function assertNotRunning(dir: string): void {
-  const running = aliveProcesses(readState(dir))
-  if (running.length > 0)
-    throw new UserError(`A demo is already running from ${dir} (${running.map((p) => `${p.name}: pid ${p.pid}`).join(', ')}).`, {
-      code: 'DEMO_RUNNING',
-      hint: 'Stop it with `npm run demo -- --stop`, or use another directory with --dir.',
-    })
 }
 
 /**
@@ -345,101 +278,4 @@ export async function startDemo(options: DemoOptions): Promise<DemoNetwork> {
     if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new CancelledError('Demo cancelled; everything it started is stopped.')
     throw error
   }
-}
-
-async function waitUntil<T>(check: () => Promise<T | undefined>, what: string, timeoutMs: number, signal?: AbortSignal): Promise<T> {
-  const deadline = Date.now() + timeoutMs
-  for (;;) {
-    signal?.throwIfAborted()
-    const value = await check()
-    if (value !== undefined) return value
-    if (Date.now() > deadline) throw new ExternalError(`Timed out after ${Math.round(timeoutMs / 1000)} s waiting for ${what}.`, {code: 'DEMO_TIMEOUT'})
-    await sleep(250)
-  }
-}
-
-/** Follows the batch task on chain until it ends, then reads its whole story from the events. */
-async function waitForBatch(paths: OgpuPaths, info: DemoInfo, options: {timeoutMs?: number; signal?: AbortSignal}): Promise<BatchReport> {
-  const chain = await openChain({paths})
-  try {
-    await waitUntil(
-      async () => {
-        const task = await chain.market.getTask(info.taskId)
-        const status = TASK_STATUS[Number(task.status)]!
-        return ['finalized', 'failed', 'expired', 'cancelled'].includes(status) ? status : undefined
-      },
-      `batch task ${info.taskId} to end (see the provider logs in ${join(info.dir, 'logs')})`,
-      options.timeoutMs ?? 600_000,
-      options.signal,
-    )
-    const indexer = new MarketIndexer({provider: chain.provider, market: chain.network.contracts.taskMarket, fromBlock: chain.network.deployBlock})
-    await indexer.sync()
-    const task = indexer.task(info.taskId)
-    if (!task) throw new BugError(`Task ${info.taskId} ended on chain but the indexer has no events for it.`)
-    return batchReport(task, info.wallets)
-  } finally {
-    chain.dispose()
-  }
-}
-
-/**
- * The stream's report: subscribers from the chain, figures from each provider's status endpoint, once every response
- * of the demo is paid by a voucher (the gateway sends them after each response; the providers store them).
- */
-async function streamReport(paths: OgpuPaths, info: DemoInfo, responses: DemoResponse[], options: {timeoutMs?: number; signal?: AbortSignal}): Promise<StreamReport> {
-  const chain = await openChain({paths})
-  try {
-    const stream = await getStream(chain, BigInt(info.streamId))
-    const subscribers = await subscribersOf(chain, BigInt(info.streamId))
-    const party = (address: string) => ({address, wallet: info.wallets.find((w) => w.address.toLowerCase() === address.toLowerCase())?.name ?? null})
-    const providers = info.wallets.filter((w) => w.role === 'provider' && w.url).map((w) => ({address: w.address, wallet: w.name, url: w.url!}))
-    const figures = await waitUntil(
-      async () => {
-        const read = (await Promise.all(providers.map((p) => providerStreamFigures(p, info.streamId, options.signal)))).filter((f): f is ProviderStreamFigures => f !== null)
-        const generated = read.reduce((n, f) => n + f.requests, 0)
-        const unpaid = read.some((f) => BigInt(f.charged.wei) > 0n && (f.voucher === null || BigInt(f.voucher.wei) < BigInt(f.charged.wei)))
-        return generated >= responses.length && !unpaid ? read : undefined
-      },
-      `the providers to record the vouchers of stream ${info.streamId}`,
-      options.timeoutMs ?? 60_000,
-      options.signal,
-    )
-    const vouchers = figures.reduce((sum, f) => sum + BigInt(f.voucher?.wei ?? '0'), 0n)
-    return {
-      streamId: info.streamId,
-      councilSize: stream.councilSize,
-      responseMethod: stream.responseMethod,
-      subscribers: subscribers.map(party),
-      responses,
-      tokens: responses.reduce((n, r) => n + r.completionTokens, 0),
-      providers: figures,
-      vouchers: amountJson(vouchers),
-    }
-  } finally {
-    chain.dispose()
-  }
-}
-
-/** Stops processes, newest first (the devnet last), each group until it is gone. */
-async function stopAll(processes: readonly DemoProcess[]): Promise<DemoProcess[]> {
-  const alive = aliveProcesses({pid: 0, detached: false, startedAt: '', processes: [...processes]})
-  const devnet = alive.filter((p) => p.name === 'devnet')
-  const others = alive.filter((p) => p.name !== 'devnet').reverse()
-  await Promise.all(others.map((p) => stopDemoProcess(p)))
-  for (const p of devnet) await stopDemoProcess(p)
-  return alive
-}
-
-/**
- * Stops the demo recorded in `dir` (detached, or left behind by a crash): every process it started. Returns what was
- * running (nothing when no demo runs).
- */
-export async function stopDemo(dir: string): Promise<{stopped: DemoProcess[]; dir: string}> {
-  const state = readState(dir)
-  const stopped = await stopAll(state?.processes ?? [])
-  removeState(dir)
-  const paths = demoPaths(dir)
-  const devnet = readDevnetRecord(paths)
-  if (devnet) rmSync(join(paths.dataDir, 'devnet', 'devnet.json'), {force: true})
-  return {stopped, dir}
 }

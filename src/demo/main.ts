@@ -15,9 +15,11 @@ import {toCliError} from '../cli/errors.js'
 import {color} from '../cli/format.js'
 import {resolvePaths} from '../config/paths.js'
 import {BugError, CancelledError, ExternalError, type OgpuError, UserError} from '../errors/index.js'
-import {DEMO_CLIENT, type DemoInfo, type DemoNetwork, startDemo, stopDemo} from './demo.js'
+import {DEMO_CLIENT, type DemoNetwork, startDemo} from './demo.js'
+import type {DemoInfo} from './info.js'
 import {type BatchReport, batchReportLines} from './report.js'
 import {type StreamReport, streamReportLines} from './stream.js'
+import {stopDemo} from './stop.js'
 
 export type DemoMode = 'interactive' | 'ci' | 'detach' | 'stop'
 
