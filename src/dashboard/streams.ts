@@ -1,5 +1,5 @@
 /**
- * The Streams pane's data: the StreamMarket's streams (src/stream/chain.ts readers: terms, subscribers, deposit) joined
+ * The Streams pane's data: the StreamMarket's streams (src/chain/contracts/stream-market.ts readers: terms, subscribers, deposit) joined
  * with what their subscribers' daemons report on `GET /v1/ogpu/status` (requests, tokens, charges per stream). Without
  * a `streamMarket` address in the network file the pane says so; it never shows made-up streams.
  *
@@ -7,6 +7,7 @@
  * none. Health compares the subscribers whose daemon answers with the stream's council size: a response needs the
  * generator and c − 1 verifiers live (ok: at least c live, degraded: some, down: none).
  */
+import type {StreamInfo} from '../chain/contracts/stream-market.js'
 import type {NetworkFile} from '../chain/networks.js'
 import type {ProviderStatusResult} from './provider-status.js'
 import type {SpecLookup, SpecRef} from './specs.js'
@@ -81,22 +82,11 @@ export async function readStreams(source: StreamSource, previous?: StreamsView, 
 
 // ------------------------------------------------------------------ the chain side, as the source reads it
 
-/** A stream as the market reports it (the fields the pane uses; src/stream/chain.ts's StreamInfo has them all). */
-export interface MarketStream {
-  id: bigint
-  client: string
-  status: string
-  modelHash: string
-  specHash: string
-  specUri: string
-  pricePerKTokenGenerated: bigint
-  pricePerKTokenVerified: bigint
-  councilSize: number
-  responseMethod: string
-  deposit: bigint
-  subscriberCount: number
-  openDisputes: number
-}
+/** A stream as the market reports it: the fields of the chain's StreamInfo that the pane uses. */
+export type MarketStream = Pick<
+  StreamInfo,
+  'id' | 'client' | 'status' | 'modelHash' | 'specHash' | 'specUri' | 'pricePerKTokenGenerated' | 'pricePerKTokenVerified' | 'councilSize' | 'responseMethod' | 'deposit' | 'subscriberCount' | 'openDisputes'
+>
 
 /** What the stream source reads; `openDashboard` wires it to the chain, tests to fakes. */
 export interface StreamSourcePorts {

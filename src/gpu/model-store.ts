@@ -92,17 +92,10 @@ export interface ModelStoreOptions {
   dataDir: string
 }
 
-interface IndexEntry {
-  name: string
-  sha256: string
+/** A model as index.json records it: the entry without what is known only on disk, its file by name in the store. */
+interface IndexEntry extends Omit<ModelEntry, 'path' | 'missing'> {
+  /** The stored file: its name in the store's directory (or an absolute path). */
   file: string
-  sizeBytes: number
-  source: string
-  addedAt: string
-  architecture: string
-  parameters: number
-  fileType: string
-  contextLength?: number
 }
 
 interface IndexFile {

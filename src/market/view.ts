@@ -19,19 +19,9 @@ export async function syncedIndexer(chain: ChainContext, paths: OgpuPaths): Prom
   return indexer
 }
 
-/** A task as `--json` prints it: amounts as decimal strings with their wei. */
-export interface TaskJson {
-  id: number
-  status: TaskStatus
-  client: string
-  specHash: string
-  specUri: string
-  dataRoot: string
-  modelHash: string
-  itemCount: number
-  checkpoints: number
-  councilSize: number
-  maxBids: number
+/** A task as `--json` prints it: the indexed task's plain fields as they are, amounts as decimal strings with their wei. */
+export interface TaskJson
+  extends Pick<IndexedTask, 'id' | 'status' | 'client' | 'specHash' | 'specUri' | 'dataRoot' | 'modelHash' | 'itemCount' | 'checkpoints' | 'councilSize' | 'maxBids'> {
   maxPrice: AmountJson
   councilFeePerVote: AmountJson
   collateral: AmountJson

@@ -27,22 +27,19 @@ export const RESPONSE_METHODS: readonly ResponseMethod[] = ['optimistic', 'weigh
 const SUBSCRIPTION_STATUS: readonly SubscriptionStatus[] = ['none', 'active', 'unsubscribing', 'removed']
 const DISPUTE_STATE: readonly DisputeState[] = ['open', 'valid', 'invalid']
 
-/** A stream as IStreamMarket.getStream returns it. Amounts in wei, times in unix seconds, durations in seconds. */
-export interface StreamInfo {
-  id: bigint
-  /** Who created it: signs vouchers and requests, opens disputes, gets the refund. */
-  client: string
-  status: StreamStatus
-  /** sha256 of the model's GGUF file, 0x-prefixed. */
+/** The on-chain part of a stream's terms (IStreamMarket.StreamParams). Amounts in wei, durations in seconds. */
+export interface StreamParams {
+  /** sha256 of the model's GGUF file, 0x + 64 hex. */
   modelHash: string
   /** keccak256 of the canonical JSON of the terms document. */
   specHash: string
+  /** Where the terms document is (1..256 bytes). */
   specUri: string
   pricePerKTokenGenerated: bigint
   pricePerKTokenVerified: bigint
   councilSize: number
   responseMethod: ResponseMethod
-  /** Weighted release threshold in basis points (0 for the other methods). */
+  /** Weighted release threshold: basis points 1..10,000 for 'weighted'; must be 0 for the other methods. */
   weightBps: number
   /** Stake each subscriber locks. */
   collateral: bigint
@@ -52,6 +49,19 @@ export interface StreamInfo {
   commitWindow: number
   revealWindow: number
   disputeBond: bigint
+  /** Escrowed from the client at creation (may be 0: top up later). */
+  deposit: bigint
+}
+
+/**
+ * A stream as IStreamMarket.getStream returns it: its terms (the StreamParams it was created with) and its state.
+ * Amounts in wei, times in unix seconds, durations in seconds.
+ */
+export interface StreamInfo extends StreamParams {
+  id: bigint
+  /** Who created it: signs vouchers and requests, opens disputes, gets the refund. */
+  client: string
+  status: StreamStatus
   /** Slash per unrevealed dispute verdict (fixed at creation). */
   nonRevealSlash: bigint
   /** Voters' share of a slash or a bond, basis points (fixed at creation). */
@@ -112,31 +122,6 @@ export interface VerdictInfo {
   /** The revealed verdict (true = the response is valid); meaningful when revealed. */
   accept: boolean
   commitment: string
-}
-
-/** The on-chain part of a stream's terms (IStreamMarket.StreamParams). Amounts in wei, durations in seconds. */
-export interface StreamParams {
-  /** sha256 of the model's GGUF file, 0x + 64 hex. */
-  modelHash: string
-  /** keccak256 of the canonical JSON of the terms document. */
-  specHash: string
-  /** Where the terms document is (1..256 bytes). */
-  specUri: string
-  pricePerKTokenGenerated: bigint
-  pricePerKTokenVerified: bigint
-  councilSize: number
-  responseMethod: ResponseMethod
-  /** Basis points 1..10,000 for 'weighted'; must be 0 for the other methods. */
-  weightBps: number
-  collateral: bigint
-  maxDowntime: number
-  unsubscribeNotice: number
-  closeNotice: number
-  commitWindow: number
-  revealWindow: number
-  disputeBond: bigint
-  /** Escrowed from the client at creation (may be 0: top up later). */
-  deposit: bigint
 }
 
 export interface TxResult {
