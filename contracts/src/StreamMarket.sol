@@ -46,6 +46,9 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     );
 
     uint256 private constant BPS = 10_000;
+    /// @dev A dispute that no majority of its council judges invalid leaves the response valid
+    ///      (the disputer carries the burden of proof; ties and silence included).
+    bool private constant ACCEPT_WITHOUT_MAJORITY = true;
 
     /// @dev A stream in storage. Slot boundaries are marked; see the contract's @dev.
     struct StreamStore {
@@ -322,7 +325,9 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         DisputeStore memory d = _disputes[disputeId];
         if (d.seats == 0) revert StreamMarketUnknownDispute(disputeId);
         _requireOpenDispute(disputeId);
-        (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) = _rounds.close(disputeId);
+        // The disputer carries the burden of proof: without a majority of the seats for invalid, valid.
+        (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) =
+            _rounds.close(disputeId, ACCEPT_WITHOUT_MAJORITY);
         bool valid = r.state == VerdictRound.State.Accepted;
         StreamStore storage s = _streams[d.streamId];
         s.openDisputes -= 1;

@@ -37,6 +37,8 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     uint256 public constant MAX_SPEC_URI_LENGTH = 256;
 
     uint256 private constant BPS = 10_000;
+    /// @dev A checkpoint that no majority of its council accepts is rejected (ties and silence included).
+    bool private constant ACCEPT_WITHOUT_MAJORITY = false;
 
     /// @dev A task in storage. Slot boundaries are marked; see the contract's @dev.
     struct TaskStore {
@@ -287,7 +289,9 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         TaskStore storage t = _tasks[taskId];
         _requireStatus(t, taskId, Status.Assigned);
         if (!t.voting || k != t.nextCheckpoint) revert TaskMarketNoOpenRound(taskId, k);
-        (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) = _rounds.close(_roundId(taskId, k));
+        // The executor carries the burden of proof: without a majority of the seats for accept, reject.
+        (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) =
+            _rounds.close(_roundId(taskId, k), ACCEPT_WITHOUT_MAJORITY);
         bool accepted = r.state == VerdictRound.State.Accepted;
         t.voting = false;
 
@@ -784,7 +788,8 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     ) private {
         t.status = Status.Failed;
         uint256 refund = _takeEscrow(t);
-        uint256 rewardBps = reason == FailReason.Rejected ? t.slashRewardBps : 0;
+        // Reject voters share the slash; a rejection without any (silence) sends it all to the client.
+        uint256 rewardBps = reason == FailReason.Rejected && rejections != 0 ? t.slashRewardBps : 0;
         (uint256 slashed, uint256 rewardEach, uint256 toClient) = _slashExecutor(taskId, t, rewardBps, rejections);
         emit TaskFailed(taskId, k, reason, slashed, rewardEach, toClient, refund);
         if (rewardBps != 0) {

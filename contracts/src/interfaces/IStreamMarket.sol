@@ -45,8 +45,10 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///   - Disputes: the client names a response by its provider-signed receipt and pays the stream's
 ///     `disputeBond`. The council is the first min(councilSize, subscribers - 1) OTHER subscribers
 ///     in subscription order (longest-subscribed first): deterministic and known in advance. They
-///     commit and reveal a verdict (accept = the response is valid) as in TaskMarket; the majority
-///     of revealed verdicts decides and a tie (0 reveals included) accepts.
+///     commit and reveal a verdict (accept = the response is valid) as in TaskMarket. The
+///     response is Invalid iff more than seats / 2 seats reveal "invalid" (a strict majority of
+///     the seated council); otherwise (a tie, too few reveals, none at all) it is Valid: the
+///     disputer carries the burden of proof against a provider-signed receipt.
 ///       Invalid: the accused's collateral on the stream is slashed, `voterRewardBps` of it split
 ///       equally among the reject voters and the rest (with rounding dust) paid to the client;
 ///       the accused is removed from the stream; the bond goes back to the client.
@@ -90,7 +92,7 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     enum DisputeState {
         None, // no such dispute
         Open, // verdict round running
-        Valid, // closed: the response was judged valid (ties included)
+        Valid, // closed: no majority of the seats judged the response invalid (ties, silence included)
         Invalid // closed: the response was judged invalid; the provider was slashed and removed
     }
 

@@ -35,12 +35,15 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///   - Late penalty (softDeadline/hardDeadline, seconds after assignment; 0/0 = none): a
 ///     checkpoint committed at t > assignedAt + softDeadline is paid
 ///     share * (hardAt - t) / (hardAt - softAt); the rest stays with the client.
-///   - Verdicts: majority of the revealed verdicts, a tie (0 reveals included) accepts. Majority
-///     voters split feePerVote * councilCount for that checkpoint equally; minority voters get
-///     nothing; a seat that did not reveal is slashed `nonRevealSlash` (capped at its remaining
-///     collateral) to the client. Unearned fees go back to the client at the end.
+///   - Verdicts: a checkpoint is accepted iff more than councilCount / 2 seats reveal "accept"
+///     (a strict majority of the seated council); otherwise (a tie, too few reveals, none at
+///     all) it is rejected: the executor carries the burden of proof. The voters whose revealed
+///     verdict equals the outcome split feePerVote * councilCount for that checkpoint equally;
+///     the others get nothing; a seat that did not reveal is slashed `nonRevealSlash` (capped at
+///     its remaining collateral) to the client. Unearned fees go back to the client at the end.
 ///   - Rejection: the executor's whole collateral is slashed; slashRewardBps of it is split
-///     equally among the reject voters, the rest (and rounding dust) goes to the client.
+///     equally among the reject voters, the rest (and rounding dust) goes to the client (all of
+///     it when nobody revealed "reject").
 ///   - Timeout: the executor's whole collateral is slashed to the client.
 ///   - Every end (Finalized, Failed, Expired, Cancelled) releases all remaining collateral and
 ///     refunds the task's whole remaining escrow to the client: no task keeps funds.

@@ -15,7 +15,12 @@ pragma solidity ^0.8.24;
 ///   - reveal phase: from commitEnd (or as soon as every seat has committed) while now < revealEnd.
 ///     A seat reveals (accept, salt) matching its commitment, once.
 ///   - the round can be closed once now >= revealEnd, or as soon as every seat has revealed.
-/// The outcome is the majority of the REVEALED verdicts; a tie (0 reveals included) accepts.
+/// The outcome is the verdict revealed by a strict majority of the SEATS (more than seats / 2):
+/// a seat that did not reveal counts for neither side. When neither verdict has one (a tie, a
+/// minority among silent seats, no reveals at all), the host's default stands: the side that
+/// carries the burden of proof loses (TaskMarket: reject; StreamMarket: the response is valid).
+/// So neither a tie nor silence can decide against the host's default, and a council that does
+/// not show up cannot accept garbage.
 ///
 /// Every error names the round (`roundId`, chosen by the host: TaskMarket uses
 /// `taskId << 8 | checkpoint`).

@@ -5,9 +5,10 @@ import {IVerdictRound} from "../interfaces/IVerdictRound.sol";
 
 /// @title VerdictRound
 /// @notice A reusable commit-reveal verdict round: a fixed set of seats (at most 16) commit a
-///         hidden accept/reject verdict, reveal it, and the majority of the revealed verdicts
-///         decides (a tie, 0 reveals included, accepts). See {IVerdictRound} for the timeline,
-///         the commitment scheme and the errors.
+///         hidden accept/reject verdict and reveal it. A verdict wins only with a strict majority
+///         of the SEATS (more than seats / 2 reveals of it); when neither has one (a tie, too few
+///         reveals, silence), the host's default outcome stands. See {IVerdictRound} for the
+///         timeline, the commitment scheme and the errors.
 /// @dev The host contract keeps a {Rounds} in storage, names each round by a `roundId` it
 ///      chooses (used once), maps accounts to seats, checks who may vote, and settles the
 ///      outcome (payments, slashes): this library only enforces the phases, the one vote per
@@ -22,8 +23,8 @@ library VerdictRound {
     enum State {
         None, // never opened
         Open, // commit and reveal phases
-        Accepted, // closed: approvals >= rejections among the revealed verdicts
-        Rejected, // closed: rejections > approvals
+        Accepted, // closed: approvals > seats / 2, or no majority and the host's default is accept
+        Rejected, // closed: rejections > seats / 2, or no majority and the host's default is reject
         Cancelled // dropped by the host (e.g. the task was confirmed by its client)
     }
 
@@ -122,13 +123,18 @@ library VerdictRound {
         if (accept) s.accepts = r.accepts | bit;
     }
 
-    /// @notice Closes the round and returns its outcome: accepted iff approvals >= rejections
-    ///         among the revealed verdicts.
-    /// @dev Reverts VerdictRoundNotOpen, VerdictRoundNotOver.
+    /// @notice Closes the round and returns its outcome: the verdict revealed by a strict majority
+    ///         of the seats (more than `seats / 2`), else `acceptWithoutMajority`. Seats that did
+    ///         not reveal count for neither side, so silence can never make a majority.
+    /// @dev Reverts VerdictRoundNotOpen, VerdictRoundNotOver. At most one side can hold a strict
+    ///      majority (approvals + rejections <= seats).
+    /// @param acceptWithoutMajority The outcome when neither verdict has a majority of the seats:
+    ///        the side that carries the burden of proof loses. TaskMarket passes false (the
+    ///        executor must convince its council), StreamMarket passes true (the disputer must).
     /// @return r The round as closed (state Accepted or Rejected).
     /// @return approvals Revealed "accept" verdicts.
     /// @return rejections Revealed "reject" verdicts.
-    function close(Rounds storage self, uint256 roundId)
+    function close(Rounds storage self, uint256 roundId, bool acceptWithoutMajority)
         internal
         returns (Round memory r, uint256 approvals, uint256 rejections)
     {
@@ -140,8 +146,21 @@ library VerdictRound {
         }
         approvals = popCount(r.revealed & r.accepts);
         rejections = popCount(r.revealed & ~r.accepts);
-        r.state = approvals >= rejections ? State.Accepted : State.Rejected;
+        r.state = outcome(r.seats, approvals, rejections, acceptWithoutMajority) ? State.Accepted : State.Rejected;
         s.state = r.state;
+    }
+
+    /// @notice The rule of {close}: true (accept) iff approvals > seats / 2, or neither side has
+    ///         more than seats / 2 and `acceptWithoutMajority`.
+    function outcome(uint256 seats, uint256 approvals, uint256 rejections, bool acceptWithoutMajority)
+        internal
+        pure
+        returns (bool)
+    {
+        uint256 half = seats / 2;
+        if (approvals > half) return true;
+        if (rejections > half) return false;
+        return acceptWithoutMajority;
     }
 
     /// @notice Drops an open round without an outcome.

@@ -12,9 +12,11 @@ import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 ///         their role, and time. Provider roles: 0-2 honest; 3 a contrarian voter (always votes
 ///         against the truth: split votes, ties, minority voters); 4-5 cheating executors (they
 ///         commit a wrong result root, which honest voters reject); 6 a lazy voter that commits
-///         and never reveals; 7 a lazy voter that never even commits. Honest voters accept iff
-///         the root is the right one. Anyone pokes assign, expire, finalize and timeouts; stakers
-///         add, unbond and claim stake; impostors try to commit or vote where they may not.
+///         and never reveals; 7 an absent provider that grabs tasks (it bids 0) and then never
+///         commits anything: no verdict, and as executor no checkpoint (it times out). Honest
+///         voters accept iff the root is the right one. Anyone pokes assign, expire, finalize
+///         and timeouts; stakers add, unbond and claim stake; impostors try to commit or vote
+///         where they may not.
 ///         Each action looks for a task where it is possible (so calls land), and the steps of a
 ///         task's life are few, merged selectors, so a 200-call run takes tasks all the way
 ///         through. Every input is bounded and every impossible action skipped, so the campaign
@@ -313,7 +315,7 @@ contract MarketHandler is CommonBase {
             registry.stake(missing);
         }
         vm.prank(p);
-        market.bid(id, bound(price, 0, t.maxPrice));
+        market.bid(id, neverCommits(p) ? 0 : bound(price, 0, t.maxPrice));
         _bidders[id].push(p);
         done["bid"]++;
     }
@@ -328,7 +330,7 @@ contract MarketHandler is CommonBase {
 
     function commitCheckpoint(uint256 taskSeed) external useTime count("commitCheckpoint") {
         (bool ok, uint256 id, ITaskMarket.Task memory t) = _pick(taskSeed, Want.Committable);
-        if (!ok) return;
+        if (!ok || neverCommits(t.executor)) return;
         uint256 k = t.nextCheckpoint;
         bytes32 root = isCheater(t.executor) ? keccak256(abi.encode("wrong", id, k)) : correctRoot(id, k);
         vm.prank(t.executor);

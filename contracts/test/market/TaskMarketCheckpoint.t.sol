@@ -311,45 +311,56 @@ contract TaskMarketCheckpointTest is MarketFixture {
 
     /// @notice A member cannot copy another member's commitment (it binds the voter) nor reuse
     ///         its own commitment from another round (it binds the round).
+    /// @notice Council of 3 (so that checkpoint 0 is accepted by the 2 seats that reveal: with
+    ///         the default council of 2, the copier's seat cannot reveal and 1 of 2 is no majority).
     function test_revealVerdict_copiedOrReplayedCommitmentsFail() public {
-        _commit(id, 0);
-        bytes32 salt = _salt(council[0], 0);
-        bytes32 c0 = market.verdictCommitment(id, 0, true, salt, council[0]);
-        vm.prank(council[0]);
-        market.commitVerdict(id, 0, c0);
-        vm.prank(council[1]);
-        market.commitVerdict(id, 0, c0); // copied
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = 3;
+        (uint256 t, address[] memory c) = _assignedTask(p);
+        vm.prank(executor);
+        market.commitCheckpoint(t, 0, ROOT);
+        bytes32 salt = _salt(c[0], 0);
+        bytes32 c0 = market.verdictCommitment(t, 0, true, salt, c[0]);
+        vm.prank(c[0]);
+        market.commitVerdict(t, 0, c0);
+        vm.prank(c[1]);
+        market.commitVerdict(t, 0, c0); // copied
+        _commitVote(t, 0, c[2], true);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IVerdictRound.VerdictRoundCommitmentMismatch.selector,
-                _roundId(0),
-                council[1],
+                market.roundIdOf(t, 0),
+                c[1],
                 c0,
-                market.verdictCommitment(id, 0, true, salt, council[1])
+                market.verdictCommitment(t, 0, true, salt, c[1])
             )
         );
-        vm.prank(council[1]);
-        market.revealVerdict(id, 0, true, salt);
-        _reveal(id, 0, council[0], true);
+        vm.prank(c[1]);
+        market.revealVerdict(t, 0, true, salt);
+        _reveal(t, 0, c[0], true);
+        _reveal(t, 0, c[2], true);
         vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
-        market.finalizeCheckpoint(id, 0);
+        market.finalizeCheckpoint(t, 0);
+        vm.assertEq(uint8(market.checkpointOf(t, 0).state), uint8(ITaskMarket.CheckpointState.Accepted));
 
-        // checkpoint 1: council[0] replays its checkpoint-0 commitment
-        _commit(id, 1);
-        vm.prank(council[0]);
-        market.commitVerdict(id, 1, c0);
-        _commitVote(id, 1, council[1], true);
+        // checkpoint 1: c[0] replays its checkpoint-0 commitment
+        vm.prank(executor);
+        market.commitCheckpoint(t, 1, ROOT);
+        vm.prank(c[0]);
+        market.commitVerdict(t, 1, c0);
+        _commitVote(t, 1, c[1], true);
+        _commitVote(t, 1, c[2], true); // every seat committed: the reveal phase starts
         vm.expectRevert(
             abi.encodeWithSelector(
                 IVerdictRound.VerdictRoundCommitmentMismatch.selector,
-                _roundId(1),
-                council[0],
+                market.roundIdOf(t, 1),
+                c[0],
                 c0,
-                market.verdictCommitment(id, 1, true, salt, council[0])
+                market.verdictCommitment(t, 1, true, salt, c[0])
             )
         );
-        vm.prank(council[0]);
-        market.revealVerdict(id, 1, true, salt);
+        vm.prank(c[0]);
+        market.revealVerdict(t, 1, true, salt);
     }
 
     function test_revealVerdict_revertsForNonMembersAndClosedRounds() public {
@@ -426,23 +437,36 @@ contract TaskMarketCheckpointTest is MarketFixture {
         }
     }
 
+    /// @notice Council of 3: 2 accept, the third never reveals; the round closes at revealEnd and
+    ///         2 of 3 seats is a majority. (Was council 2 with 1 accept: under the old rule a lone
+    ///         accept among silent seats accepted; now it is no majority.)
     function test_finalize_afterRevealPhaseWithoutEveryone() public {
-        _commit(id, 0);
-        _commitVote(id, 0, council[0], true);
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = 3;
+        (uint256 t, address[] memory c) = _assignedTask(p);
+        vm.prank(executor);
+        market.commitCheckpoint(t, 0, ROOT);
+        _commitVote(t, 0, c[0], true);
+        _commitVote(t, 0, c[1], true);
         uint64 revealEnd = uint64(START + COMMIT_WINDOW + REVEAL_WINDOW);
         vm.warp(START + COMMIT_WINDOW);
-        _reveal(id, 0, council[0], true);
+        _reveal(t, 0, c[0], true);
+        _reveal(t, 0, c[1], true);
         vm.warp(revealEnd - 1);
-        vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOver.selector, _roundId(0), revealEnd));
-        market.finalizeCheckpoint(id, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOver.selector, market.roundIdOf(t, 0), revealEnd)
+        );
+        market.finalizeCheckpoint(t, 0);
         vm.warp(revealEnd);
-        market.finalizeCheckpoint(id, 0);
-        vm.assertEq(uint8(market.checkpointOf(id, 0).state), uint8(ITaskMarket.CheckpointState.Accepted));
+        market.finalizeCheckpoint(t, 0);
+        vm.assertEq(uint8(market.checkpointOf(t, 0).state), uint8(ITaskMarket.CheckpointState.Accepted));
     }
 
-    /// @notice 1 accept, 1 reject: a tie accepts; the accept voter is the majority and takes the
-    ///         whole fee pool; the reject voter is paid nothing.
-    function test_finalize_tieAccepts() public {
+    /// @notice 1 accept, 1 reject of 2 seats: a tie is no majority, so the checkpoint is
+    ///         rejected (it used to accept). The reject voter is on the outcome's side: it takes
+    ///         the whole fee pool and the whole voter share of the executor's slash; the accept
+    ///         voter is paid nothing.
+    function test_finalize_tieRejects() public {
         _commit(id, 0);
         _commitVote(id, 0, council[0], true);
         _commitVote(id, 0, council[1], false);
@@ -450,17 +474,25 @@ contract TaskMarketCheckpointTest is MarketFixture {
         _reveal(id, 0, council[1], false);
         uint256[4] memory before = _balances();
         vm.expectEmit(address(market));
-        emit ITaskMarket.CheckpointFinalized(id, 0, true, 1, 1, 25e18, 0, 2e18, uint64(START + CK_WINDOW));
+        emit ITaskMarket.CheckpointFinalized(id, 0, false, 1, 1, 0, 0, 2e18, 0);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Rejected, COLLATERAL, 5e18, 5e18, ESCROW - 2e18);
         market.finalizeCheckpoint(id, 0);
         uint256[4] memory afterB = _balances();
-        vm.assertEq(afterB[2] - before[2], 2e18);
-        vm.assertEq(afterB[3], before[3]);
-        vm.assertEq(afterB[1] - before[1], 25e18);
+        vm.assertEq(afterB[2], before[2], "accept voter: nothing");
+        vm.assertEq(afterB[3] - before[3], 2e18 + 5e18, "reject voter: fee pool + reward");
+        vm.assertEq(afterB[1], before[1], "executor unpaid");
+        vm.assertEq(_staked(executor), STAKE - COLLATERAL, "executor slashed");
+        vm.assertEq(uint8(market.checkpointOf(id, 0).state), uint8(ITaskMarket.CheckpointState.Rejected));
+        vm.assertEq(uint8(_task(id).status), uint8(ITaskMarket.Status.Failed));
+        vm.assertEq(token.balanceOf(address(market)), 0);
     }
 
-    /// @notice Nobody reveals: 0 - 0 is a tie, so the executor's commit stands; both seats are
-    ///         slashed 1 oGPU to the client and the unearned fees go back to the client at the end.
-    function test_finalize_noRevealsAcceptsAndSlashesEveryone() public {
+    /// @notice Nobody reveals: silence is no majority, so the checkpoint is rejected (it used to
+    ///         accept: the executor's commit stood unchallenged). Both seats are slashed 1 oGPU
+    ///         to the client; no reject voter shares the executor's slash, so all of it goes to
+    ///         the client with the whole escrow; every lock is released.
+    function test_finalize_noRevealsRejectsAndSlashesEveryone() public {
         _commit(id, 0);
         _commitVote(id, 0, council[0], true); // committed but never revealed
         vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
@@ -472,35 +504,94 @@ contract TaskMarketCheckpointTest is MarketFixture {
         vm.expectEmit(address(market));
         emit ITaskMarket.VoterSlashed(id, 0, council[1], 1e18);
         vm.expectEmit(address(market));
-        emit ITaskMarket.CheckpointFinalized(id, 0, true, 0, 0, 25e18, 0, 0, uint64(block.timestamp + CK_WINDOW));
+        emit ITaskMarket.CheckpointFinalized(id, 0, false, 0, 0, 0, 0, 0, 0);
+        vm.expectEmit(address(registry));
+        emit IProviderRegistry.Slashed(executor, address(market), client, COLLATERAL);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Rejected, COLLATERAL, 0, COLLATERAL, ESCROW);
         market.finalizeCheckpoint(id, 0);
-        vm.assertEq(token.balanceOf(client) - clientBefore, 2e18);
+        vm.assertEq(token.balanceOf(client) - clientBefore, 2e18 + COLLATERAL + ESCROW);
         vm.assertEq(_staked(council[0]), STAKE - 1e18);
-        vm.assertEq(_locked(council[0]), COLLATERAL - 1e18);
-        vm.assertEq(market.lockedFor(id, council[0]), COLLATERAL - 1e18);
-        vm.assertEq(_task(id).escrow, ESCROW - 25e18, "no fee paid");
-
-        // at the end the reduced collateral is released and the fees refunded
-        _commit(id, 1);
-        _passCheckpoint(id, 1, council, true);
-        vm.assertEq(_locked(council[0]), 0);
+        vm.assertEq(_staked(council[1]), STAKE - 1e18);
+        vm.assertEq(_staked(executor), STAKE - COLLATERAL);
+        for (uint256 i; i < 3; ++i) {
+            vm.assertEq(_locked(providers[i]), 0);
+            vm.assertEq(market.lockedFor(id, providers[i]), 0);
+        }
         vm.assertEq(token.balanceOf(address(market)), 0);
-        vm.assertEq(token.balanceOf(client), FUNDS - PRICE - 2e18 + 2e18, "paid price + fees of k=1, got 2 slashed");
     }
 
-    function test_finalize_nonRevealerSlashedRevealerPaidPool() public {
+    /// @notice A lone accept among silent seats (1 of 2) is no majority: rejected; the silent
+    ///         seat is slashed, the executor too, and nobody earns a fee (no reveal matches the
+    ///         outcome).
+    function test_finalize_loneAcceptWithSilentSeatRejects() public {
         _commit(id, 0);
         _commitVote(id, 0, council[0], true);
         _commitVote(id, 0, council[1], true);
         _reveal(id, 0, council[0], true);
         vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
         uint256[4] memory before = _balances();
+        vm.expectEmit(address(market));
+        emit ITaskMarket.VoterSlashed(id, 0, council[1], 1e18);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.CheckpointFinalized(id, 0, false, 1, 0, 0, 0, 0, 0);
         market.finalizeCheckpoint(id, 0);
         uint256[4] memory afterB = _balances();
-        vm.assertEq(afterB[2] - before[2], 2e18, "sole majority voter takes the pool");
-        vm.assertEq(afterB[3], before[3]);
-        vm.assertEq(afterB[0] - before[0], 1e18, "slash to the client");
+        vm.assertEq(afterB[2], before[2], "accept voter: nothing");
+        vm.assertEq(afterB[0] - before[0], 1e18 + COLLATERAL + ESCROW, "both slashes and the escrow");
         vm.assertEq(_staked(council[1]), STAKE - 1e18);
+        vm.assertEq(_staked(executor), STAKE - COLLATERAL);
+    }
+
+    /// @notice Council of 3, 2 accept, 1 silent: accepted; the two accept voters split the
+    ///         checkpoint's 3 fees, the silent seat is slashed to the client. (Was council 2 with
+    ///         1 accept and 1 silent, which no longer accepts.)
+    function test_finalize_nonRevealerSlashedRevealerPaidPool() public {
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = 3;
+        (uint256 t, address[] memory c) = _assignedTask(p);
+        vm.prank(executor);
+        market.commitCheckpoint(t, 0, ROOT);
+        _commitVote(t, 0, c[0], true);
+        _commitVote(t, 0, c[1], true);
+        _commitVote(t, 0, c[2], true);
+        vm.warp(START + COMMIT_WINDOW);
+        _reveal(t, 0, c[0], true);
+        _reveal(t, 0, c[1], true);
+        vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
+        uint256 b0 = token.balanceOf(c[0]);
+        uint256 b1 = token.balanceOf(c[1]);
+        uint256 b2 = token.balanceOf(c[2]);
+        uint256 clientBefore = token.balanceOf(client);
+        market.finalizeCheckpoint(t, 0);
+        vm.assertEq(token.balanceOf(c[0]) - b0, 1.5e18, "majority voters split the pool");
+        vm.assertEq(token.balanceOf(c[1]) - b1, 1.5e18, "majority voters split the pool");
+        vm.assertEq(token.balanceOf(c[2]), b2);
+        vm.assertEq(token.balanceOf(client) - clientBefore, 1e18, "slash to the client");
+        vm.assertEq(_staked(c[2]), STAKE - 1e18);
+    }
+
+    /// @dev Council of 3 where seats 0 and 1 accept and `silent` (one of providers 1, 2: they
+    ///      also sit on the setUp task) never reveals; returns the task.
+    function _taskWithSilentSeat() internal returns (uint256 t, address silent, address[] memory c) {
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = 3;
+        (t, c) = _assignedTask(p);
+        // seat order is drawn: put a provider of the setUp council last
+        if (c[2] == providers[3]) (c[2], c[0]) = (c[0], c[2]);
+        silent = c[2];
+    }
+
+    function _acceptWithout(uint256 t, uint256 k, address[] memory c) internal {
+        vm.prank(executor);
+        market.commitCheckpoint(t, k, ROOT);
+        _commitVote(t, k, c[0], true);
+        _commitVote(t, k, c[1], true);
+        vm.warp(block.timestamp + COMMIT_WINDOW);
+        _reveal(t, k, c[0], true);
+        _reveal(t, k, c[1], true);
+        vm.warp(block.timestamp + REVEAL_WINDOW);
+        market.finalizeCheckpoint(t, k);
     }
 
     function test_finalize_nonRevealSlashCappedAtCollateral() public {
@@ -508,29 +599,17 @@ contract TaskMarketCheckpointTest is MarketFixture {
         cfg.nonRevealSlashBps = 10_000; // the whole collateral per unrevealed verdict
         vm.prank(admin);
         market.setConfig(cfg);
-        (uint256 t, address[] memory c) = _assignedTask();
-        // checkpoint 0: c[1] does not reveal: loses its whole collateral
-        vm.prank(executor);
-        market.commitCheckpoint(t, 0, ROOT);
-        _commitVote(t, 0, c[0], true);
-        vm.warp(block.timestamp + COMMIT_WINDOW);
-        _reveal(t, 0, c[0], true);
-        vm.warp(block.timestamp + REVEAL_WINDOW);
-        market.finalizeCheckpoint(t, 0);
-        vm.assertEq(market.lockedFor(t, c[1]), 0);
-        vm.assertEq(_staked(c[1]), STAKE - COLLATERAL);
+        (uint256 t, address silent, address[] memory c) = _taskWithSilentSeat();
+        // checkpoint 0: the silent seat loses its whole collateral
+        _acceptWithout(t, 0, c);
+        vm.assertEq(market.lockedFor(t, silent), 0);
+        vm.assertEq(_staked(silent), STAKE - COLLATERAL);
         // checkpoint 1: nothing left to slash: no VoterSlashed, no revert
-        vm.prank(executor);
-        market.commitCheckpoint(t, 1, ROOT);
-        _commitVote(t, 1, c[0], true);
-        vm.warp(block.timestamp + COMMIT_WINDOW);
-        _reveal(t, 1, c[0], true);
-        vm.warp(block.timestamp + REVEAL_WINDOW);
-        market.finalizeCheckpoint(t, 1);
-        vm.assertEq(_staked(c[1]), STAKE - COLLATERAL);
+        _acceptWithout(t, 1, c);
+        vm.assertEq(_staked(silent), STAKE - COLLATERAL);
         vm.assertEq(uint8(_task(t).status), uint8(ITaskMarket.Status.Finalized));
-        vm.assertEq(market.lockedFor(t, c[1]), 0);
-        vm.assertEq(_locked(c[1]), COLLATERAL, "only its lock on the setUp task is left");
+        vm.assertEq(market.lockedFor(t, silent), 0);
+        vm.assertEq(_locked(silent), COLLATERAL, "only its lock on the setUp task is left");
     }
 
     function test_finalize_noSlashWhenConfiguredZero() public {
@@ -538,13 +617,10 @@ contract TaskMarketCheckpointTest is MarketFixture {
         cfg.nonRevealSlashBps = 0;
         vm.prank(admin);
         market.setConfig(cfg);
-        (uint256 t, address[] memory c) = _assignedTask();
-        vm.prank(executor);
-        market.commitCheckpoint(t, 0, ROOT);
-        vm.warp(block.timestamp + COMMIT_WINDOW + REVEAL_WINDOW);
-        market.finalizeCheckpoint(t, 0);
-        vm.assertEq(_staked(c[0]), STAKE);
-        vm.assertEq(market.lockedFor(t, c[0]), COLLATERAL);
+        (uint256 t, address silent, address[] memory c) = _taskWithSilentSeat();
+        _acceptWithout(t, 0, c);
+        vm.assertEq(_staked(silent), STAKE);
+        vm.assertEq(market.lockedFor(t, silent), COLLATERAL);
     }
 
     // ================================================================== finalizeCheckpoint: reject

@@ -26,8 +26,19 @@ contract VerdictRoundHarness {
         rounds.reveal(id, seat, voter, accept, salt);
     }
 
-    function close(uint256 id) external returns (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) {
-        return rounds.close(id);
+    function close(uint256 id, bool acceptWithoutMajority)
+        external
+        returns (VerdictRound.Round memory r, uint256 approvals, uint256 rejections)
+    {
+        return rounds.close(id, acceptWithoutMajority);
+    }
+
+    function outcome(uint256 seats, uint256 approvals, uint256 rejections, bool acceptWithoutMajority)
+        external
+        pure
+        returns (bool)
+    {
+        return VerdictRound.outcome(seats, approvals, rejections, acceptWithoutMajority);
     }
 
     function cancel(uint256 id) external {
@@ -107,7 +118,7 @@ contract VerdictRoundTest is Test {
         for (uint256 s; s < 16; ++s) {
             _reveal(ID, s, s % 3 != 0);
         }
-        (VerdictRound.Round memory r, uint256 a, uint256 rej) = h.close(ID); // everyone revealed: early
+        (VerdictRound.Round memory r, uint256 a, uint256 rej) = h.close(ID, false); // everyone revealed: early
         vm.assertEq(a, 10);
         vm.assertEq(rej, 6);
         vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Accepted));
@@ -156,13 +167,19 @@ contract VerdictRoundTest is Test {
     }
 
     function test_close_outcomes() public {
-        // 0 reveals: tie, accepted
+        // 0 reveals: no majority, so the host's default decides (reject for a batch checkpoint,
+        // valid for a stream dispute)
         h.open(1, 3, 60, 60);
         vm.warp(T0 + 120);
-        (VerdictRound.Round memory r, uint256 a, uint256 rej) = h.close(1);
-        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Accepted));
+        (VerdictRound.Round memory r, uint256 a, uint256 rej) = h.close(1, false);
+        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Rejected), "silence does not accept");
         vm.assertEq(a + rej, 0);
-        // 1 - 2: rejected; a committed-only seat does not count
+        vm.warp(T0);
+        h.open(5, 3, 60, 60);
+        vm.warp(T0 + 120);
+        (r,,) = h.close(5, true);
+        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Accepted), "silence does not reject");
+        // 1 - 2 of 4 seats: no majority of the seats (a committed-only seat does not count)
         vm.warp(T0);
         h.open(2, 4, 60, 60);
         _commit(2, 0, true);
@@ -174,23 +191,75 @@ contract VerdictRoundTest is Test {
         _reveal(2, 1, false);
         _reveal(2, 2, false);
         vm.warp(T0 + 120);
-        (r, a, rej) = h.close(2);
-        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Rejected));
+        (r, a, rej) = h.close(2, true);
+        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Accepted), "2 of 4 is no majority");
         vm.assertEq(a, 1);
         vm.assertEq(rej, 2);
-        vm.assertEq(uint8(h.get(2).state), uint8(VerdictRound.State.Rejected));
+        vm.assertEq(uint8(h.get(2).state), uint8(VerdictRound.State.Accepted));
+        // 1 - 2 of 3 seats: a majority rejects, whatever the default
+        vm.warp(T0);
+        h.open(3, 3, 60, 60);
+        _commit(3, 0, true);
+        _commit(3, 1, false);
+        _commit(3, 2, false);
+        vm.warp(T0 + 60);
+        _reveal(3, 0, true);
+        _reveal(3, 1, false);
+        _reveal(3, 2, false);
+        (r, a, rej) = h.close(3, true);
+        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Rejected), "2 of 3 reject");
+    }
+
+    /// @notice A tie of the revealed verdicts, and a lone accept among silent seats, never accept
+    ///         by default; a strict majority of the seats is needed.
+    function test_close_tieAndMinorityDoNotAccept() public {
+        // 1 - 1 of 2 seats
+        h.open(1, 2, 60, 60);
+        _commit(1, 0, true);
+        _commit(1, 1, false);
+        _reveal(1, 0, true);
+        _reveal(1, 1, false);
+        (VerdictRound.Round memory r, uint256 a, uint256 rej) = h.close(1, false);
+        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Rejected), "tie");
+        vm.assertEq(a, 1);
+        vm.assertEq(rej, 1);
+        // 1 - 0 of 3 seats (two silent)
+        h.open(2, 3, 60, 60);
+        _commit(2, 0, true);
+        vm.warp(T0 + 60);
+        _reveal(2, 0, true);
+        vm.warp(T0 + 120);
+        (r, a, rej) = h.close(2, false);
+        vm.assertEq(uint8(r.state), uint8(VerdictRound.State.Rejected), "1 of 3");
+        vm.assertEq(a, 1);
+        vm.assertEq(rej, 0);
+    }
+
+    /// @notice The rule itself, exhaustively for every seat count: a side wins with more than
+    ///         seats / 2 votes, else the default.
+    function test_outcome_strictMajorityOfSeats() public view {
+        for (uint256 seats = 1; seats <= 16; ++seats) {
+            for (uint256 a; a <= seats; ++a) {
+                for (uint256 r; a + r <= seats; ++r) {
+                    bool expected = 2 * a > seats ? true : 2 * r > seats ? false : true;
+                    vm.assertEq(h.outcome(seats, a, r, true), expected);
+                    expected = 2 * a > seats;
+                    vm.assertEq(h.outcome(seats, a, r, false), expected);
+                }
+            }
+        }
     }
 
     function test_close_reverts() public {
         vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOpen.selector, ID));
-        h.close(ID);
+        h.close(ID, false);
         h.open(ID, 2, 60, 60);
         vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOver.selector, ID, uint64(T0 + 120)));
-        h.close(ID);
+        h.close(ID, false);
         vm.warp(T0 + 120);
-        h.close(ID);
+        h.close(ID, false);
         vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOpen.selector, ID));
-        h.close(ID);
+        h.close(ID, false);
         vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOpen.selector, ID));
         h.cancel(ID);
     }
@@ -203,7 +272,7 @@ contract VerdictRoundTest is Test {
         vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOpen.selector, ID));
         h.commit(ID, 1, _voter(1), bytes32(uint256(2)));
         vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundNotOpen.selector, ID));
-        h.close(ID);
+        h.close(ID, false);
     }
 
     function test_commitment_bindsHostAndChain() public {
@@ -221,9 +290,11 @@ contract VerdictRoundTest is Test {
         vm.assertEq(h.popCount(mask), n);
     }
 
-    /// @notice Fuzzed votes and timing: the outcome is accept iff approvals >= rejections among
-    ///         revealed verdicts.
-    function testFuzz_majorityOfRevealed(uint8 seats, uint16 commits, uint16 reveals, uint16 accepts) public {
+    /// @notice Fuzzed votes, timing and default: the outcome is the side revealed by more than
+    ///         half the seats, else the default.
+    function testFuzz_majorityOfSeats(uint8 seats, uint16 commits, uint16 reveals, uint16 accepts, bool dflt)
+        public
+    {
         uint256 n = bound(seats, 1, 16);
         h.open(ID, n, 60, 60);
         for (uint256 s; s < n; ++s) {
@@ -241,9 +312,10 @@ contract VerdictRoundTest is Test {
             }
         }
         vm.warp(T0 + 120);
-        (VerdictRound.Round memory round, uint256 approvals, uint256 rejections) = h.close(ID);
+        (VerdictRound.Round memory round, uint256 approvals, uint256 rejections) = h.close(ID, dflt);
         vm.assertEq(approvals, a);
         vm.assertEq(rejections, r);
-        vm.assertEq(round.state == VerdictRound.State.Accepted, a >= r);
+        bool accepted = 2 * a > n || (2 * r <= n && dflt);
+        vm.assertEq(round.state == VerdictRound.State.Accepted, accepted);
     }
 }

@@ -566,6 +566,27 @@ contract StreamMarketDisputeTest is StreamFixture {
         }
     }
 
+    /// @notice One "invalid" among silent seats (1 of 3) is no majority of the seats: the response
+    ///         stays valid (it used to be judged invalid, which let a single seat slash an honest
+    ///         provider); the reject voter earns nothing, the silent seats are slashed.
+    function test_finalize_minorityInvalidAmongSilentIsValid() public {
+        uint256 disputeId = _dispute(id, p0, "lone");
+        _commitVote(disputeId, providers[1], false);
+        vm.warp(START + COMMIT_WINDOW);
+        _reveal(disputeId, providers[1], false);
+        uint256 providerBefore = token.balanceOf(p0);
+        uint256 clientBefore = token.balanceOf(client);
+        vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
+        vm.expectEmit(address(market));
+        emit IStreamMarket.DisputeResolved(disputeId, id, p0, true, 0, 1, 0, 0, 0, BOND);
+        market.finalizeDispute(disputeId);
+        vm.assertEq(uint8(market.getDispute(disputeId).state), uint8(IStreamMarket.DisputeState.Valid));
+        vm.assertEq(token.balanceOf(p0), providerBefore + BOND);
+        vm.assertEq(_locked(p0), COLLATERAL, "the accused keeps its collateral and its seat");
+        vm.assertEq(token.balanceOf(providers[1]), FUNDS - STAKE, "minority voter: nothing");
+        vm.assertEq(token.balanceOf(client), clientBefore + 2e18, "the two non-reveal slashes");
+    }
+
     function test_finalize_invalidMinorityUnpaid() public {
         uint256 disputeId = _dispute(id, p0, "split");
         _commitVote(disputeId, providers[1], false);
@@ -668,7 +689,8 @@ contract StreamMarketDisputeTest is StreamFixture {
         _reveal(disputeId, providers[1], false);
         vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
         market.finalizeDispute(disputeId);
-        vm.expectRevert(_notOpen(disputeId, IStreamMarket.DisputeState.Invalid));
+        // 1 "invalid" of 3 seats is no majority: Valid (under the old rule, Invalid)
+        vm.expectRevert(_notOpen(disputeId, IStreamMarket.DisputeState.Valid));
         market.finalizeDispute(disputeId);
     }
 
@@ -766,9 +788,12 @@ contract StreamMarketDisputeTest is StreamFixture {
         }
         market.finalizeDispute(disputeId);
         IStreamMarket.Dispute memory d = market.getDispute(disputeId);
-        vm.assertEq(
-            uint8(d.state), uint8(revealed ? IStreamMarket.DisputeState.Invalid : IStreamMarket.DisputeState.Valid)
-        );
+        // The reveal counts iff it came inside its window; one "invalid" of 2 seats is no
+        // majority, so the response stays valid either way (under the old rule a counted reveal
+        // made it Invalid).
+        vm.assertEq(d.reveals, revealed ? 1 : 0);
+        vm.assertEq(d.rejections, revealed ? 1 : 0);
+        vm.assertEq(uint8(d.state), uint8(IStreamMarket.DisputeState.Valid));
     }
 
     struct Run {
@@ -787,8 +812,9 @@ contract StreamMarketDisputeTest is StreamFixture {
     }
 
     /// @notice Any council size, number of subscribers and voting pattern (silent, committed
-    ///         only, accept, reject per seat): the outcome is the majority of reveals (ties
-    ///         accept), and every party is paid or slashed exactly as documented.
+    ///         only, accept, reject per seat): the response is invalid only when more than half
+    ///         the SEATS reveal "invalid" (ties, silence and minorities leave it valid), and every
+    ///         party is paid or slashed exactly as documented.
     function testFuzz_finalize_votingPatterns(uint8 councilSize, uint8 extra, uint256 pattern, uint16 rewardBps)
         public
     {
@@ -840,7 +866,7 @@ contract StreamMarketDisputeTest is StreamFixture {
     }
 
     function _checkPayouts(Run memory run) internal view {
-        bool valid = run.approvals >= run.rejections;
+        bool valid = 2 * run.rejections <= run.council.length;
         uint256 rewardEach;
         uint256 silentSlash;
         for (uint256 i; i < run.council.length; ++i) {
