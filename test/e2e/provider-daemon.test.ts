@@ -232,6 +232,9 @@ halting: {maxBids: 3, biddingWindow: 30s}
     // The council member commits, is killed before it reveals, comes back (the binary, no hook) and reveals.
     await waitFor(async () => (await verdict(id, 0, address.dev3!)).committed, 'B to commit its verdict', 60_000, 50)
     expect((await verdict(id, 0, address.dev3!)).revealed).toBe(false)
+    // Secret until revealed: B's public status shows that it committed, not what it decided or which items it drew.
+    const seat = ((await b.status()) as any).council.find((c: any) => c.taskId === id && c.k === 0)
+    expect(seat).toEqual({taskId: id, k: 0, committed: true, revealed: false, verdict: null, sample: null, problems: null})
     await b.kill9()
     b = await start('dev3', 'cli') // the harness runs the binary with --json: one JSON line on stdout once serving, the log on stderr
     const info = await waitFor(() => {

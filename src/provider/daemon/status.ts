@@ -83,7 +83,17 @@ export function buildStatus(input: StatusInput): DaemonStatus {
     involved.push(task)
     for (const [k, vote] of Object.entries(rec.votes ?? {})) {
       const onChain = task.checkpointList[Number(k)]?.verdicts[me]
-      council.push({taskId: task.id, k: Number(k), verdict: vote.accept ? 'accept' : 'reject', committed: Boolean(onChain?.commitment), revealed: onChain?.accept !== undefined, sample: vote.sample, problems: vote.problems})
+      const revealed = onChain?.accept !== undefined
+      // Secret until revealed: the verdict, the sample and the problems found stay in the daemon before the reveal.
+      council.push({
+        taskId: task.id,
+        k: Number(k),
+        committed: Boolean(onChain?.commitment),
+        revealed,
+        verdict: revealed ? (vote.accept ? 'accept' : 'reject') : null,
+        sample: revealed ? vote.sample : null,
+        problems: revealed ? vote.problems : null,
+      })
     }
     if (isEnded(task.status) && task.endedBlock !== undefined && input.chain.cursor - task.endedBlock > 10_000) continue
     const done = Object.keys(rec.results ?? {}).length

@@ -110,7 +110,12 @@ export interface DaemonStatus {
   queue: number
   gpu: {backend: string; vramGiB: number}
   tasks: DaemonTaskStatus[]
-  council: Array<{taskId: number; k: number; verdict: 'accept' | 'reject'; committed: boolean; revealed: boolean; sample: number[]; problems: string[]}>
+  /**
+   * Council seats with a kept verdict. Secret until revealed: before the reveal only the flags show (a verdict or a
+   * sample seen early could be copied by another member without checking anything); `ogpu council status` reads the
+   * verdicts from the local journal instead.
+   */
+  council: Array<{taskId: number; k: number; committed: boolean; revealed: boolean; verdict: 'accept' | 'reject' | null; sample: number[] | null; problems: string[] | null}>
   bids: {placed: number; skipped: number; failed: number; latencyMs: {p50: number | null; p95: number | null}}
   earnings: {executorPaid: string; councilFees: string; rejectRewards: string; slashed: string}
   txQueue: number

@@ -134,7 +134,17 @@ export class DisputeDuty {
   status(): Array<Record<string, unknown>> {
     return [...this.open.values()].map((d) => {
       const vote = this.options.book.state.disputes[d.id.toString()]
-      return {disputeId: d.id.toString(), streamId: d.streamId.toString(), accused: d.accused, verdict: vote ? (vote.accept ? 'valid' : 'invalid') : null, reason: vote?.reason ?? null, committed: vote?.commit?.status === 'done', revealed: vote?.reveal?.status === 'done'}
+      const revealed = vote?.reveal?.status === 'done'
+      // Secret until revealed: another member could copy a verdict seen early without judging anything.
+      return {
+        disputeId: d.id.toString(),
+        streamId: d.streamId.toString(),
+        accused: d.accused,
+        verdict: revealed ? (vote.accept ? 'valid' : 'invalid') : null,
+        reason: revealed ? vote.reason : null,
+        committed: vote?.commit?.status === 'done',
+        revealed,
+      }
     })
   }
 

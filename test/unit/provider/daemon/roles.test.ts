@@ -265,4 +265,30 @@ describe('the status document', () => {
     expect(status.council).toEqual([{taskId: 2, k: 0, verdict: 'reject', committed: true, revealed: true, sample: [0], problems: ['item 0: differs']}])
     expect(status.earnings.councilFees).toBe('0')
   })
+
+  it('keeps a verdict, its sample and its problems secret until the reveal: only the flags show', () => {
+    const s = store()
+    s.records.append({t: 'bid', taskId: 4, price: '1', strategy: 'x', at: 0})
+    s.records.append({t: 'vote', taskId: 4, k: 0, accept: true, salt: '0x', commitment: '0xc', sample: [3, 5], problems: []})
+    const committed = assignedTask(4, 'council', {verdicts: {[ME]: {commitment: '0xc'}}})
+    const status = buildStatus({
+      address: ME,
+      version: 't',
+      network: {name: 'devnet', chainId: 1},
+      url: 'http://x',
+      startedAt: new Date(),
+      bidding: true,
+      stopping: false,
+      chain: {cursor: 10, time: NOW},
+      strategy: 'x',
+      models: [],
+      vramGiB: 0,
+      records: Object.values(s.store.state.tasks),
+      tasks: taskView([committed]),
+      bidLatencies: [],
+      txQueue: 0,
+    })
+    expect(status.council).toEqual([{taskId: 4, k: 0, committed: true, revealed: false, verdict: null, sample: null, problems: null}])
+    expect(JSON.stringify(status)).not.toMatch(/accept|\[3,5\]/)
+  })
 })
