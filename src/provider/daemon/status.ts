@@ -88,7 +88,7 @@ export function buildStatus(input: StatusInput): DaemonStatus {
       council.push({
         taskId: task.id,
         k: Number(k),
-        committed: Boolean(onChain?.commitment),
+        committed: Boolean(onChain?.commitment) || vote.status === 'done', // the receipt is in before the indexer sees it
         revealed,
         verdict: revealed ? (vote.accept ? 'accept' : 'reject') : null,
         sample: revealed ? vote.sample : null,
