@@ -189,7 +189,7 @@ try {
   const url = (g: GatewayHandle) => `${g.url}/v1/chat/completions`
   const domain = ogpuDomain(devnet.chainId, devnet.contracts.streamMarket)
   const direct = async () => {
-    const {headers} = await signedRequestHeaders(new Wallet(clientKey), domain, 1n, body)
+    const {headers} = await signedRequestHeaders(new Wallet(clientKey), domain, 1n, generator, body)
     return viaHttp(`${endpoint}/v1/chat/completions`, body, headers)
   }
 

@@ -71,7 +71,7 @@ export class Disputes {
           const endpoint = this.options.pool.get(member)?.endpoint
           if (!endpoint) return
           await this.options.calls
-            .evidence({endpoint, signer: context.signer, domain: context.domain, streamId: context.streamId, evidence, timeoutMs: 30_000})
+            .evidence({endpoint, provider: member, signer: context.signer, domain: context.domain, streamId: context.streamId, evidence, timeoutMs: 30_000})
             .catch((error) => context.log(`evidence not delivered to council member ${member}: ${(error as Error).message}`))
         }),
       )

@@ -69,6 +69,7 @@ export class ResponseGenerator {
         const result = await this.options.calls.generate(
           {
             endpoint: generator.endpoint!,
+            provider: generator.address,
             signer: context.signer,
             domain: context.domain,
             streamId: context.streamId,

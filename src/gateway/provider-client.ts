@@ -38,6 +38,8 @@ export class ProviderCallError extends ExternalError {
 
 export interface SignedCall {
   endpoint: string
+  /** The provider at `endpoint`: every request is signed for it alone (replayed elsewhere, it is refused). */
+  provider: string
   signer: Signer
   domain: TypedDataDomain
   streamId: bigint
@@ -93,7 +95,7 @@ export async function generateOn(
   call: SignedCall & {route: Route; body: string; requestId: string; signal?: AbortSignal; firstByteTimeoutMs: number; idleTimeoutMs: number},
   handlers: GenerationHandlers,
 ): Promise<GenerationResult> {
-  const {headers, auth} = await signedRequestHeaders(call.signer, call.domain, call.streamId, call.body, {requestId: call.requestId})
+  const {headers, auth} = await signedRequestHeaders(call.signer, call.domain, call.streamId, call.provider, call.body, {requestId: call.requestId})
   const what = `${call.endpoint}${ROUTE_PATHS[call.route]}`
   const controller = new AbortController()
   const onAbort = () => controller.abort(call.signal?.reason)
@@ -172,7 +174,7 @@ async function postJson<T>(url: string, body: string, headers: Record<string, st
 /** POST /v1/ogpu/verify (signed): the provider's verdict on a claimed part. */
 export async function verifyOn(call: SignedCall & {request: VerifyCallBody; timeoutMs: number; signal?: AbortSignal}): Promise<VerifyCallResult> {
   const body = JSON.stringify(call.request)
-  const {headers} = await signedRequestHeaders(call.signer, call.domain, call.streamId, body)
+  const {headers} = await signedRequestHeaders(call.signer, call.domain, call.streamId, call.provider, body)
   return postJson<VerifyCallResult>(`${call.endpoint}/v1/ogpu/verify`, body, headers, call.timeoutMs, call.signal)
 }
 
@@ -184,7 +186,7 @@ export async function postVoucher(endpoint: string, voucher: VoucherCallBody, ti
 /** POST /v1/ogpu/evidence (signed): what a council member checks in a dispute. */
 export async function postEvidence(call: SignedCall & {evidence: EvidenceCallBody; timeoutMs: number}): Promise<unknown> {
   const body = JSON.stringify(call.evidence)
-  const {headers} = await signedRequestHeaders(call.signer, call.domain, call.streamId, body)
+  const {headers} = await signedRequestHeaders(call.signer, call.domain, call.streamId, call.provider, body)
   return postJson(`${call.endpoint}/v1/ogpu/evidence`, body, headers, call.timeoutMs)
 }
 

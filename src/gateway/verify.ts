@@ -82,6 +82,7 @@ export class ResponseVerifier {
         const requestId = part.requestId
         const result = await this.options.calls.verify({
           endpoint,
+          provider: verifier,
           signer: context.signer,
           domain: context.domain,
           streamId: context.streamId,

@@ -72,17 +72,19 @@ describe('stream wire protocol', () => {
     expect(recoverAttestation(domain, {...attestation, valid: false}, aSig)).not.toBe(provider.address)
   })
 
-  it('builds signed request headers that recover to the client and bind the body', async () => {
+  it('builds signed request headers that recover to the client and bind the body and the provider', async () => {
     const body = '{"model":"tiny","messages":[]}'
-    const {headers, auth} = await signedRequestHeaders(client, domain, 7n, body, {now: 1000, ttlSeconds: 30})
-    expect(auth).toMatchObject({streamId: 7n, bodyHash: bodyHashOf(body), expiry: 1030})
+    const {headers, auth} = await signedRequestHeaders(client, domain, 7n, provider.address, body, {now: 1000, ttlSeconds: 30})
+    expect(auth).toMatchObject({streamId: 7n, provider: provider.address, bodyHash: bodyHashOf(body), expiry: 1030})
     expect(auth.requestId).toMatch(/^0x[0-9a-f]{64}$/)
     expect(headers[STREAM_HEADERS.streamId]).toBe('7')
     expect(headers[STREAM_HEADERS.requestId]).toBe(auth.requestId)
     expect(headers[STREAM_HEADERS.expiry]).toBe('1030')
     expect(recoverStreamRequest(domain, auth, headers[STREAM_HEADERS.signature]!)).toBe(client.address)
     expect(recoverStreamRequest(domain, {...auth, bodyHash: bodyHashOf(`${body} `)}, headers[STREAM_HEADERS.signature]!)).not.toBe(client.address)
-    const other = await signedRequestHeaders(client, domain, 7n, body)
+    // Verified by another provider (with its own address), the same signature recovers to someone else.
+    expect(recoverStreamRequest(domain, {...auth, provider: client.address}, headers[STREAM_HEADERS.signature]!)).not.toBe(client.address)
+    const other = await signedRequestHeaders(client, domain, 7n, provider.address, body)
     expect(other.auth.requestId).not.toBe(auth.requestId)
     expect(other.auth.expiry - Math.floor(Date.now() / 1000)).toBeLessThanOrEqual(MAX_REQUEST_TTL)
   })

@@ -9,10 +9,14 @@ import {AbiCoder, getAddress, hexlify, keccak256, randomBytes, type Signer, type
 
 // ------------------------------------------------------------------------------------------------ typed data
 
-/** The client's signature over one request to a provider (generation or verification). */
+/**
+ * The client's signature over one request to one provider (generation or verification). It names the provider, so a
+ * request replayed to another subscriber does not verify there (401): each provider charges only what was sent to it.
+ */
 export const STREAM_REQUEST_TYPES = {
   StreamRequest: [
     {name: 'streamId', type: 'uint256'},
+    {name: 'provider', type: 'address'},
     {name: 'requestId', type: 'bytes32'},
     {name: 'bodyHash', type: 'bytes32'},
     {name: 'expiry', type: 'uint64'},
@@ -51,6 +55,8 @@ export const ATTESTATION_TYPES = {
 
 export interface StreamRequestAuth {
   streamId: bigint
+  /** The provider the request is for (checksummed). Not a header: the provider verifies with its own address. */
+  provider: string
   /** 32 random bytes, hex; a provider refuses a request id it has seen before (until its expiry). */
   requestId: string
   /** keccak256 of the raw request body bytes, exactly as sent. */
@@ -152,17 +158,19 @@ export const STREAM_HEADERS = {
 /** Longest a request may be valid for, seconds: a provider refuses an expiry further ahead (and keeps request ids this long). */
 export const MAX_REQUEST_TTL = 300
 
-/** The headers of a signed request for `body` (what the gateway sends with every POST to a provider). */
+/** The headers of a signed request for `body` to `provider` (what the gateway sends with every POST to a provider). */
 export async function signedRequestHeaders(
   signer: Signer,
   domain: TypedDataDomain,
   streamId: bigint,
+  provider: string,
   body: string,
   options: {requestId?: string; ttlSeconds?: number; now?: number} = {},
 ): Promise<{headers: Record<string, string>; auth: StreamRequestAuth}> {
   const now = options.now ?? Math.floor(Date.now() / 1000)
   const auth: StreamRequestAuth = {
     streamId,
+    provider: getAddress(provider),
     requestId: options.requestId ?? newRequestId(),
     bodyHash: bodyHashOf(body),
     expiry: now + (options.ttlSeconds ?? 60),
@@ -185,7 +193,7 @@ export async function signedRequestHeaders(
  */
 export const REFUSALS = {
   unsigned: 401, // a signature header is missing
-  bad_signature: 401, // malformed, or not the stream's client
+  bad_signature: 401, // malformed, not the stream's client, or signed for another provider
   expired: 401, // expiry in the past, or more than MAX_REQUEST_TTL ahead
   body_mismatch: 401, // the body's hash is not the signed bodyHash (covered by bad_signature in practice)
   over_credit: 402, // the client's unpaid charges with this provider exceed its credit limit

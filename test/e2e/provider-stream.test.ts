@@ -100,8 +100,8 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     return next
   }
 
-  async function post(daemon: Daemon, path: string, body: string, options: {signer?: Wallet; stream?: bigint; ttl?: number; requestId?: string; now?: number; headers?: Record<string, string>} = {}) {
-    const signed = await signedRequestHeaders(options.signer ?? client(), domain, options.stream ?? streamId, body, {ttlSeconds: options.ttl, requestId: options.requestId, now: options.now})
+  async function post(daemon: Daemon, path: string, body: string, options: {signer?: Wallet; stream?: bigint; ttl?: number; requestId?: string; now?: number; headers?: Record<string, string>; for?: string} = {}) {
+    const signed = await signedRequestHeaders(options.signer ?? client(), domain, options.stream ?? streamId, options.for ?? daemon.address, body, {ttlSeconds: options.ttl, requestId: options.requestId, now: options.now})
     const response = await fetch(`${daemon.localUrl}${path}`, {method: 'POST', headers: {'content-type': 'application/json', ...signed.headers, ...options.headers}, body})
     return {response, auth: signed.auth, headers: signed.headers}
   }
@@ -208,12 +208,14 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json'}, body}), 401, 'unsigned')
     await expectRefusal((await post(a, '/v1/chat/completions', body, {signer: new Wallet(devKeys(10)[7]!)})).response, 401, 'bad_signature')
     // a body that is not what was signed
-    const signed = await signedRequestHeaders(client(), domain, streamId, body)
+    const signed = await signedRequestHeaders(client(), domain, streamId, a.address, body)
     await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: signed.headers, body: body.replace('Hi', 'Ho')}), 401, 'bad_signature')
     await expectRefusal((await post(a, '/v1/chat/completions', body, {now: Math.floor(Date.now() / 1000) - 120})).response, 401, 'expired')
     await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Hi'}], max_tokens: 100_000}))).response, 413, 'too_large')
     await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'x'.repeat(1024 * 1024 + 10)}]}))).response, 413, 'too_large')
     await expectRefusal((await post(a, '/v1/chat/completions', body, {stream: 999n})).response, 404, 'unknown_stream')
+    // signed for another subscriber: a request replayed from B to A is refused (it names its provider)
+    await expectRefusal((await post(a, '/v1/chat/completions', body, {for: b.address})).response, 401, 'bad_signature')
     await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Hi'}], temperature: 0.7}))).response, 400, 'invalid_request')
     expect(await generations(a)).toBe(before)
     // a replay: served once, refused after
@@ -236,7 +238,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     expect((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Ok'}], max_tokens: 2}))).response.status).toBe(200)
     chargesA.push(...[]) // (charged below via the status check)
     const status = await a.status()
-    expect(status.streams.api.refused).toMatchObject({unsigned: 1, bad_signature: 2, expired: 1, too_large: 2, unknown_stream: 1, invalid_request: 1, replayed: 1, over_credit: 1})
+    expect(status.streams.api.refused).toMatchObject({unsigned: 1, bad_signature: 3, expired: 1, too_large: 2, unknown_stream: 1, invalid_request: 1, replayed: 1, over_credit: 1})
   })
 
   it('limits the request rate of a client (429) without GPU time', async () => {

@@ -68,7 +68,8 @@ export class RateLimiter {
 }
 
 /** Reads the signature headers; throws a Refusal (unsigned) when one is missing or malformed. */
-export function readAuthHeaders(headers: Record<string, string | string[] | undefined>, body: Uint8Array): {auth: StreamRequestAuth; signature: string} {
+/** The signed fields of a request to `provider` (this provider: a request signed for another one does not verify). */
+export function readAuthHeaders(headers: Record<string, string | string[] | undefined>, body: Uint8Array, provider: string): {auth: StreamRequestAuth; signature: string} {
   const get = (name: string) => {
     const v = headers[name]
     return Array.isArray(v) ? v[0] : v
@@ -82,7 +83,7 @@ export function readAuthHeaders(headers: Record<string, string | string[] | unde
   if (!/^\d{1,15}$/.test(expiryText)) throw new Refusal('unsigned', `${STREAM_HEADERS.expiry} "${expiryText}" is not unix seconds.`)
   if (!/^0x[0-9a-fA-F]{64}$/.test(requestId)) throw new Refusal('unsigned', `${STREAM_HEADERS.requestId} must be 32 bytes of hex (0x + 64 digits).`)
   return {
-    auth: {streamId: BigInt(streamText), requestId: requestId.toLowerCase(), bodyHash: bodyHashOf(body), expiry: Number(expiryText)},
+    auth: {streamId: BigInt(streamText), provider, requestId: requestId.toLowerCase(), bodyHash: bodyHashOf(body), expiry: Number(expiryText)},
     signature: get(STREAM_HEADERS.signature)!,
   }
 }
@@ -107,7 +108,7 @@ export function recoverSigner(domain: TypedDataDomain, auth: StreamRequestAuth, 
 export function checkStream(stream: StreamInfo, signer: string, servesModel: boolean): void {
   if (stream.status === 'none') throw new Refusal('unknown_stream', `There is no stream ${stream.id}.`)
   if (signer !== stream.client)
-    throw new Refusal('bad_signature', `The request is signed by ${signer}, not by the client of stream ${stream.id} (or the body is not what was signed).`)
+    throw new Refusal('bad_signature', `The request is signed by ${signer}, not by the client of stream ${stream.id} (or the body is not what was signed, or it was signed for another provider).`)
   if (stream.status === 'closed') throw new Refusal('not_subscribed', `Stream ${stream.id} is closed.`)
   if (stream.subscription !== 'active' && stream.subscription !== 'unsubscribing') throw new Refusal('not_subscribed', `This provider does not serve stream ${stream.id}.`)
   if (!servesModel) throw new Refusal('not_subscribed', `This provider does not hold the model of stream ${stream.id}.`)

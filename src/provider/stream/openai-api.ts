@@ -90,7 +90,7 @@ export class StreamApi {
     const {domain, book, backends, streams} = options
     this.address = options.wallet.address
     const address = this.address
-    const admission = new Admission({domain, streams, book, backends, limits, now, stopping: options.stopping})
+    const admission = new Admission({domain, address, streams, book, backends, limits, now, stopping: options.stopping})
     const generation = new Generation({
       domain,
       signer,

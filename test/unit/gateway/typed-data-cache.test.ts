@@ -11,7 +11,7 @@ describe('typed data with cached encoders', () => {
   const wallet = Wallet.createRandom()
   const other = Wallet.createRandom().address
   const cases: Array<[string, Record<string, Array<{name: string; type: string}>>, Record<string, unknown>]> = [
-    ['request', STREAM_REQUEST_TYPES, {streamId: 7n, requestId: hash(1), bodyHash: hash(2), expiry: 1_900_000_000}],
+    ['request', STREAM_REQUEST_TYPES, {streamId: 7n, provider: '0x70997970C51812dc3A010C7d01b50e0d17dc79C8', requestId: hash(1), bodyHash: hash(2), expiry: 1_900_000_000}],
     ['voucher', VOUCHER_TYPES, {streamId: 7n, provider: other, cumulativeAmount: 123456789012345678901234567890n}],
     ['receipt', RECEIPT_TYPES, {streamId: 1n, requestId: hash(3), responseHash: hash(4), promptTokens: 12, completionTokens: 64}],
     ['attestation', ATTESTATION_TYPES, {streamId: 1n, requestId: hash(5), responseHash: hash(6), valid: false}],

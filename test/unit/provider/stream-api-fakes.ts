@@ -111,8 +111,8 @@ export interface ServedApi {
   api: StreamApi
   url: string
   book: ReturnType<typeof memoryBook>
-  /** POSTs `body` to `path`, signed by `signer` (the client by default) for stream 1. */
-  post(path: string, body: unknown, options?: {signer?: Wallet; stream?: bigint; headers?: Record<string, string>; requestId?: string}): Promise<Response>
+  /** POSTs `body` to `path`, signed by `signer` (the client by default) for stream 1 and for this provider (or `for`). */
+  post(path: string, body: unknown, options?: {signer?: Wallet; stream?: bigint; headers?: Record<string, string>; requestId?: string; for?: string}): Promise<Response>
   close(): Promise<void>
 }
 
@@ -146,7 +146,7 @@ export async function serveApi(options: Partial<StreamApiOptions> & {backend?: S
     book,
     async post(path, body, o = {}) {
       const text = typeof body === 'string' ? body : JSON.stringify(body)
-      const signed = await signedRequestHeaders(o.signer ?? client, domain, o.stream ?? 1n, text, {requestId: o.requestId})
+      const signed = await signedRequestHeaders(o.signer ?? client, domain, o.stream ?? 1n, o.for ?? provider.address, text, {requestId: o.requestId})
       return fetch(`${url}${path}`, {method: 'POST', headers: {'content-type': 'application/json', ...signed.headers, ...o.headers}, body: text})
     },
     close: () =>

@@ -5,7 +5,7 @@ import {Admission} from '../../../src/provider/stream/api/admission.js'
 import {checkPromptSize, checkRequestedSize, parseJson, promptTokensOf} from '../../../src/provider/stream/api/request.js'
 import {Throughput} from '../../../src/provider/stream/api/throughput.js'
 import {DEFAULT_STREAM_LIMITS, Refusal} from '../../../src/provider/stream/auth.js'
-import {client, domain, fakeBackend, lookupOf, memoryBook, streamOf} from './stream-api-fakes.js'
+import {client, domain, fakeBackend, lookupOf, memoryBook, provider, streamOf} from './stream-api-fakes.js'
 
 const refusal = (fn: () => unknown): Refusal => {
   try {
@@ -46,9 +46,9 @@ describe('admission', () => {
   const setup = (limits = {}) => {
     const book = memoryBook()
     const now = 1_000_000
-    const admission = new Admission({domain, streams: lookupOf([streamOf(client.address)]), book, backends: () => [fakeBackend()], limits: {...DEFAULT_STREAM_LIMITS, ...limits}, now: () => now})
+    const admission = new Admission({domain, address: provider.address, streams: lookupOf([streamOf(client.address)]), book, backends: () => [fakeBackend()], limits: {...DEFAULT_STREAM_LIMITS, ...limits}, now: () => now})
     const signed = async (body: string, requestId?: string) => {
-      const {headers} = await signedRequestHeaders(client, domain, 1n, body, {requestId, now})
+      const {headers} = await signedRequestHeaders(client, domain, 1n, provider.address, body, {requestId, now})
       return {headers, raw: Buffer.from(body)}
     }
     return {book, admission, signed}

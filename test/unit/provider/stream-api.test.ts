@@ -79,6 +79,15 @@ describe('generation', () => {
     expect(s.api.counters.refused).toEqual({unsigned: 1, bad_signature: 1, unknown_stream: 1, too_large: 1, replayed: 1, over_credit: 1})
   })
 
+  it('refuses with 401 a request the client signed for another provider (a replay to another subscriber), before any GPU time', async () => {
+    const backend = fakeBackend()
+    const s = await start({backend})
+    const elsewhere = await s.post('/v1/chat/completions', chat, {for: Wallet.createRandom().address})
+    expect([elsewhere.status, (await elsewhere.json()).error.code]).toEqual([401, 'bad_signature'])
+    expect(backend.calls).toBe(0)
+    expect((await s.post('/v1/chat/completions', chat)).status).toBe(200)
+  })
+
   it('refuses a body over the limit with 413 too_large, and new work with 503 busy while stopping', async () => {
     let stopping = false
     const s = await start({limits: {maxBodyBytes: 100}, stopping: () => stopping})

@@ -21,6 +21,8 @@ export type ApiBook = Pick<StreamBookStore, 'state' | 'append' | 'appendSoon'>
 export interface AdmissionPorts {
   /** The StreamMarket's EIP-712 domain. */
   domain: TypedDataDomain
+  /** This provider's address: requests must be signed for it. */
+  address: string
   streams: StreamLookup
   book: ApiBook
   /** The served models. */
@@ -56,7 +58,7 @@ export class Admission {
 
   /** 401 unsigned / expired: the signature headers of a request and its expiry (before its size and signature). */
   authOf(headers: IncomingHttpHeaders, body: Buffer): StreamRequestAuth {
-    const {auth} = readAuthHeaders(headers, body)
+    const {auth} = readAuthHeaders(headers, body, this.ports.address)
     checkExpiry(auth, this.ports.now())
     return auth
   }
@@ -64,7 +66,7 @@ export class Admission {
   /** The checks shared by signed POSTs (body bytes already bounded by the reader). */
   async admit(headers: IncomingHttpHeaders, body: Buffer, options: {billable: boolean}): Promise<Admitted> {
     const {limits, book} = this.ports
-    const {auth, signature} = readAuthHeaders(headers, body)
+    const {auth, signature} = readAuthHeaders(headers, body, this.ports.address)
     checkExpiry(auth, this.ports.now())
     const signer = recoverSigner(this.ports.domain, auth, signature)
     const stream = await this.ports.streams.get(auth.streamId)
