@@ -45,7 +45,7 @@ export async function downloadResults(chain: ChainContext, signer: Wallet, task:
   for (let first = 0; first < task.itemCount; first += MAX_ITEMS_PER_REQUEST) {
     const count = Math.min(MAX_ITEMS_PER_REQUEST, task.itemCount - first)
     const expiry = Math.floor(Date.now() / 1000) + 300
-    const signature = await signItemsRequest(signer, domain, {taskId: task.id, first, count, expiry})
+    const signature = await signItemsRequest(signer, domain, {taskId: task.id, executor: task.executor, first, count, expiry})
     const url = `${endpoint}/tasks/${task.id}/items?first=${first}&count=${count}`
     let response: Response
     try {

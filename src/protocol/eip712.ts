@@ -5,10 +5,14 @@ export function ogpuDomain(chainId: number, verifyingContract: string): TypedDat
   return {name: 'ogpu', version: '1', chainId, verifyingContract: getAddress(verifyingContract)}
 }
 
-/** A signed request for batch items (the client or a council member asks the executor). */
+/**
+ * A signed request for batch items (the client or a council member asks the executor). It names the executor, so it
+ * is good at that executor only, and it expires within MAX_ITEMS_REQUEST_TTL (protocol/items.ts).
+ */
 export const ITEMS_REQUEST_TYPES = {
   ItemsRequest: [
     {name: 'taskId', type: 'uint256'},
+    {name: 'executor', type: 'address'},
     {name: 'first', type: 'uint256'},
     {name: 'count', type: 'uint256'},
     {name: 'expiry', type: 'uint64'},
@@ -17,6 +21,8 @@ export const ITEMS_REQUEST_TYPES = {
 
 export interface ItemsRequest {
   taskId: number
+  /** The executor asked (checksummed): it verifies with its own address. */
+  executor: string
   first: number
   count: number
   /** Unix seconds after which the request is refused. */

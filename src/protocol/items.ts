@@ -15,5 +15,8 @@ export interface ServedItem {
   resultProof: string[]
 }
 
+/** Longest an items request may be valid for, seconds: the executor refuses an expiry further ahead. */
+export const MAX_ITEMS_REQUEST_TTL = 3600
+
 /** The most items one request may ask for. */
 export const MAX_ITEMS_PER_REQUEST = 100

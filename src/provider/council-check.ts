@@ -74,6 +74,8 @@ export type FetchOutcome = {ok: true; item: ServedItem} | {ok: false; reason: st
 /** Fetches items from the executor with signed requests; every index gets an outcome (never throws). */
 export async function fetchServedItems(options: {
   endpoint: string
+  /** The executor at `endpoint` (requests are signed for it alone). */
+  executor: string
   signer: Wallet
   domain: TypedDataDomain
   taskId: number
@@ -97,7 +99,7 @@ export async function fetchServedItems(options: {
       for (let i = first; i < first + count; i++) outcomes.set(i, {ok: false, reason})
     }
     try {
-      const signature = await signItemsRequest(options.signer, options.domain, {taskId: options.taskId, first, count, expiry})
+      const signature = await signItemsRequest(options.signer, options.domain, {taskId: options.taskId, executor: options.executor, first, count, expiry})
       const url = count === 1 ? `${endpoint}/tasks/${options.taskId}/items/${first}` : `${endpoint}/tasks/${options.taskId}/items?first=${first}&count=${count}`
       const response = await fetch(url, {
         headers: {'x-ogpu-signature': signature, 'x-ogpu-expiry': String(expiry)},
@@ -233,7 +235,7 @@ export async function checkCheckpoint(options: {
   if (!cp?.resultRoot) throw new Error(`checkpoint ${options.k} of task ${options.task.id} is not committed`)
   const seed = await memberSeed(options.chain, options.task.id, options.k, options.member ?? options.signer.address, cp.seedBlock)
   const {first, end, indices} = indicesToCheck(options.task, options.spec, options.k, seed, options.all)
-  const outcomes = await fetchServedItems({endpoint: options.endpoint, signer: options.signer, domain: options.domain, taskId: options.task.id, indices, timeoutMs: options.timeoutMs})
+  const outcomes = await fetchServedItems({endpoint: options.endpoint, executor: options.task.executor!, signer: options.signer, domain: options.domain, taskId: options.task.id, indices, timeoutMs: options.timeoutMs})
   const {accept, items} = await checkItems(options.engine, options.spec, options.task, options.k, indices, outcomes)
   const cpu = process.cpuUsage(cpu0)
   return {taskId: options.task.id, k: options.k, first, end, seed, indices, accept, items, ms: Math.round(performance.now() - started), cpuMs: Math.round((cpu.user + cpu.system) / 1000)}

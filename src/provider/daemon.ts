@@ -208,6 +208,7 @@ class ProviderDaemon {
       host,
       port,
       domain,
+      address: me,
       source: executor.itemSource(),
       health: () => ({ok: !this.stopping, address: me, bidding: this.bidding, uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000)}),
       status: () => this.status(),

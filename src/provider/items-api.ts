@@ -4,7 +4,7 @@ import type {TypedDataDomain} from 'ethers'
 
 import {OGPU_ERROR_TYPE, sendError, sendJson} from '../http/index.js'
 import {recoverItemsRequest} from '../protocol/eip712.js'
-import {MAX_ITEMS_PER_REQUEST, type ServedItem} from '../protocol/items.js'
+import {MAX_ITEMS_PER_REQUEST, MAX_ITEMS_REQUEST_TTL, type ServedItem} from '../protocol/items.js'
 
 export type {ServedItem} from '../protocol/items.js'
 
@@ -25,7 +25,8 @@ const fail = (res: ServerResponse, status: number, code: string, message: string
  * proofs, only for requests signed (EIP-712 ItemsRequest, headers x-ogpu-signature and x-ogpu-expiry) by the task's
  * client or a council member. Returns true when it handled the request.
  */
-export function createItemsHandler(options: {domain: TypedDataDomain; source: ItemSource; now?: () => number}) {
+/** `address`: this executor's (requests must be signed for it). */
+export function createItemsHandler(options: {domain: TypedDataDomain; address: string; source: ItemSource; now?: () => number}) {
   const now = options.now ?? (() => Math.floor(Date.now() / 1000))
   return async (req: IncomingMessage, res: ServerResponse): Promise<boolean> => {
     const url = new URL(req.url ?? '/', 'http://localhost')
@@ -56,15 +57,19 @@ export function createItemsHandler(options: {domain: TypedDataDomain; source: It
       fail(res, 401, 'EXPIRED', `The request expired at ${expiry}.`)
       return true
     }
+    if (expiry > now() + MAX_ITEMS_REQUEST_TTL) {
+      fail(res, 401, 'EXPIRED', `The request's expiry ${expiry} is more than ${MAX_ITEMS_REQUEST_TTL} s ahead: sign requests that expire sooner.`)
+      return true
+    }
     let signer: string
     try {
-      signer = recoverItemsRequest(options.domain, {taskId, first, count, expiry}, signature)
+      signer = recoverItemsRequest(options.domain, {taskId, executor: options.address, first, count, expiry}, signature)
     } catch {
       fail(res, 401, 'BAD_SIGNATURE', 'The signature does not verify.')
       return true
     }
     if (!(await options.source.mayRead(taskId, signer))) {
-      fail(res, 403, 'FORBIDDEN', `${signer} is neither the client nor on the council of task ${taskId}.`)
+      fail(res, 403, 'FORBIDDEN', `${signer} is neither the client nor on the council of task ${taskId} (or the request was signed for another executor).`)
       return true
     }
     const items = await options.source.items(taskId, first, count)

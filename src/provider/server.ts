@@ -14,6 +14,8 @@ export interface ProviderServerOptions {
   host: string
   port: number
   domain: TypedDataDomain
+  /** The provider's address: items requests must be signed for it. */
+  address: string
   source: ItemSource
   health: () => unknown
   status: () => unknown | Promise<unknown>
@@ -32,7 +34,7 @@ export interface ProviderServer {
 const sendProviderError = (res: ServerResponse, status: number, code: string, message: string) => void sendError(res, status, code, message, {type: OGPU_ERROR_TYPE})
 
 export async function startProviderServer(options: ProviderServerOptions): Promise<ProviderServer> {
-  const items = createItemsHandler({domain: options.domain, source: options.source})
+  const items = createItemsHandler({domain: options.domain, address: options.address, source: options.source})
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const path = new URL(req.url ?? '/', 'http://localhost').pathname
     if (path === '/health') {

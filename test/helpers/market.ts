@@ -75,6 +75,7 @@ export class ScriptedProvider {
     this.server = createServer()
     const handler = createItemsHandler({
       domain: ogpuDomain(this.devnet.chainId, this.devnet.contracts.taskMarket),
+      address: this.address,
       source: {
         items: async (taskId, first, count) => this.served.get(taskId)?.filter((i) => i.index >= first && i.index < first + count),
         mayRead: async (taskId, address) => {

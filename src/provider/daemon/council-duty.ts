@@ -24,7 +24,7 @@ export interface CouncilPorts extends RolePorts {
   /** The registered endpoint of a provider. */
   endpointOf(address: string): Promise<string>
   /** Fetches the served items at `indices` from the executor's items API (signed as this member). */
-  fetchItems(request: {endpoint: string; taskId: number; indices: number[]; timeoutMs: number}): Promise<Map<number, FetchOutcome>>
+  fetchItems(request: {endpoint: string; executor: string; taskId: number; indices: number[]; timeoutMs: number}): Promise<Map<number, FetchOutcome>>
   market: {
     verdictCommitment(taskId: number, k: number, accept: boolean, salt: string, voter: string): Promise<string>
     commitVerdict(taskId: number, k: number, commitment: string): Promise<ContractTransactionResponse>
@@ -88,7 +88,7 @@ export class CouncilDuty {
       for (let attempt = 0; ; attempt++) {
         const wanted = indices.filter((i) => !outcomes.get(i)?.ok)
         const leftMs = (giveUpAt - p.clock.now()) * 1000
-        const fetched = await p.fetchItems({endpoint, taskId: task.id, indices: wanted, timeoutMs: Math.min(10_000, Math.max(1000, leftMs))})
+        const fetched = await p.fetchItems({endpoint, executor: task.executor!, taskId: task.id, indices: wanted, timeoutMs: Math.min(10_000, Math.max(1000, leftMs))})
         for (const [i, outcome] of fetched) outcomes.set(i, outcome)
         if (indices.every((i) => outcomes.get(i)?.ok) || p.clock.now() >= giveUpAt || p.stopping()) break
         if (attempt === 0) p.log.info('council', `Task ${task.id} checkpoint ${k}: the executor does not serve every item yet; retrying`, {taskId: task.id, k})

@@ -8,6 +8,8 @@ import {type ProviderServer, startProviderServer} from '../../../src/provider/se
 
 const domain = ogpuDomain(31337, '0x5FbDB2315678afecb367f032d93F642f64180aa3')
 const reader = new Wallet('0x5de4111afa1a4b94908f83103eb1f1706367c2e68ca870fc3fb9a804cdab365a')
+/** The executor serving the items (requests are signed for it). */
+const executor = '0x70997970C51812dc3A010C7d01b50e0d17dc79C8'
 const item = (index: number): ServedItem => ({index, k: 0, item: {prompt: `p${index}`} as unknown as ServedItem['item'], itemProof: [], result: {text: `r${index}`} as unknown as ServedItem['result'], resultProof: []})
 
 const servers: ProviderServer[] = []
@@ -16,7 +18,7 @@ afterEach(async () => {
 })
 
 async function start(source: ItemSource): Promise<string> {
-  const server = await startProviderServer({host: '127.0.0.1', port: 0, domain, source, health: () => ({ok: true}), status: async () => ({amount: 5n})})
+  const server = await startProviderServer({host: '127.0.0.1', port: 0, domain, address: executor, source, health: () => ({ok: true}), status: async () => ({amount: 5n})})
   servers.push(server)
   return `http://127.0.0.1:${server.port}`
 }
@@ -27,9 +29,9 @@ const source = (serving?: () => boolean): ItemSource => ({
   ...(serving ? {serving} : {}),
 })
 
-async function get(url: string, taskId: number, first: number, count: number, signer = reader) {
-  const expiry = Math.floor(Date.now() / 1000) + 60
-  const signature = await signItemsRequest(signer, domain, {taskId, first, count, expiry})
+async function get(url: string, taskId: number, first: number, count: number, signer = reader, o: {for?: string; ttl?: number} = {}) {
+  const expiry = Math.floor(Date.now() / 1000) + (o.ttl ?? 60)
+  const signature = await signItemsRequest(signer, domain, {taskId, executor: o.for ?? executor, first, count, expiry})
   const path = count === 1 ? `/tasks/${taskId}/items/${first}` : `/tasks/${taskId}/items?first=${first}&count=${count}`
   return fetch(`${url}${path}`, {headers: {'x-ogpu-signature': signature, 'x-ogpu-expiry': String(expiry)}})
 }
@@ -45,6 +47,16 @@ describe('the items API', () => {
     const unsigned = await fetch(`${url}/tasks/7/items/0`)
     expect([unsigned.status, (await unsigned.json()).error.code]).toEqual([401, 'UNSIGNED'])
     expect((await fetch(`${url}/tasks/7/items?first=0&count=101`)).status).toBe(400)
+  })
+
+  it('refuses a request signed for another executor, or valid for longer than an hour', async () => {
+    const url = await start(source())
+    // Signed for another executor, the signature recovers to nobody who may read here.
+    const elsewhere = await get(url, 7, 0, 1, reader, {for: Wallet.createRandom().address})
+    expect([elsewhere.status, (await elsewhere.json()).error.code]).toEqual([403, 'FORBIDDEN'])
+    const forever = await get(url, 7, 0, 1, reader, {ttl: 100 * 365 * 24 * 3600})
+    expect([forever.status, (await forever.json()).error.code]).toEqual([401, 'EXPIRED'])
+    expect((await get(url, 7, 0, 1, reader, {ttl: 3500})).status).toBe(200)
   })
 
   it('answers 503 UNAVAILABLE while its source is not serving', async () => {
