@@ -67,9 +67,12 @@ export class RateLimiter {
   }
 }
 
-/** Reads the signature headers; throws a Refusal (unsigned) when one is missing or malformed. */
-/** The signed fields of a request to `provider` (this provider: a request signed for another one does not verify). */
-export function readAuthHeaders(headers: Record<string, string | string[] | undefined>, body: Uint8Array, provider: string): {auth: StreamRequestAuth; signature: string} {
+/**
+ * The signed fields of a request to `provider` (this provider: a request signed for another one does not verify).
+ * Throws a Refusal (unsigned) when a header is missing or malformed. Without `body` (before it is read), the body hash
+ * is left empty: callers check the headers first, so an unsigned request never gets its body read.
+ */
+export function readAuthHeaders(headers: Record<string, string | string[] | undefined>, body: Uint8Array | undefined, provider: string): {auth: StreamRequestAuth; signature: string} {
   const get = (name: string) => {
     const v = headers[name]
     return Array.isArray(v) ? v[0] : v
@@ -83,7 +86,7 @@ export function readAuthHeaders(headers: Record<string, string | string[] | unde
   if (!/^\d{1,15}$/.test(expiryText)) throw new Refusal('unsigned', `${STREAM_HEADERS.expiry} "${expiryText}" is not unix seconds.`)
   if (!/^0x[0-9a-fA-F]{64}$/.test(requestId)) throw new Refusal('unsigned', `${STREAM_HEADERS.requestId} must be 32 bytes of hex (0x + 64 digits).`)
   return {
-    auth: {streamId: BigInt(streamText), provider, requestId: requestId.toLowerCase(), bodyHash: bodyHashOf(body), expiry: Number(expiryText)},
+    auth: {streamId: BigInt(streamText), provider, requestId: requestId.toLowerCase(), bodyHash: body ? bodyHashOf(body) : '', expiry: Number(expiryText)},
     signature: get(STREAM_HEADERS.signature)!,
   }
 }

@@ -1,3 +1,5 @@
+import {request} from 'node:http'
+
 import {afterEach, describe, expect, it} from 'vitest'
 
 import {Wallet} from 'ethers'
@@ -86,6 +88,24 @@ describe('generation', () => {
     expect([elsewhere.status, (await elsewhere.json()).error.code]).toEqual([401, 'bad_signature'])
     expect(backend.calls).toBe(0)
     expect((await s.post('/v1/chat/completions', chat)).status).toBe(200)
+  })
+
+  it('refuses an unsigned request from its headers alone, without waiting for (or reading) its body', async () => {
+    const backend = fakeBackend()
+    const s = await start({backend})
+    // A body announced as 10 MB of which only a few bytes ever come: only a refusal from the headers can answer.
+    const answer = await new Promise<{status: number; body: string}>((resolve, reject) => {
+      const req = request(`${s.url}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json', 'content-length': String(10 * 1024 * 1024)}}, (res) => {
+        let body = ''
+        res.on('data', (c: Buffer) => (body += c.toString()))
+        res.on('end', () => resolve({status: res.statusCode ?? 0, body}))
+      })
+      req.on('error', reject)
+      req.write('{"messages":')
+    })
+    expect(answer.status).toBe(401)
+    expect(JSON.parse(answer.body).error.code).toBe('unsigned')
+    expect(backend.calls).toBe(0)
   })
 
   it('refuses a body over the limit with 413 too_large, and new work with 503 busy while stopping', async () => {

@@ -56,6 +56,15 @@ export class Admission {
     this.rate = new RateLimiter(ports.limits.ratePerSecond, ports.limits.rateBurst)
   }
 
+  /**
+   * 401 unsigned / expired from the headers alone, before the body is read: a request that cannot be authenticated
+   * costs no body bytes (the signature over the body is checked by {@link admit} once it is read).
+   */
+  checkHeaders(headers: IncomingHttpHeaders): void {
+    const {auth} = readAuthHeaders(headers, undefined, this.ports.address)
+    checkExpiry(auth, this.ports.now())
+  }
+
   /** 401 unsigned / expired: the signature headers of a request and its expiry (before its size and signature). */
   authOf(headers: IncomingHttpHeaders, body: Buffer): StreamRequestAuth {
     const {auth} = readAuthHeaders(headers, body, this.ports.address)

@@ -50,6 +50,7 @@ export class EvidenceIntake {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const {admission, domain} = this.ports
+    admission.checkHeaders(req.headers) // before a byte of the body is read
     const raw = await readRequestBody(req, this.ports.maxBodyBytes)
     admission.authOf(req.headers, raw)
     const {stream, accept} = await admission.admit(req.headers, raw, {billable: false})

@@ -59,8 +59,10 @@ export class Generation {
 
   async handle(req: IncomingMessage, res: ServerResponse, route: Route): Promise<void> {
     const {admission, limits} = this.ports
+    const bearer = this.bearer(req)
+    if (!bearer) admission.checkHeaders(req.headers) // before a byte of the body is read
     const raw = await readRequestBody(req, limits.maxBodyBytes)
-    if (this.bearer(req)) return this.plain(raw, res, route)
+    if (bearer) return this.plain(raw, res, route)
     admission.authOf(req.headers, raw)
     checkRequestedSize(raw, limits)
     const {auth, stream, backend, accept} = await admission.admit(req.headers, raw, {billable: true})

@@ -56,6 +56,7 @@ export class Verification {
 
   async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const {admission, limits} = this.ports
+    admission.checkHeaders(req.headers) // before a byte of the body is read
     const raw = await readRequestBody(req, limits.maxBodyBytes)
     const auth = admission.authOf(req.headers, raw)
     const {stream, backend, accept} = await admission.admit(req.headers, raw, {billable: true})
