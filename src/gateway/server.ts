@@ -11,10 +11,10 @@
  * are OpenAI's shape `{"error": {"message", "type", "code"}}`.
  */
 import {timingSafeEqual} from 'node:crypto'
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {IncomingMessage, Server, ServerResponse} from 'node:http'
 
 import {ExternalError, isOgpuError, UserError} from '../errors/index.js'
-import {listen, openAiError, readBody, sendError, sendJson, sendText} from '../http/index.js'
+import {createLimitedServer, listen, openAiError, readBody, sendError, sendJson, sendText, type ServerLimits} from '../http/index.js'
 import {parseCallerBody, statusOf} from './caller.js'
 import {type CompletionOutcome, type GatewayOptions, type Route, StreamGateway} from './gateway.js'
 import type {GatewayMetrics} from './metrics.js'
@@ -31,6 +31,8 @@ export interface StartGatewayOptions extends Omit<GatewayOptions, 'publicUrl'> {
   publicUrl?: string
   /** Largest request body, bytes. Defaults to 1 MiB. */
   maxBodyBytes?: number
+  /** Connection and timeout bounds of the server. Defaults to DEFAULT_SERVER_LIMITS. */
+  serverLimits?: Partial<ServerLimits>
 }
 
 export interface GatewayHandle {
@@ -155,7 +157,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     return sendError(res, 404, 'not_found', `No route ${method} ${path}.`)
   }
 
-  const server: Server = createServer((req, res) => {
+  const server: Server = createLimitedServer((req, res) => {
     const label = ROUTES[new URL(req.url ?? '/', 'http://localhost').pathname] ?? 'other'
     handle(req, res)
       .then((status) => metrics.requests.inc({method: req.method ?? '', route: label, status: String(status)}))
@@ -167,7 +169,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         if (!res.headersSent) sendError(res, status, e?.code ?? 'internal_error', e?.message ?? 'The gateway failed to answer.')
         else res.destroy()
       })
-  })
+  }, options.serverLimits)
   server.keepAliveTimeout = 5000
   let port: number
   try {

@@ -213,6 +213,7 @@ class ProviderDaemon {
       health: () => ({ok: !this.stopping, address: me, bidding: this.bidding, uptimeSeconds: Math.round((Date.now() - this.startedAt.getTime()) / 1000)}),
       status: () => this.status(),
       onError: (error) => this.log.error('http', `Request failed: ${errorText(error)}`),
+      limits: o.serverLimits,
     }))
     const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host
     this.localUrl = `http://${shownHost}:${server.port}`

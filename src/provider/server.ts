@@ -3,11 +3,11 @@
  * (`GET /tasks/{id}/items/{i}`, `GET /tasks/{id}/items?first=&count=`) and, through `api`, the stream API (/v1/...). JSON everywhere, errors as
  * `{"error": {"message", "type": "ogpu_error", "code"}}` with a 4xx/5xx status.
  */
-import {createServer, type IncomingMessage, type Server, type ServerResponse} from 'node:http'
+import type {IncomingMessage, Server, ServerResponse} from 'node:http'
 
 import type {TypedDataDomain} from 'ethers'
 
-import {listen, OGPU_ERROR_TYPE, sendError, sendJson} from '../http/index.js'
+import {createLimitedServer, listen, OGPU_ERROR_TYPE, sendError, sendJson, type ServerLimits} from '../http/index.js'
 import {createItemsHandler, type ItemSource} from './items-api.js'
 
 export interface ProviderServerOptions {
@@ -22,6 +22,8 @@ export interface ProviderServerOptions {
   /** More routes (the stream API, ./stream/openai-api.ts): returns true when it handled the request. Defaults to none. */
   api?: (req: IncomingMessage, res: ServerResponse) => Promise<boolean>
   onError?: (error: unknown) => void
+  /** Connection and timeout bounds. Defaults to DEFAULT_SERVER_LIMITS. */
+  limits?: Partial<ServerLimits>
 }
 
 export interface ProviderServer {
@@ -49,13 +51,13 @@ export async function startProviderServer(options: ProviderServerOptions): Promi
     if (await items(req, res)) return
     sendProviderError(res, 404, 'NOT_FOUND', `No route ${req.method} ${path}.`)
   }
-  const server = createServer((req, res) => {
+  const server = createLimitedServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
       options.onError?.(error)
       if (!res.headersSent) sendProviderError(res, 500, 'INTERNAL', 'The provider failed to answer.')
       else res.destroy()
     })
-  })
+  }, options.limits)
   server.keepAliveTimeout = 5000
   const port = await listen(server, options.port, options.host)
   return {

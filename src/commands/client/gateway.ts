@@ -4,6 +4,7 @@ import {BaseCommand} from '../../cli/base-command.js'
 import {openChainFromFlags} from '../../cli/chain.js'
 import {unlockWallet, walletFlags} from '../../cli/wallet-flags.js'
 import {UserError} from '../../errors/index.js'
+import {DEFAULT_SERVER_LIMITS} from '../../http/index.js'
 import {parseStreamId} from '../../gateway/chat.js'
 import {startGateway} from '../../gateway/server.js'
 
@@ -27,6 +28,9 @@ With --json, one JSON line with the URL is printed once the gateway serves; the 
     host: Flags.string({description: 'Interface to listen on. Use 0.0.0.0 to serve other machines.', default: '127.0.0.1'}),
     'api-key': Flags.string({description: 'Callers must send Authorization: Bearer KEY (401 otherwise). Defaults to no authentication.', env: 'OGPU_GATEWAY_API_KEY'}),
     'public-url': Flags.string({description: 'URL council members reach this gateway at, for dispute evidence. Defaults to the local URL.'}),
+    'max-client-connections': Flags.integer({description: 'Open connections one client address may hold; more are closed.', default: DEFAULT_SERVER_LIMITS.maxConnectionsPerClient, min: 1}),
+    'header-timeout': Flags.integer({description: 'Milliseconds a request\'s headers may take to arrive.', default: DEFAULT_SERVER_LIMITS.headersTimeoutMs, min: 100}),
+    'request-timeout': Flags.integer({description: 'Milliseconds a whole request (headers and body) may take to arrive; responses may stream for longer.', default: DEFAULT_SERVER_LIMITS.requestTimeoutMs, min: 100}),
     ...walletFlags,
   }
 
@@ -52,6 +56,7 @@ With --json, one JSON line with the URL is printed once the gateway serves; the 
         host: flags.host,
         apiKey: flags['api-key'],
         publicUrl: flags['public-url'],
+        serverLimits: {maxConnectionsPerClient: flags['max-client-connections'], headersTimeoutMs: flags['header-timeout'], requestTimeoutMs: flags['request-timeout']},
         log: (line) => process.stderr.write(`${line}\n`),
       })
       const {gateway} = handle

@@ -1,3 +1,4 @@
+import {DEFAULT_SERVER_LIMITS} from '../../http/index.js'
 import {Flags} from '@oclif/core'
 
 import {BaseCommand} from '../../cli/base-command.js'
@@ -47,6 +48,10 @@ With --json, the log goes to stderr and stdout carries one line once the daemon 
     'rate-limit': Flags.string({description: 'Requests per second per stream client (token bucket; the burst is twice this).', default: '20'}),
     'max-tokens': Flags.integer({description: 'Largest max_tokens a stream request may ask for.', default: 4096, min: 1}),
     'max-body-bytes': Flags.integer({description: 'Largest stream request body, bytes.', default: 1_048_576, min: 1024}),
+    'max-client-connections': Flags.integer({description: 'Open connections one client address may hold on the HTTP server; more are closed.', default: DEFAULT_SERVER_LIMITS.maxConnectionsPerClient, min: 1}),
+    'max-connections': Flags.integer({description: 'Open connections on the HTTP server in all.', default: DEFAULT_SERVER_LIMITS.maxConnections, min: 1}),
+    'header-timeout': Flags.integer({description: 'Milliseconds a request\'s headers may take to arrive.', default: DEFAULT_SERVER_LIMITS.headersTimeoutMs, min: 100}),
+    'request-timeout': Flags.integer({description: 'Milliseconds a whole request (headers and body) may take to arrive; responses may stream for longer.', default: DEFAULT_SERVER_LIMITS.requestTimeoutMs, min: 100}),
     'api-key': Flags.string({description: 'Also serve plain OpenAI requests with "Authorization: Bearer KEY" (no stream, no receipt, no charge): your own endpoint.'}),
     backend: Flags.string({description: 'Where stream generations run: local (the loaded GGUF) or endpoint:URL (an OpenAI-compatible TGI/vLLM/HF Inference Endpoint; token ids from the local GGUF\'s tokenizer; such a provider cannot verify).', default: 'local'}),
     'backend-token': Flags.string({description: 'Bearer token for --backend endpoint:URL (e.g. a Hugging Face token). Also read from OGPU_BACKEND_TOKEN.', env: 'OGPU_BACKEND_TOKEN'}),
@@ -100,6 +105,12 @@ With --json, the log goes to stderr and stdout carries one line once the daemon 
         rateBurst: Math.max(1, rate * 2),
         maxTokens: flags['max-tokens'],
         maxBodyBytes: flags['max-body-bytes'],
+      },
+      serverLimits: {
+        maxConnectionsPerClient: flags['max-client-connections'],
+        maxConnections: flags['max-connections'],
+        headersTimeoutMs: flags['header-timeout'],
+        requestTimeoutMs: flags['request-timeout'],
       },
       apiKey: flags['api-key'],
       backend: flags.backend,

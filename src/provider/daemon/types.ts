@@ -2,6 +2,7 @@
 import type {Wallet} from 'ethers'
 
 import type {OgpuPaths} from '../../config/paths.js'
+import type {ServerLimits} from '../../http/index.js'
 import type {BenchmarkResult, GpuChoice, InferenceEngine} from '../../gpu/index.js'
 import type {ItemResult} from '../../protocol/results.js'
 import type {LogFormat, Logger} from '../log.js'
@@ -62,6 +63,8 @@ export interface ProviderDaemonOptions {
   redeemThreshold?: bigint
   /** Limits of the stream API (body bytes, max_tokens, prompt tokens, rate, credit). Defaults to DEFAULT_STREAM_LIMITS. */
   streamLimits?: Partial<StreamLimits>
+  /** Bounds of the HTTP server (connections per client and in all, header and request timeouts). Defaults to DEFAULT_SERVER_LIMITS. */
+  serverLimits?: Partial<ServerLimits>
   /** Also serve plain OpenAI requests carrying `Authorization: Bearer KEY` (no receipt, no charge). Defaults to none. */
   apiKey?: string
   /** Where generations run: local (the loaded GGUF, default) or endpoint:URL (an OpenAI-compatible TGI/vLLM/HF endpoint; tokens from the local GGUF's tokenizer; cannot verify). */
