@@ -15,7 +15,7 @@ import {canonicalHash} from '../protocol/canonical.js'
 import {ogpuDomain} from '../protocol/eip712.js'
 import {ChainClock} from './chain-clock.js'
 import type {Bidder} from './daemon/bidder.js'
-import {loadModels, loadStreamBackends} from './daemon/models.js'
+import {loadModels, loadStreamBackends, streamFloorOf} from './daemon/models.js'
 import {storeRecords} from './daemon/ports.js'
 import {preflight} from './daemon/preflight.js'
 import {composeBatchRoles} from './daemon/roles.js'
@@ -23,13 +23,12 @@ import type {Scheduler} from './daemon/scheduler.js'
 import {buildStatus} from './daemon/status.js'
 import type {DaemonStatus, LoadedModel, ProviderDaemonHandle, ProviderDaemonOptions, ProviderDaemonPorts} from './daemon/types.js'
 import {daemonFilePath, readDaemonFile} from './daemon-file.js'
-import {generationSpeed} from './evaluate.js'
 import {Jobs} from './jobs.js'
 import {createLogger, type Logger} from './log.js'
 import {describeHost, registerProvider} from './registration.js'
 import {startProviderServer, type ProviderServer} from './server.js'
 import {openProviderStore, providerDir, type ProviderStore} from './state.js'
-import {createStrategy, preloadStrategy, streamPriceFloor, type Strategy} from './strategy.js'
+import {createStrategy, preloadStrategy, type Strategy} from './strategy.js'
 import type {StreamBackend} from './stream/backend.js'
 import {StreamService} from './stream/service.js'
 import {MaterialsCache} from './task-materials.js'
@@ -163,7 +162,7 @@ class ProviderDaemon {
         log: this.log,
         backends: () => this.streamBackends,
         mode: o.streams,
-        priceFloor: (sha) => this.streamPriceFloor(sha),
+        priceFloor: (sha) => streamFloorOf(o, this.engines.get(sha)),
         redeemThreshold: o.redeemThreshold,
         limits: o.streamLimits,
         apiKey: o.apiKey,
@@ -246,13 +245,6 @@ class ProviderDaemon {
   private writeDaemonFile(): void {
     const file = {pid: process.pid, address: this.address, url: this.url, localUrl: this.localUrl, network: this.chain!.network.name, startedAt: this.startedAt.toISOString()}
     writeFileDurable(this.dir, 'daemon.json', JSON.stringify(file))
-  }
-
-  private streamPriceFloor(sha256: string): bigint {
-    if (this.options.minStreamPricePer1k !== undefined) return this.options.minStreamPricePer1k
-    const model = this.engines.get(sha256)
-    if (!model) return 0n
-    return streamPriceFloor(generationSpeed(model.benchmark).generate, this.options.gpuSecondPrice ?? 10n ** 16n, this.options.margin ?? 0.2)
   }
 
   stop(reason = 'stop requested'): Promise<void> {

@@ -2,9 +2,11 @@
 import {UserError} from '../../errors/index.js'
 import {type GpuChoice, InferenceEngine, loadBenchmark, ModelStore, runBenchmark, saveBenchmark} from '../../gpu/index.js'
 import {resolveBackend} from '../../gpu/llama.js'
+import {generationSpeed} from '../evaluate.js'
 import type {Logger} from '../log.js'
+import {streamPriceFloor} from '../strategy.js'
 import {localBackend, type StreamBackend} from '../stream/backend.js'
-import type {LoadedModel} from './types.js'
+import type {LoadedModel, ProviderDaemonOptions} from './types.js'
 
 export interface LoadModelsOptions {
   dataDir: string
@@ -66,4 +68,11 @@ export async function loadStreamBackends(spec: string, models: Iterable<LoadedMo
   for (const m of models)
     into.push(await endpointBackend({name: m.name, sha256: m.sha256, modelPath: m.path, url: match[1]!, accessToken: options.accessToken, contextSize: m.engine.contextSize}))
   options.log.info('model', `Stream generations go to ${match[1]} (endpoint backend: this provider cannot verify)`)
+}
+
+/** The lowest stream price worth subscribing to for `model`, wei per 1000 tokens: the option, else its benchmark's cost plus the margin. */
+export function streamFloorOf(o: Pick<ProviderDaemonOptions, 'minStreamPricePer1k' | 'gpuSecondPrice' | 'margin'>, model: LoadedModel | undefined): bigint {
+  if (o.minStreamPricePer1k !== undefined) return o.minStreamPricePer1k
+  if (!model) return 0n
+  return streamPriceFloor(generationSpeed(model.benchmark).generate, o.gpuSecondPrice ?? 10n ** 16n, o.margin ?? 0.2)
 }
