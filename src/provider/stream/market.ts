@@ -45,7 +45,7 @@ export function streamMarketContract(address: string, runner: Provider | Signer)
 const hex = (s: string) => s.toLowerCase().replace(/^0x/, '')
 
 /** Reads a stream and `provider`'s subscription to it (status none when the stream does not exist). */
-export async function readStream(market: StreamMarket, id: bigint, provider: string): Promise<StreamInfo> {
+export async function readStream(market: StreamReads, id: bigint, provider: string): Promise<StreamInfo> {
   const [s, sub] = await Promise.all([market.getStream(id), market.subscription(id, provider)])
   return {
     id,
@@ -79,26 +79,101 @@ export interface StreamEvent {
   log: PagedLog
 }
 
+/** What the cache reads of the StreamMarket. */
+export type StreamReads = Pick<StreamMarket, 'getStream' | 'subscription' | 'nextStreamId'>
+
+export interface StreamCacheOptions {
+  /** Milliseconds a cached stream answers before it is re-read in the background. Defaults to 5000. */
+  ttlMs?: number
+  /** Most streams kept (those this provider serves are never dropped). Defaults to 4096. */
+  maxEntries?: number
+  /** Milliseconds a read of nextStreamId answers "is this id created?". Defaults to 1000. */
+  nextIdTtlMs?: number
+}
+
+/** What the cache answers for an id the market has not created: status none, nothing else. */
+export function unknownStream(id: bigint): StreamInfo {
+  return {
+    id,
+    client: '0x0000000000000000000000000000000000000000',
+    status: 'none',
+    modelHash: '',
+    pricePerKTokenGenerated: 0n,
+    pricePerKTokenVerified: 0n,
+    councilSize: 0,
+    collateral: 0n,
+    closeAt: 0,
+    commitWindow: 0,
+    revealWindow: 0,
+    subscriberCount: 0,
+    deposit: 0n,
+    subscription: 'none',
+  }
+}
+
 export class StreamCache {
   private readonly entries = new Map<string, Entry>()
   /** RPC reads made (for tests and status: the steady state makes none per request). */
   reads = 0
 
-  constructor(
-    private readonly market: StreamMarket,
-    private readonly me: string,
-    private readonly ttlMs = 5000,
-  ) {}
+  private readonly ttlMs: number
+  private readonly maxEntries: number
+  private readonly nextIdTtlMs: number
+  private nextId?: {value: bigint; at: number}
+  private nextIdPending?: Promise<bigint>
 
-  /** The stream as cached; reads it when never seen, refreshes it in the background when stale. */
+  constructor(
+    private readonly market: StreamReads,
+    private readonly me: string,
+    options: StreamCacheOptions = {},
+  ) {
+    this.ttlMs = options.ttlMs ?? 5000
+    this.maxEntries = options.maxEntries ?? 4096
+    this.nextIdTtlMs = options.nextIdTtlMs ?? 1000
+  }
+
+  /**
+   * The stream as cached; reads it when never seen, refreshes it in the background when stale. An id the market has
+   * not created yet costs no read of its own (one shared read of nextStreamId per `nextIdTtlMs` at most) and is not
+   * kept: unknown ids cannot grow the cache or the RPC load.
+   */
   async get(id: bigint): Promise<StreamInfo> {
     const key = id.toString()
     const entry = this.entries.get(key)
     if (entry?.info) {
+      this.entries.delete(key) // most recently used last
+      this.entries.set(key, entry)
       if (Date.now() - entry.fetchedAt > this.ttlMs && !entry.pending) void this.refresh(id).catch(() => {})
       return entry.info
     }
-    return entry?.pending ?? this.refresh(id)
+    if (entry?.pending) return entry.pending
+    if (!(await this.created(id))) return unknownStream(id)
+    return this.refresh(id)
+  }
+
+  /** Whether the market has created stream `id` (ids start at 1), from a shared, short-lived read of nextStreamId. */
+  private async created(id: bigint): Promise<boolean> {
+    if (id < 1n) return false
+    const fresh = this.nextId && Date.now() - this.nextId.at <= this.nextIdTtlMs
+    if (this.nextId && (id < this.nextId.value || fresh)) return id < this.nextId.value
+    this.nextIdPending ??= this.market
+      .nextStreamId()
+      .then((value) => {
+        this.reads++
+        this.nextId = {value, at: Date.now()}
+        return value
+      })
+      .finally(() => (this.nextIdPending = undefined))
+    return id < (await this.nextIdPending)
+  }
+
+  /** Keeps the cache at `maxEntries`: the least recently used streams this provider does not serve go first. */
+  private evict(): void {
+    for (const [key, entry] of this.entries) {
+      if (this.entries.size <= this.maxEntries) return
+      if (entry.pending || (entry.info && entry.info.subscription !== 'none')) continue
+      this.entries.delete(key)
+    }
   }
 
   /** The cached value only (no read). */
@@ -116,6 +191,7 @@ export class StreamCache {
       .then((info) => {
         entry.info = info
         entry.fetchedAt = Date.now()
+        this.evict()
         return info
       })
       .finally(() => {
