@@ -10,15 +10,20 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {ITaskMarket} from "./interfaces/ITaskMarket.sol";
+import {BidTree} from "./libraries/BidTree.sol";
 import {VerdictRound} from "./libraries/VerdictRound.sol";
 
 /// @title TaskMarket
 /// @notice The batch task market: submit, bid, assign, per-checkpoint verdict rounds, and
 ///         settlement. See {ITaskMarket} for the rules and contracts/README.md for the design.
 /// @dev Storage is laid out for the bid path: everything a bid reads sits in three task slots
-///      and the only task slot it writes (slot 0: counters and the best bid) is never zero once
-///      the task exists, so every bid costs the same whatever its index. A bid adds two new
-///      slots: the bid (provider, price) and the bidder's participant record (index, seat, lock).
+///      and the only task slot it writes (slot 0: counters, the best bid and the bid tree) is
+///      never zero once the task exists. A bid below the cap adds two new slots: the bid
+///      (provider, price) and the bidder's participant record (index, seat, lock); an eviction
+///      overwrites the evicted bid's slot instead. Finding the highest bid reads at most one
+///      price per tree level ({BidTree}), so gas grows with log(maxBids), never with the count.
+///      An evicted bidder's participant record is left as it was (saving a write): a record
+///      counts only while the bid slot it points at names its provider (see _isBidder).
 ///      Every loop is bounded by the bid count (<= 64) or the council size (<= 15).
 ///      Amounts are stored as uint96 (as in the registry).
 contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
@@ -50,11 +55,8 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint40 biddingEnd;
         uint96 bestPrice; // type(uint96).max until the first bid (maxPrice is below it)
         uint8 councilSize;
-        uint8 councilCount;
         uint8 checkpoints;
-        uint8 nextCheckpoint;
-        bool voting;
-        uint40 deadline;
+        uint64 bidTree; // BidTree bits: which child holds each inner node's highest bid
         // slot 1: read by every bid
         address client;
         uint96 maxPrice;
@@ -74,17 +76,17 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint32 hardDeadline;
         uint40 assignedAt;
         uint120 councilSeats; // seat s -> bid index, in bits [8s, 8s + 8)
-        // slots 5..8
+        // slot 5: the checkpoint progress (and, while Open, when assign is allowed)
+        uint8 councilCount;
+        uint8 nextCheckpoint;
+        bool voting;
+        uint40 deadline;
+        uint40 assignableAt;
+        // slots 6..9
         bytes32 specHash;
         bytes32 dataRoot;
         bytes32 modelHash;
         string specUri;
-    }
-
-    /// @dev A bid in storage: one slot.
-    struct BidStore {
-        address provider;
-        uint96 price;
     }
 
     /// @dev A bidder's record on a task: one slot.
@@ -101,7 +103,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     uint256 private _nextTaskId = 1;
 
     mapping(uint256 taskId => TaskStore) private _tasks;
-    mapping(uint256 taskId => BidStore[64]) private _bids;
+    mapping(uint256 taskId => BidTree.Bid[64]) private _bids;
     mapping(uint256 taskId => mapping(address provider => Participant)) private _participants;
     mapping(uint256 roundId => bytes32) private _resultRoots;
     VerdictRound.Rounds private _rounds;
@@ -187,30 +189,46 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         if (status != Status.Open) _revertStatus(taskId, status, Status.Open);
         uint40 biddingEnd = t.biddingEnd;
         if (block.timestamp >= biddingEnd) revert TaskMarketBiddingClosed(taskId, biddingEnd);
-        uint8 index = t.bidCount;
-        uint8 maxBids = t.maxBids;
-        if (index >= maxBids) revert TaskMarketBidCapReached(taskId, maxBids);
         if (msg.sender == t.client) revert TaskMarketClientCannotBid(taskId, msg.sender);
         uint96 maxPrice = t.maxPrice;
         if (price > maxPrice) revert TaskMarketBidTooHigh(taskId, price, maxPrice);
+        BidTree.Bid[64] storage bids = _bids[taskId];
         Participant storage p = _participants[taskId][msg.sender];
-        if (p.index1 != 0) revert TaskMarketAlreadyBid(taskId, msg.sender);
+        if (_isBidder(bids, p.index1, msg.sender)) revert TaskMarketAlreadyBid(taskId, msg.sender);
         if (!_registry.isRegistered(msg.sender)) revert TaskMarketProviderNotRegistered(msg.sender);
 
         uint96 collateral = t.collateral;
-        _bids[taskId][index] = BidStore({provider: msg.sender, price: uint96(price)});
-        p.index1 = index + 1;
+        uint256 n = t.bidCount;
+        uint256 maxBids = t.maxBids;
+        uint256 index;
+        address evicted;
+        if (n < maxBids) {
+            index = n;
+            t.bidTree = uint64(BidTree.insert(t.bidTree, bids, n, price));
+            t.bidCount = uint8(n + 1);
+        } else {
+            uint256 tree = t.bidTree;
+            index = BidTree.highest(tree);
+            BidTree.Bid memory top = bids[index];
+            if (price >= top.price) revert TaskMarketBidNotBelowHighest(taskId, price, top.price);
+            evicted = top.provider;
+            t.bidTree = uint64(BidTree.update(tree, bids, n, index, price));
+            emit BidEvicted(taskId, evicted, uint8(index), top.price);
+        }
+        bids[index] = BidTree.Bid({provider: msg.sender, price: uint96(price)});
+        p.index1 = uint8(index + 1);
         p.locked = collateral;
+        // An evicted best bid held the highest price, so every bid had it and the new one is lower.
         uint8 bestIndex = t.bestIndex;
         uint96 bestPrice = t.bestPrice;
         if (price < bestPrice) {
-            bestIndex = index;
+            bestIndex = uint8(index);
             bestPrice = uint96(price);
+            t.bestIndex = bestIndex;
+            t.bestPrice = bestPrice;
         }
-        t.bidCount = index + 1;
-        t.bestIndex = bestIndex;
-        t.bestPrice = bestPrice;
-        emit BidPlaced(taskId, msg.sender, index, price, bestIndex, bestPrice);
+        emit BidPlaced(taskId, msg.sender, uint8(index), price, bestIndex, bestPrice);
+        if (evicted != address(0)) _registry.unlock(evicted, collateral);
         _registry.lock(msg.sender, collateral);
     }
 
@@ -223,6 +241,8 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
             if (block.timestamp < t.biddingEnd) revert TaskMarketBiddingNotOver(taskId, t.biddingEnd, n, t.maxBids);
             if (n < 2) revert TaskMarketNotEnoughBids(taskId, n);
         }
+        uint40 assignableAt = t.assignableAt;
+        if (block.timestamp < assignableAt) revert TaskMarketOpenTimeNotOver(taskId, assignableAt);
         uint256 executorIndex = t.bestIndex;
         uint256 seats = t.councilSize < n - 1 ? t.councilSize : n - 1;
         (address[] memory bidders, uint256[] memory weights, uint256 totalWeight) = _bidders(taskId, n, executorIndex);
@@ -395,6 +415,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         task.councilFeePerVote = t.councilFeePerVote;
         task.collateral = t.collateral;
         task.biddingEnd = t.biddingEnd;
+        task.assignableAt = t.assignableAt;
         task.checkpointWindow = t.checkpointWindow;
         task.commitWindow = t.commitWindow;
         task.revealWindow = t.revealWindow;
@@ -427,7 +448,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc ITaskMarket
     function getBid(uint256 taskId, uint256 index) external view returns (Bid memory b) {
         if (index < _tasks[taskId].bidCount) {
-            BidStore memory s = _bids[taskId][index];
+            BidTree.Bid memory s = _bids[taskId][index];
             b = Bid({provider: s.provider, price: s.price});
         }
     }
@@ -437,7 +458,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         TaskStore storage t = _tasks[taskId];
         if (t.bidCount == 0) return (false, 0, bestBid_);
         index = t.bestIndex;
-        BidStore memory s = _bids[taskId][index];
+        BidTree.Bid memory s = _bids[taskId][index];
         return (true, index, Bid({provider: s.provider, price: s.price}));
     }
 
@@ -528,7 +549,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc ITaskMarket
     function lockedFor(uint256 taskId, address provider) external view returns (uint256) {
         Participant memory p = _participants[taskId][provider];
-        if (p.index1 == 0) return 0;
+        if (!_isBidder(_bids[taskId], p.index1, provider)) return 0; // never bid, or evicted
         TaskStore storage t = _tasks[taskId];
         Status status = t.status;
         if (status == Status.Open || status == Status.Expired) return p.locked;
@@ -548,12 +569,14 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint96 collateral = SafeCast.toUint96(p.collateral);
         uint96 nonRevealSlash = uint96(uint256(collateral) * c.nonRevealSlashBps / BPS);
         uint40 biddingEnd = uint40(block.timestamp + p.biddingWindow);
+        uint40 assignableAt = uint40(block.timestamp + c.minOpenTime); // <= biddingEnd (_setConfig)
 
         taskId = _nextTaskId++;
         TaskStore storage t = _tasks[taskId];
         t.status = Status.Open;
         t.maxBids = p.maxBids;
         t.biddingEnd = biddingEnd;
+        t.assignableAt = assignableAt;
         t.bestPrice = type(uint96).max;
         t.councilSize = p.councilSize;
         t.checkpoints = p.checkpoints;
@@ -574,7 +597,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         t.dataRoot = p.dataRoot;
         t.modelHash = p.modelHash;
         t.specUri = p.specUri;
-        emit TaskSubmitted(taskId, msg.sender, p, biddingEnd, escrow, nonRevealSlash, c.slashRewardBps);
+        emit TaskSubmitted(taskId, msg.sender, p, biddingEnd, assignableAt, escrow, nonRevealSlash, c.slashRewardBps);
     }
 
     function _validate(TaskParams memory p, Config memory c) private pure {
@@ -627,6 +650,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         else if (!_validBounds(c.minBiddingWindow, c.maxBiddingWindow)) invalid = "biddingWindow";
         else if (!_validBounds(c.minCheckpointWindow, c.maxCheckpointWindow)) invalid = "checkpointWindow";
         else if (!_validBounds(c.minVerdictWindow, c.maxVerdictWindow)) invalid = "verdictWindow";
+        else if (c.minOpenTime > c.minBiddingWindow) invalid = "minOpenTime";
         if (bytes(invalid).length != 0) revert TaskMarketInvalidConfig(invalid);
         _config = c;
         emit ConfigUpdated(c);
@@ -645,7 +669,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         view
         returns (address[] memory bidders, uint256[] memory weights, uint256 totalWeight)
     {
-        BidStore[64] storage bids = _bids[taskId];
+        BidTree.Bid[64] storage bids = _bids[taskId];
         bidders = new address[](n);
         weights = new uint256[](n);
         for (uint256 i; i < n; ++i) {
@@ -863,6 +887,12 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
 
     function _pay(address to, uint256 amount) private {
         if (amount != 0) _token.safeTransfer(to, amount);
+    }
+
+    /// @dev Whether the participant record with `index1` is a live bid of `provider`: an evicted
+    ///      bidder's record still points at the index, which another provider's bid now holds.
+    function _isBidder(BidTree.Bid[64] storage bids, uint8 index1, address provider) private view returns (bool) {
+        return index1 != 0 && bids[index1 - 1].provider == provider;
     }
 
     function _executorOf(uint256 taskId, TaskStore storage t) private view returns (address) {

@@ -40,6 +40,8 @@ export interface MarketConfig {
   maxCheckpointWindow: number
   minVerdictWindow: number
   maxVerdictWindow: number
+  /** Seconds after submission before a task may be assigned, even with maxBids bids in, so honest providers always get to bid (at most minBiddingWindow). */
+  minOpenTime: number
 }
 
 const DAY = 86_400
@@ -57,6 +59,7 @@ export const MAINNET_MARKET_CONFIG: MarketConfig = {
   maxCheckpointWindow: 30 * DAY,
   minVerdictWindow: 60,
   maxVerdictWindow: 7 * DAY,
+  minOpenTime: 60,
 }
 /** Bounds for the devnet: windows of seconds, so a whole task runs in a minute. */
 export const DEVNET_MARKET_CONFIG: MarketConfig = {
@@ -64,6 +67,7 @@ export const DEVNET_MARKET_CONFIG: MarketConfig = {
   minBiddingWindow: 2,
   minCheckpointWindow: 2,
   minVerdictWindow: 2,
+  minOpenTime: 2,
 }
 
 /** The stream market's protocol bounds (IStreamMarket.Config). Durations in seconds. */

@@ -90,6 +90,14 @@ const EXPLAIN: Partial<Record<RevertName, Explain>> = {
   TaskMarketBidTooHigh: ([taskId, price, maxPrice]) => ({message: `A bid of ${oGPU(price)} is above task ${taskId}'s max price of ${oGPU(maxPrice)}.`}),
   TaskMarketBiddingClosed: ([taskId, end]) => ({message: `Bidding on task ${taskId} closed at ${when(end)}.`}),
   TaskMarketClientCannotBid: ([taskId]) => ({message: `The client of task ${taskId} cannot bid on its own task.`}),
+  TaskMarketBidNotBelowHighest: ([taskId, price, highest]) => ({
+    message: `Task ${taskId} holds as many bids as it takes; a bid of ${oGPU(price)} is not below the highest of them (${oGPU(highest)}), so it cannot evict it.`,
+    hint: `Bid less than ${oGPU(highest)} to take its place, or see \`ogpu task show ${taskId}\`.`,
+  }),
+  TaskMarketOpenTimeNotOver: ([taskId, at]) => ({
+    message: `Task ${taskId} cannot be assigned before ${when(at)}: every task stays open to bids for the network's minimum open time.`,
+    hint: 'Try again after that time.',
+  }),
   // StreamMarket (stream tasks): what a client or a provider can hit, and the command that fixes it.
   StreamMarketMissingHash: () => ({message: 'A stream needs a model hash and a spec hash (neither may be zero).', hint: 'Name the model by its sha256 in the stream spec.'}),
   StreamMarketInvalidSpecUri: ([length, max]) => ({message: `The spec URI is ${length} bytes; it must be 1..${max}.`, hint: 'Give a shorter --spec-uri to `ogpu stream create`.'}),

@@ -7,7 +7,7 @@ import {taskMarketInterface} from '../chain/contracts/task-market.js'
 import {EventDecoder} from '../indexer/event-decoder.js'
 import {type PagedLog, pageLogs} from '../indexer/log-pager.js'
 import {writeFileDurable} from '../storage/index.js'
-import {CHECKPOINT_STATE, FAIL_REASON, type IndexedCheckpoint, type IndexedTask, type MarketState} from './types.js'
+import {CHECKPOINT_STATE, FAIL_REASON, type IndexedBid, type IndexedCheckpoint, type IndexedTask, type MarketState} from './types.js'
 
 export interface MarketIndexerOptions {
   provider: Provider
@@ -120,6 +120,7 @@ export class MarketIndexer {
           softDeadline: n(p.softDeadline),
           hardDeadline: n(p.hardDeadline),
           biddingEnd: n(a.biddingEnd),
+          assignableAt: n(a.assignableAt),
           escrow: b(a.escrow),
           submittedBlock: log.blockNumber,
           submittedTx: log.transactionHash,
@@ -136,6 +137,15 @@ export class MarketIndexer {
     }
     if (!task) return // an event of a task submitted before fromBlock: nothing to attach it to
     switch (event.name) {
+      case 'BidEvicted': {
+        // The bid leaves the task (a lower one takes its index in the BidPlaced that follows).
+        const evicted = getAddress(a.provider)
+        task.bids = task.bids.filter((bid) => bid.provider !== evicted)
+        const best = task.bids.reduce<IndexedBid | undefined>((low, bid) => (low === undefined || bid.price < low.price ? bid : low), undefined)
+        task.bestIndex = best?.index
+        task.bestPrice = best?.price
+        return
+      }
       case 'BidPlaced':
         task.bids.push({index: n(a.bidIndex), provider: getAddress(a.provider), price: b(a.price), block: log.blockNumber, txHash: log.transactionHash})
         task.bestIndex = n(a.bestIndex)

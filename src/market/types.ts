@@ -63,6 +63,8 @@ export interface IndexedTask {
   hardDeadline: number
   /** Unix seconds when bidding closes. */
   biddingEnd: number
+  /** Unix seconds before which nobody may assign the task (the deployment's minOpenTime after submission). */
+  assignableAt: number
   escrow: bigint
   submittedBlock: number
   submittedTx: string

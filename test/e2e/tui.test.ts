@@ -13,7 +13,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {parseItems, type TaskItem} from '../../src/protocol/task-data.js'
 import {binary, createHome, freePort, type OgpuHome, repoRoot, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
-import {ScriptedProvider} from '../helpers/market.js'
+import {ScriptedProvider, untilAssignable} from '../helpers/market.js'
 
 const oGPU = (v: string) => parseUnits(v, 18)
 const MODEL = 'ab'.repeat(32)
@@ -204,6 +204,7 @@ describe.skipIf(!hasTmux)('ogpu tui (the real binary in tmux, a devnet, scripted
     const second = new RegExp(`2\\s+25\\s+${short(carol.address)}\\s+1000`)
     await screen.until((s) => /2\/3\s+20 /.test(rowOf(s, id) ?? '') && best.test(s) && second.test(s), 'two bids in the row and the ladder')
     await dave.bid(id, oGPU('23'))
+    await untilAssignable(alice.chain.provider, alice.market, id)
     await (await alice.market.assign(id, {gasLimit: 2_000_000n})).wait()
     const assigned = await screen.until((s) => s.includes(`Task #${id} · cp 1/1 running`) && s.includes('executor'), 'the assignment')
     expect(assigned).toMatch(new RegExp(`${short(bob.address)}\\s+\\d+\\s+executor`))

@@ -36,6 +36,13 @@ export async function advance(provider: JsonRpcProvider, seconds: number): Promi
   await provider.send('evm_mine', [])
 }
 
+/** Moves the devnet's clock to the task's assignableAt (the deployment's minimum open time) if it is not there yet. */
+export async function untilAssignable(provider: JsonRpcProvider, market: TaskMarket, taskId: number): Promise<void> {
+  const {assignableAt} = await market.getTask(taskId)
+  const now = (await provider.getBlock('latest'))!.timestamp
+  if (now < Number(assignableAt)) await advance(provider, Number(assignableAt) - now)
+}
+
 /**
  * A provider played by a script: a dev wallet calling the contracts directly (the real daemon comes with
  * `ogpu provider start`). As executor it serves its results over the real items API.
@@ -101,7 +108,9 @@ export class ScriptedProvider {
     return this.tx('bid', () => this.market.bid(taskId, price))
   }
 
-  assign(taskId: number) {
+  /** Assigns the task, first moving the clock past its minimum open time (a devnet task is assignable 2 s after submission). */
+  async assign(taskId: number) {
+    await untilAssignable(this.chain.provider, this.chain.market, taskId)
     return this.tx('assign', () => this.market.assign(taskId))
   }
 

@@ -17,11 +17,18 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///            -> Finalized | Failed;  Open -> Expired | Cancelled.
 ///
 /// Rules (details in contracts/README.md):
-///   - Bids: price <= maxPrice, one per provider, at most `maxBids` (<= 64), while
-///     now < biddingEnd. Each locks `collateral` of the bidder's free stake. Best bid = lowest
-///     price, ties to the earliest bid.
-///   - `assign` (anyone): once bidCount == maxBids, or once the bidding window is over with at
-///     least 2 bids. The best bid executes; min(councilSize, bidCount - 1) council seats are drawn
+///   - Bids: price <= maxPrice, one per provider, while now < biddingEnd. Each locks
+///     `collateral` of the bidder's free stake. At most `maxBids` (<= 64) are held: once the cap
+///     is reached, a bid strictly below the highest held bid evicts it (its collateral is
+///     released, `BidEvicted`; the new bid takes its index) and any other bid is refused
+///     (TaskMarketBidNotBelowHighest), so the cap cannot be filled to crowd out cheaper
+///     bidders. The highest bid is found through a tournament tree over the bid indices (one
+///     bit per inner node, in the task's bid slot), so every bid costs O(log maxBids) gas. An
+///     evicted provider may bid again. Best bid = lowest price, ties to the earliest bid.
+///   - `assign` (anyone): not before `assignableAt` = submission + the deployment's
+///     `minOpenTime` (so honest providers always get that long to bid, even when the cap is
+///     reached at once), and then once bidCount == maxBids, or once the bidding window is over
+///     with at least 2 bids. The best bid executes; min(councilSize, bidCount - 1) council seats are drawn
 ///     without replacement from the other bidders, weighted by their registry stake, with
 ///     keccak256(abi.encode(block.prevrandao, taskId)) (a block proposer can bias this).
 ///     The other bidders' collateral is released at once. A window that ends with fewer than 2
@@ -97,6 +104,8 @@ interface ITaskMarket is IVerdictRound {
     /// @param minVerdictWindow Bounds of the commit and of the reveal window, seconds.
     /// @param maxVerdictWindow Bounds of the commit and of the reveal window, seconds.
     ///        Every window is 1..MAX_DURATION with min <= max.
+    /// @param minOpenTime Seconds after submission before a task may be assigned, even with
+    ///        maxBids bids in (0..minBiddingWindow, so it never outlasts a bidding window).
     struct Config {
         uint8 maxBids;
         uint8 maxCouncilSize;
@@ -110,6 +119,7 @@ interface ITaskMarket is IVerdictRound {
         uint32 maxCheckpointWindow;
         uint32 minVerdictWindow;
         uint32 maxVerdictWindow;
+        uint32 minOpenTime;
     }
 
     /// @notice What a client submits (the on-chain part of the task prescription T).
@@ -166,6 +176,7 @@ interface ITaskMarket is IVerdictRound {
     /// @param councilFeePerVote See {TaskParams}.
     /// @param collateral See {TaskParams}.
     /// @param biddingEnd Timestamp at which bidding stops.
+    /// @param assignableAt Timestamp before which the task cannot be assigned (minOpenTime).
     /// @param checkpointWindow See {TaskParams}.
     /// @param commitWindow See {TaskParams}.
     /// @param revealWindow See {TaskParams}.
@@ -199,6 +210,7 @@ interface ITaskMarket is IVerdictRound {
         uint256 councilFeePerVote;
         uint256 collateral;
         uint64 biddingEnd;
+        uint64 assignableAt;
         uint32 checkpointWindow;
         uint32 commitWindow;
         uint32 revealWindow;
@@ -372,10 +384,12 @@ interface ITaskMarket is IVerdictRound {
     /// @param biddingEnd When it ended.
     error TaskMarketBiddingClosed(uint256 taskId, uint64 biddingEnd);
 
-    /// @notice The task already has maxBids bids.
+    /// @notice The task holds maxBids bids and this one is not below the highest of them (only
+    ///         a lower bid can take a place, by evicting the highest).
     /// @param taskId The task.
-    /// @param maxBids The cap.
-    error TaskMarketBidCapReached(uint256 taskId, uint8 maxBids);
+    /// @param price The refused bid's price.
+    /// @param highestPrice The highest bid held.
+    error TaskMarketBidNotBelowHighest(uint256 taskId, uint256 price, uint256 highestPrice);
 
     /// @notice The client may not bid on its own task.
     /// @param taskId The task.
@@ -403,6 +417,11 @@ interface ITaskMarket is IVerdictRound {
     /// @param bidCount Bids so far.
     /// @param maxBids The cap.
     error TaskMarketBiddingNotOver(uint256 taskId, uint64 biddingEnd, uint8 bidCount, uint8 maxBids);
+
+    /// @notice The task's minimum open time is not over: nobody may assign it yet.
+    /// @param taskId The task.
+    /// @param assignableAt When it may be assigned.
+    error TaskMarketOpenTimeNotOver(uint256 taskId, uint64 assignableAt);
 
     /// @notice The window ended with fewer than 2 bids: no council is possible; use expire.
     /// @param taskId The task.
@@ -482,11 +501,13 @@ interface ITaskMarket is IVerdictRound {
     /// @param escrow Tokens escrowed: maxPrice + councilFeePerVote * councilSize * checkpoints.
     /// @param nonRevealSlash Amount slashed per unrevealed verdict on this task.
     /// @param slashRewardBps Reject voters' share of a slashed executor's collateral on this task.
+    /// @param assignableAt Timestamp before which the task cannot be assigned (minOpenTime).
     event TaskSubmitted(
         uint256 indexed taskId,
         address indexed client,
         TaskParams params,
         uint64 biddingEnd,
+        uint64 assignableAt,
         uint256 escrow,
         uint256 nonRevealSlash,
         uint16 slashRewardBps
@@ -495,7 +516,8 @@ interface ITaskMarket is IVerdictRound {
     /// @notice A bid was placed; the task's collateral was locked in the registry.
     /// @param taskId The task.
     /// @param provider The bidder.
-    /// @param bidIndex The bid's index (0-based; bidCount is now bidIndex + 1).
+    /// @param bidIndex The bid's index (0-based): bidCount - 1 below the cap, else the index of
+    ///        the bid it evicted (BidEvicted, emitted just before).
     /// @param price The price.
     /// @param bestIndex Index of the best bid afterwards.
     /// @param bestPrice Price of the best bid afterwards.
@@ -507,6 +529,13 @@ interface ITaskMarket is IVerdictRound {
         uint8 bestIndex,
         uint256 bestPrice
     );
+
+    /// @notice The highest bid was evicted by a lower one at the cap; its collateral was released.
+    /// @param taskId The task.
+    /// @param provider The evicted bidder (it may bid again).
+    /// @param bidIndex Its index, which the new bid takes.
+    /// @param price Its price.
+    event BidEvicted(uint256 indexed taskId, address indexed provider, uint8 bidIndex, uint256 price);
 
     /// @notice The task was assigned. Every bidder that is neither the executor nor in the
     ///         council had its collateral released.
@@ -658,9 +687,10 @@ interface ITaskMarket is IVerdictRound {
     // ---------------------------------------------------------------- providers
 
     /// @notice Bids `price` on an Open task, locking the task's collateral from the caller's
-    ///         free stake. Gas is the same for every bid index.
+    ///         free stake; at the cap, evicts the highest bid if `price` is below it. Gas is
+    ///         O(log maxBids) (<= 80k at every bid index, eviction included).
     /// @dev Reverts TaskMarketUnknownTask, TaskMarketUnexpectedStatus, TaskMarketBiddingClosed,
-    ///      TaskMarketBidCapReached, TaskMarketClientCannotBid, TaskMarketBidTooHigh,
+    ///      TaskMarketBidNotBelowHighest, TaskMarketClientCannotBid, TaskMarketBidTooHigh,
     ///      TaskMarketAlreadyBid, TaskMarketProviderNotRegistered, and the registry's
     ///      ProviderRegistryInsufficientFreeStake.
     /// @param taskId The task.
@@ -668,9 +698,10 @@ interface ITaskMarket is IVerdictRound {
     function bid(uint256 taskId, uint256 price) external;
 
     /// @notice Assigns an Open task once bidCount == maxBids, or once the window is over with at
-    ///         least 2 bids: picks the executor and draws the council; releases the others. Anyone.
+    ///         least 2 bids, and never before assignableAt: picks the executor and draws the
+    ///         council; releases the others. Anyone.
     /// @dev Reverts TaskMarketUnknownTask, TaskMarketUnexpectedStatus, TaskMarketBiddingNotOver,
-    ///      TaskMarketNotEnoughBids.
+    ///      TaskMarketOpenTimeNotOver, TaskMarketNotEnoughBids.
     /// @param taskId The task.
     function assign(uint256 taskId) external;
 

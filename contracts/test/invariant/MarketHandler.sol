@@ -9,18 +9,20 @@ import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 
 /// @notice Drives TaskMarket for the invariant campaign. Actors: two clients (submit, with or
 ///         without permit; cancel; confirm), eight registered providers who bid and then play
-///         their role, and time. Provider roles: 0-2 honest; 3 a contrarian voter (always votes
-///         against the truth: split votes, ties, minority voters); 4-5 cheating executors (they
-///         commit a wrong result root, which honest voters reject); 6 a lazy voter that commits
-///         and never reveals; 7 an absent provider that grabs tasks (it bids 0) and then never
-///         commits anything: no verdict, and as executor no checkpoint (it times out). Honest
-///         voters accept iff the root is the right one. Anyone pokes assign, expire, finalize
-///         and timeouts; stakers add, unbond and claim stake; impostors try to commit or vote
-///         where they may not.
-///         Each action looks for a task where it is possible (so calls land), and the steps of a
-///         task's life are few, merged selectors, so a 200-call run takes tasks all the way
-///         through. Every input is bounded and every impossible action skipped, so the campaign
-///         runs with fail_on_revert: any revert is a bug. Ghost variables follow each escrow.
+///         their role (at the cap, only below the highest bid, which they evict: a bid at the
+///         highest must fail), and time. Provider roles: 0-2 honest; 3 a contrarian voter
+///         (always votes against the truth: split votes, ties, minority voters); 4-5 cheating
+///         executors (they commit a wrong result root, which honest voters reject); 6 a lazy
+///         voter that commits and never reveals; 7 an absent provider that grabs tasks (it bids
+///         0 on every other one) and then never commits anything: no verdict, and as executor
+///         no checkpoint (it times out). Honest voters accept iff the root is the right one.
+///         Anyone pokes assign (not before the minimum open time), expire, finalize and
+///         timeouts; stakers add, unbond and claim stake; impostors try to commit or vote where
+///         they may not. Each action looks for a task where it is possible (so calls land), and
+///         the steps of a task's life are few, merged selectors, so a 200-call run takes tasks
+///         all the way through. Every input is bounded and every impossible action skipped, so
+///         the campaign runs with fail_on_revert: any revert is a bug. Ghost variables follow
+///         each escrow.
 contract MarketHandler is CommonBase {
     bytes32 internal constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
@@ -160,8 +162,11 @@ contract MarketHandler is CommonBase {
     function _eligible(Want want, uint256 id, ITaskMarket.Task memory t) internal view returns (bool) {
         uint256 nowTs = block.timestamp;
         if (t.status == ITaskMarket.Status.Open) {
-            if (want == Want.Biddable) return nowTs < t.biddingEnd && t.bidCount < t.maxBids;
-            if (want == Want.Assignable) return t.bidCount == t.maxBids || (nowTs >= t.biddingEnd && t.bidCount >= 2);
+            if (want == Want.Biddable) return nowTs < t.biddingEnd; // at the cap: a lower bid evicts
+            if (want == Want.Assignable) {
+                return nowTs >= t.assignableAt
+                    && (t.bidCount == t.maxBids || (nowTs >= t.biddingEnd && t.bidCount >= 2));
+            }
             if (want == Want.Expirable) return nowTs >= t.biddingEnd && t.bidCount < 2;
             if (want == Want.Cancellable) return t.bidCount == 0;
             return false;
@@ -214,6 +219,13 @@ contract MarketHandler is CommonBase {
         tasks.push(id);
         ghostEscrowed[id] = token.balanceOf(address(market)) - marketBefore;
         done["submit"]++;
+    }
+
+    function _isListed(address[] storage list, address p) internal view returns (bool) {
+        for (uint256 i; i < list.length; ++i) {
+            if (list[i] == p) return true;
+        }
+        return false;
     }
 
     function _active() internal view returns (uint256 n) {
@@ -314,10 +326,27 @@ contract MarketHandler is CommonBase {
             vm.prank(p);
             registry.stake(missing);
         }
+        uint256 ceiling = t.maxPrice;
+        bool evicts = t.bidCount == t.maxBids;
+        if (evicts) {
+            // at the cap only a bid below the highest gets in (evicting it); a higher one must fail
+            uint256 highest;
+            for (uint256 i; i < t.bidCount; ++i) {
+                uint256 bp = market.getBid(id, i).price;
+                if (bp > highest) highest = bp;
+            }
+            vm.prank(p);
+            try market.bid(id, highest) {
+                ghostDoubleAction = true;
+            } catch {}
+            if (highest == 0) return;
+            ceiling = highest - 1;
+        }
         vm.prank(p);
-        market.bid(id, neverCommits(p) ? 0 : bound(price, 0, t.maxPrice));
-        _bidders[id].push(p);
-        done["bid"]++;
+        // the absent provider grabs every other task at price 0 (it then executes and times out)
+        market.bid(id, neverCommits(p) && id % 2 == 0 ? 0 : bound(price, 0, ceiling));
+        if (!_isListed(_bidders[id], p)) _bidders[id].push(p); // an evicted bidder may come back
+        done[evicts ? bytes32("evict") : bytes32("bid")]++;
     }
 
     function assign(uint256 taskSeed, bytes32 randao) external useTime count("assign") {

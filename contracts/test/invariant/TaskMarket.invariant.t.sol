@@ -39,7 +39,8 @@ contract TaskMarketInvariantTest is Test {
             minCheckpointWindow: 60,
             maxCheckpointWindow: 7 days,
             minVerdictWindow: 60,
-            maxVerdictWindow: 7 days
+            maxVerdictWindow: 7 days,
+            minOpenTime: 60
         });
         market = ITaskMarket(vm.deployCode("TaskMarket.sol:TaskMarket", abi.encode(token, registry, admin, cfg)));
         bytes32 marketRole = registry.MARKET_ROLE();
@@ -147,7 +148,7 @@ contract TaskMarketInvariantTest is Test {
 
     /// @notice The handler is not vacuous: driven by a pseudo-random sequence of 2,000 calls
     ///         (like one long campaign run), it reaches every path the invariants are about:
-    ///         bids, assignments, honest and wrong commits, votes, accepted and rejected
+    ///         bids, evictions at the cap, assignments, honest and wrong commits, votes, accepted and rejected
     ///         checkpoints, split votes, non-reveal slashes, timeouts, expiries, cancellations,
     ///         confirmations, and tasks ending Finalized and Failed.
     function test_handlerReachesEveryPath() public {
@@ -159,9 +160,10 @@ contract TaskMarketInvariantTest is Test {
             (bool ok,) = address(handler).call(abi.encodePacked(s, abi.encode(r >> 8, r >> 16, third)));
             vm.assertTrue(ok, "handler call reverted");
         }
-        string[17] memory paths = [
+        string[18] memory paths = [
             "submit",
             "bid",
+            "evict",
             "assign",
             "commitCheckpoint",
             "commitWrongRoot",
@@ -184,8 +186,8 @@ contract TaskMarketInvariantTest is Test {
         }
         for (uint256 i; i < paths.length; ++i) {
             uint256 n = handler.done(bytes32(bytes(paths[i])));
-            if (i == 15) n = statuses[uint8(ITaskMarket.Status.Finalized)];
-            if (i == 16) n = statuses[uint8(ITaskMarket.Status.Failed)];
+            if (i == 16) n = statuses[uint8(ITaskMarket.Status.Finalized)];
+            if (i == 17) n = statuses[uint8(ITaskMarket.Status.Failed)];
             vm.assertGt(n, 0, string.concat("never reached: ", paths[i]));
         }
     }

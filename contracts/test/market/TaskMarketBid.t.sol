@@ -107,13 +107,15 @@ contract TaskMarketBidTest is MarketFixture {
         _bid(id, providers[0], 1);
     }
 
+    /// @notice At the cap a bid not below the highest is refused (it used to be any bid:
+    ///         TaskMarketBidCapReached; a lower one now evicts, see TaskMarketEvict.t.sol).
     function test_bid_revertsAtCap() public {
         uint256 id = _submit();
         for (uint256 i; i < MAX_BIDS; ++i) {
             _bid(id, providers[i], 50e18);
         }
-        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketBidCapReached.selector, id, MAX_BIDS));
-        _bid(id, providers[MAX_BIDS], 1);
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketBidNotBelowHighest.selector, id, 50e18, 50e18));
+        _bid(id, providers[MAX_BIDS], 50e18);
     }
 
     function test_bid_revertsForClient() public {

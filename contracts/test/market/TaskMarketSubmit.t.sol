@@ -161,6 +161,9 @@ contract TaskMarketSubmitTest is MarketFixture {
         c.minVerdictWindow = 2 hours;
         c.maxVerdictWindow = 1 hours;
         (cs[n], fields[n++]) = (c, "verdictWindow");
+        c = _defaultConfig();
+        c.minOpenTime = c.minBiddingWindow + 1; // it must never outlast a bidding window
+        (cs[n], fields[n++]) = (c, "minOpenTime");
         for (uint256 i; i < n; ++i) {
             vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketInvalidConfig.selector, fields[i]));
             vm.prank(admin);
@@ -192,7 +195,7 @@ contract TaskMarketSubmitTest is MarketFixture {
         uint256 escrow = _escrowOf(p);
         vm.assertEq(escrow, 104e18);
         vm.expectEmit(address(market));
-        emit ITaskMarket.TaskSubmitted(1, client, p, uint64(START + BIDDING), escrow, 1e18, 5_000);
+        emit ITaskMarket.TaskSubmitted(1, client, p, uint64(START + BIDDING), uint64(START), escrow, 1e18, 5_000);
         vm.expectEmit(address(token));
         emit IERC20.Transfer(client, address(market), escrow);
         vm.prank(client);
@@ -468,7 +471,7 @@ contract TaskMarketSubmitTest is MarketFixture {
         uint256 deadline = block.timestamp + 1 hours;
         (uint8 v, bytes32 r, bytes32 s) = _signPermit(clientKey, client, address(market), 104e18, deadline);
         vm.expectEmit(address(market));
-        emit ITaskMarket.TaskSubmitted(1, client, p, uint64(START + BIDDING), 104e18, 1e18, 5_000);
+        emit ITaskMarket.TaskSubmitted(1, client, p, uint64(START + BIDDING), uint64(START), 104e18, 1e18, 5_000);
         vm.prank(client);
         uint256 id = market.submitWithPermit(p, deadline, v, r, s);
         vm.assertEq(id, 1);

@@ -103,7 +103,8 @@ abstract contract MarketFixture is Test {
             minCheckpointWindow: 1 minutes,
             maxCheckpointWindow: 30 days,
             minVerdictWindow: 1 minutes,
-            maxVerdictWindow: 7 days
+            maxVerdictWindow: 7 days,
+            minOpenTime: 0 // TaskMarketEvict.t.sol sets its own
         });
     }
 

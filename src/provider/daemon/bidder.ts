@@ -90,10 +90,12 @@ export class Bidder {
     const model = p.models.get(modelHex(task.modelHash))
     if (!model) return skip(`model ${modelHex(task.modelHash).slice(0, 12)} is not held`)
     if (p.clock.now() >= task.biddingEnd) return skip('bidding is closed')
-    if (task.bids.length >= task.maxBids) return skip('the bid cap is reached')
+    // At the cap a bid still gets in by evicting the highest one, if it is lower (checked again once the price is known).
+    const highest = task.bids.length >= task.maxBids ? task.bids.reduce((max, bid) => (bid.price > max ? bid.price : max), 0n) : undefined
+    if (highest === 0n) return skip('the bid cap is reached and every bid is 0 oGPU: none can be evicted')
     const active = p.tasks
       .tasks()
-      .filter((t) => (t.status === 'assigned' && t.executor === p.address) || (t.status === 'open' && t.bestIndex !== undefined && t.bids[t.bestIndex]?.provider === p.address)).length
+      .filter((t) => (t.status === 'assigned' && t.executor === p.address) || (t.status === 'open' && t.bestIndex !== undefined && t.bids.find((bid) => bid.index === t.bestIndex)?.provider === p.address)).length
     const max = o.maxConcurrentTasks ?? 2
     if (active >= max) return skip(`at capacity (${active} of ${max} tasks)`)
     let materials: TaskMaterials
@@ -134,6 +136,7 @@ export class Bidder {
       address: p.address,
     })
     if (!decision.bid) return skip(decision.reason)
+    if (highest !== undefined && decision.price >= highest) return skip(`the bid cap is reached and ${formatAmount(decision.price)} oGPU is not below the highest bid (${formatAmount(highest)} oGPU)`)
     if (!p.bidding() || p.records.record(task.id)?.bid) return
     // The intent is durable before the transaction exists: after any crash, this task is never bid on again.
     p.records.append({t: 'bid', taskId: task.id, price: decision.price.toString(), strategy: p.strategy.name, at: Date.now()})

@@ -79,6 +79,8 @@ export class Scheduler {
     const iBid = task.bids.some((b) => b.provider === p.address)
     if (!iBid || p.draining()) return
     if (task.bids.length >= task.maxBids || (now >= task.biddingEnd && task.bids.length >= 2)) {
+      // Never before the minimum open time, even with the cap reached: honest providers always get that long to bid.
+      if (now < task.assignableAt) return
       if (p.jobs.due(`assign:${task.id}`, 1000)) p.jobs.spawn(`assign:${task.id}`, () => this.anyoneTx(task.id, 'Assigned', () => p.market.assign(task.id)))
     } else if (now >= task.biddingEnd + 1 && task.bids.length < 2) {
       if (p.jobs.due(`expire:${task.id}`, 2000)) p.jobs.spawn(`expire:${task.id}`, () => this.anyoneTx(task.id, 'Expire task', () => p.market.expire(task.id)))

@@ -61,9 +61,10 @@ afterEach(async () => {
 
 /** The TaskMarket's events, typed by its ABI. */
 const ev = {
-  submitted: (id: number, escrow = 100n) => emitted(market, market.getEvent('TaskSubmitted'), [id, alice.address, params, 1_000, escrow, 5n, 1000]),
+  submitted: (id: number, escrow = 100n) => emitted(market, market.getEvent('TaskSubmitted'), [id, alice.address, params, 1_000, 970, escrow, 5n, 1000]),
   bid: (id: number, provider: string, bidIndex: number, price: bigint, bestIndex: number, bestPrice: bigint) =>
     emitted(market, market.getEvent('BidPlaced'), [id, provider, bidIndex, price, bestIndex, bestPrice]),
+  evicted: (id: number, provider: string, bidIndex: number, price: bigint) => emitted(market, market.getEvent('BidEvicted'), [id, provider, bidIndex, price]),
   assigned: (id: number, executor: string, price: bigint, council: string[]) => emitted(market, market.getEvent('TaskAssigned'), [id, executor, 1, price, council, 5_000]),
   committed: (id: number, k: number, root: string) => emitted(market, market.getEvent('CheckpointCommitted'), [id, k, root, 40 + k, 100 + k, 200 + k]),
   verdictCommitted: (id: number, k: number, voter: string) => emitted(market, market.getEvent('VerdictCommitted'), [id, k, voter, word(0xc0 + k)]),
@@ -111,6 +112,7 @@ describe('MarketIndexer folds TaskMarket events into IndexedTasks', () => {
       status: 'finalized',
       ...params,
       biddingEnd: 1_000,
+      assignableAt: 970,
       escrow: 100n,
       submittedBlock,
       submittedTx: logs[0]!.transactionHash,
@@ -171,6 +173,29 @@ describe('MarketIndexer folds TaskMarket events into IndexedTasks', () => {
     expect(market.task(1)).toEqual(expected)
     expect(market.tasks()).toEqual([expected])
     expect(market.state.cursor).toBe(endedBlock)
+  })
+
+  it('an evicted bid leaves the task; the lower bid that evicted it takes its index; the best bid follows', async () => {
+    node.mine(ev.submitted(1))
+    node.mine(ev.bid(1, bob.address, 0, 20n, 0, 20n))
+    node.mine(ev.bid(1, carol.address, 1, 15n, 1, 15n))
+    node.mine(ev.bid(1, dave.address, 2, 25n, 1, 15n)) // the cap (maxBids 3)
+    node.mine(ev.evicted(1, dave.address, 2, 25n), ev.bid(1, erin.address, 2, 18n, 1, 15n))
+    const market = indexer()
+    await market.sync()
+    const task = market.task(1)!
+    expect(task.assignableAt).toBe(970)
+    expect(task.bids.map((b) => [b.index, b.provider, b.price])).toEqual([
+      [0, bob.address, 20n],
+      [1, carol.address, 15n],
+      [2, erin.address, 18n],
+    ])
+    expect([task.bestIndex, task.bestPrice]).toEqual([1, 15n])
+    // evicting the best (all bids equal to it) recomputes it from the bids left until the next BidPlaced sets it
+    node.mine(ev.evicted(1, carol.address, 1, 15n))
+    await market.sync()
+    expect(market.task(1)!.bids.map((b) => b.provider)).toEqual([bob.address, erin.address])
+    expect([market.task(1)!.bestIndex, market.task(1)!.bestPrice]).toEqual([2, 18n])
   })
 
   it('a checkpoint still voting when the task is finalized ends cancelled', async () => {

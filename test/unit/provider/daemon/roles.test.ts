@@ -45,13 +45,16 @@ describe('the bidder', () => {
     return {bidder: new Bidder(ports, {maxConcurrentTasks: 1}), records: s.records, bids, log: ports.log}
   }
 
+  // At the cap a lower bid evicts the highest one, so the cap alone is no reason to skip (it used to be): only a cap
+  // of 0 oGPU bids is; task 7 (capped, bids above 0) gets as far as the stake check.
   it('journals why it does not bid: its own task, a model not held, bidding closed, the cap, capacity, stake', async () => {
     const busy = {...makeTask(99, {status: 'assigned', bids: [1, 2]}), executor: ME}
     const cases: Array<[IndexedTask, string, Partial<ConstructorParameters<typeof Bidder>[0]>?]> = [
       [{...makeTask(1), client: ME}, 'it is our own task'],
       [makeTask(2), 'model abababababab is not held', {models: noModels}],
       [makeTask(3, {biddingEnd: NOW - 1}), 'bidding is closed'],
-      [makeTask(4, {bids: [1, 2, 3, 4]}), 'the bid cap is reached'],
+      [makeTask(4, {bids: [0, 0, 0, 0]}), 'the bid cap is reached and every bid is 0 oGPU: none can be evicted'],
+      [makeTask(7, {bids: [1, 2, 3, 4]}), 'free stake 0 oGPU is below the collateral 10'],
       [makeTask(5), 'at capacity (1 of 1 tasks)', {tasks: taskView([busy])}],
       [makeTask(6), 'free stake 0 oGPU is below the collateral 10'],
     ]

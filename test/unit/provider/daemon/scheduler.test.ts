@@ -71,6 +71,18 @@ describe('the scheduler', () => {
     expect(a.log.lines.filter((l) => l.event === 'tx').map((l) => l.message)).toEqual(['Assigned on task 3', 'Expire task on task 4'])
   })
 
+  it('assigns a full task only once its minimum open time is over (the cap alone is not enough)', async () => {
+    const a = setup()
+    a.records.append({t: 'bid', taskId: 3, price: '1', strategy: 'x', at: 0})
+    const full = withMyBid(makeTask(3, {bids: [5, 6, 7]}))
+    a.scheduler.consider({...full, assignableAt: NOW + 1}, NOW)
+    await a.jobs.settled()
+    expect(a.calls).toEqual([])
+    a.scheduler.consider({...full, assignableAt: NOW}, NOW)
+    await a.jobs.settled()
+    expect(a.calls).toEqual(['assign 3'])
+  })
+
   it('logs a permissionless transaction someone else sent first as debug, not as a failure', async () => {
     const a = setup({failing: true})
     a.records.append({t: 'bid', taskId: 3, price: '1', strategy: 'x', at: 0})
