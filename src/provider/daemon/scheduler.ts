@@ -76,14 +76,18 @@ export class Scheduler {
     const p = this.ports
     const rec = p.records.record(task.id)
     if (!rec?.bid && !rec?.skipped && p.bidding()) p.jobs.spawn(`evaluate:${task.id}`, () => p.bidder.evaluate(task))
+    // Every daemon pokes a task whose window ended with fewer than 2 bids, whether or not it bid: otherwise a task
+    // nobody bid on would stay open (and its escrow locked) for good. Another daemon may be first: a revert is fine.
+    if (now >= task.biddingEnd + 1 && task.bids.length < 2) {
+      if (p.jobs.due(`expire:${task.id}`, 2000)) p.jobs.spawn(`expire:${task.id}`, () => this.anyoneTx(task.id, 'Expire task', () => p.market.expire(task.id)))
+      return
+    }
     const iBid = task.bids.some((b) => b.provider === p.address)
     if (!iBid || p.draining()) return
+    // Never before the minimum open time, even with the cap reached: honest providers always get that long to bid.
+    if (now < task.assignableAt) return
     if (task.bids.length >= task.maxBids || (now >= task.biddingEnd && task.bids.length >= 2)) {
-      // Never before the minimum open time, even with the cap reached: honest providers always get that long to bid.
-      if (now < task.assignableAt) return
       if (p.jobs.due(`assign:${task.id}`, 1000)) p.jobs.spawn(`assign:${task.id}`, () => this.anyoneTx(task.id, 'Assigned', () => p.market.assign(task.id)))
-    } else if (now >= task.biddingEnd + 1 && task.bids.length < 2) {
-      if (p.jobs.due(`expire:${task.id}`, 2000)) p.jobs.spawn(`expire:${task.id}`, () => this.anyoneTx(task.id, 'Expire task', () => p.market.expire(task.id)))
     }
   }
 

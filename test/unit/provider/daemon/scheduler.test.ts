@@ -83,6 +83,22 @@ describe('the scheduler', () => {
     expect(a.calls).toEqual(['assign 3'])
   })
 
+  it('expires any open task whose window ended with fewer than two bids, whether or not we bid (even while stopping)', async () => {
+    const a = setup()
+    for (const id of [11, 12, 13]) a.records.append({t: 'skip', taskId: id, reason: 'not ours', at: 0})
+    a.scheduler.consider(makeTask(11, {biddingEnd: NOW - 2}), NOW) // no bid at all
+    a.scheduler.consider(makeTask(12, {biddingEnd: NOW - 2, bids: [5]}), NOW) // someone else's lone bid
+    a.scheduler.consider(makeTask(13, {biddingEnd: NOW - 0.5}), NOW) // within the second after the window
+    a.scheduler.consider(makeTask(14, {biddingEnd: NOW - 2, bids: [5, 6]}), NOW) // two bids: assign, not ours to send
+    await a.jobs.settled()
+    expect([...a.calls].sort()).toEqual(['evaluate 14', 'expire 11', 'expire 12'])
+    expect(a.jobs.keys.filter((k) => k.startsWith('expire:'))).toEqual(['expire:11', 'expire:12'])
+    const draining = setup({draining: true, bidding: false})
+    draining.scheduler.consider(makeTask(11, {biddingEnd: NOW - 2}), NOW)
+    await draining.jobs.settled()
+    expect(draining.calls).toEqual(['expire 11'])
+  })
+
   it('logs a permissionless transaction someone else sent first as debug, not as a failure', async () => {
     const a = setup({failing: true})
     a.records.append({t: 'bid', taskId: 3, price: '1', strategy: 'x', at: 0})
