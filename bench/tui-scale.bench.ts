@@ -249,6 +249,11 @@ async function deployAndFill(anvil: ChildProcess, url: string, dir: string, task
   for (let i = 0; perProvider.some((q) => i < q.length); i++) for (const q of perProvider) if (i < q.length) bids.push(q[i]!)
   await timed('bids', bids.length, () => sendAll(url, bids, nonces))
 
+  // No task may be assigned before its minimum open time (DEVNET_MARKET_CONFIG.minOpenTime after submission).
+  await rpc(url, [
+    {jsonrpc: '2.0', id: 1, method: 'evm_increaseTime', params: [DEVNET_MARKET_CONFIG.minOpenTime]},
+    {jsonrpc: '2.0', id: 2, method: 'evm_mine', params: []},
+  ])
   const assigns: Tx[] = []
   for (let t = 0; t < tasks; t += assignEvery) assigns.push({from: admin, to: taskMarket, data: marketI.encodeFunctionData('assign', [firstTask + t]), gas: 0n})
   const assignGas = assigns.length > 0 ? await gasFor(url, assigns[0]!, 2) : 0n
