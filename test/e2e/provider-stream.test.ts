@@ -225,20 +225,34 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     chargesA.push(BigInt(firstJson.ogpu.charge))
     const served = await generations(a)
     await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: first.headers, body}), 409, 'replayed')
-    // over credit: A's limit is 0.01 oGPU; two responses without a voucher exceed it
-    const second = await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Say more.'}], max_tokens: 12}))
-    expect(second.response.status).toBe(200)
-    chargesA.push(BigInt((await jsonOf(second.response)).ogpu.charge))
+    // over credit: A's limit is 0.01 oGPU, and each request reserves its worst case (max_tokens at 1 oGPU per 1k
+    // tokens) before any GPU time. 12 tokens (0.012 oGPU) never fit; requests of 4 (0.004) are served while what is
+    // unpaid plus 0.004 fits in the limit, and refused from then on.
+    await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Say more.'}], max_tokens: 12}))).response, 402, 'over_credit')
+    expect(await generations(a)).toBe(served)
+    const unpaidOfA = async () => BigInt(((await a.status()) as any).streams.streams[streamId.toString()].unpaid)
+    const worst4 = oGPU('0.004')
+    let servedNow = served
+    for (;;) {
+      const unpaid = await unpaidOfA()
+      const next = await post(a, '/v1/chat/completions', body)
+      if (unpaid + worst4 > oGPU('0.01')) {
+        await expectRefusal(next.response, 402, 'over_credit')
+        break
+      }
+      expect(next.response.status).toBe(200)
+      chargesA.push(BigInt((await jsonOf(next.response)).ogpu.charge))
+      servedNow++
+    }
     const afterServed = await generations(a)
-    expect(afterServed).toBe(served + 1)
-    await expectRefusal((await post(a, '/v1/chat/completions', body)).response, 402, 'over_credit')
-    expect(await generations(a)).toBe(afterServed)
+    expect(afterServed).toBe(servedNow)
+    expect(await unpaidOfA()).toBeLessThanOrEqual(oGPU('0.01'))
     // a voucher settles it
     expect((await voucher(a, address.dev2!, chargesA.reduce((x, y) => x + y, 0n))).status).toBe(200)
     expect((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Ok'}], max_tokens: 2}))).response.status).toBe(200)
     chargesA.push(...[]) // (charged below via the status check)
     const status = await a.status()
-    expect(status.streams.api.refused).toMatchObject({unsigned: 1, bad_signature: 3, expired: 1, too_large: 2, unknown_stream: 1, invalid_request: 1, replayed: 1, over_credit: 1})
+    expect(status.streams.api.refused).toMatchObject({unsigned: 1, bad_signature: 3, expired: 1, too_large: 2, unknown_stream: 1, invalid_request: 1, replayed: 1, over_credit: 2})
   })
 
   it('limits the request rate of a client (429) without GPU time', async () => {

@@ -66,7 +66,8 @@ describe('generation', () => {
 
   it('refuses before any GPU time: unsigned, a wrong signer, an unknown stream, a replay, over max_tokens, over credit', async () => {
     const backend = fakeBackend()
-    const s = await start({backend, limits: {creditLimit: 0n, maxTokens: 16}})
+    // Credit for exactly one request's worst case (8 tokens at 1 oGPU per 1k): the first fits, the next cannot.
+    const s = await start({backend, limits: {creditLimit: 8n * 10n ** 15n, maxTokens: 16}})
     const refusal = async (response: Response) => [response.status, (await response.json()).error.code]
     expect(await refusal(await fetch(`${s.url}/v1/chat/completions`, {method: 'POST', body: JSON.stringify(chat)}))).toEqual([401, 'unsigned'])
     expect(await refusal(await s.post('/v1/chat/completions', chat, {signer: Wallet.createRandom()}))).toEqual([401, 'bad_signature'])
@@ -106,6 +107,23 @@ describe('generation', () => {
     expect(answer.status).toBe(401)
     expect(JSON.parse(answer.body).error.code).toBe('unsigned')
     expect(backend.calls).toBe(0)
+  })
+
+  it('reserves each request\'s worst case before generating: concurrent requests never owe more than the credit limit', async () => {
+    const backend = fakeBackend()
+    const worst = 8n * 10n ** 15n // max_tokens 8 at 1 oGPU per 1k generated tokens
+    const s = await start({backend, limits: {creditLimit: 3n * worst, ratePerSecond: 1000, rateBurst: 1000}})
+    const answers = await Promise.all(Array.from({length: 40}, () => s.post('/v1/chat/completions', chat)))
+    const served = answers.filter((r) => r.status === 200).length
+    const refused = await Promise.all(answers.filter((r) => r.status !== 200).map(async (r) => [r.status, (await r.json()).error]))
+    // Served until the credit is used up (a finished request frees its reservation and books its real, smaller
+    // charge), and never beyond it: the rest are refused with the amounts.
+    expect(served).toBeGreaterThan(0)
+    expect(refused.length).toBeGreaterThan(0)
+    expect(refused.every(([status, error]) => status === 402 && error.code === 'over_credit' && /may cost up to 8000000000000000 wei/.test(error.message))).toBe(true)
+    const charged = s.book.state.streams['1']
+    expect(BigInt(charged?.charged ?? '0')).toBeLessThanOrEqual(3n * worst)
+    expect(backend.calls).toBe(served)
   })
 
   it('refuses a body over the limit with 413 too_large, and new work with 503 busy while stopping', async () => {

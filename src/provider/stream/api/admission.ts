@@ -51,6 +51,8 @@ export class Admission {
   private readonly rate: RateLimiter
   /** Accepted request ids → expiry, in memory (the book keeps them across restarts). */
   private readonly seen = new Map<string, number>()
+  /** Per stream: the worst-case charges of the requests running now (booked charges are in the book's unpaid). */
+  private readonly reserved = new Map<string, bigint>()
 
   constructor(private readonly ports: AdmissionPorts) {
     this.rate = new RateLimiter(ports.limits.ratePerSecond, ports.limits.rateBurst)
@@ -99,6 +101,39 @@ export class Admission {
       }
     }
     return {auth, stream, backend: backend!, accept}
+  }
+
+  /**
+   * Reserves a request's worst-case charge against the stream's credit before any GPU time, so that requests running
+   * at once can never together exceed the limit: 402 over_credit, with the amounts, when unpaid + reserved + this
+   * request's worst case is over the credit limit. Returns the release, to call once the real charge is appended to
+   * the book.
+   */
+  reserve(stream: StreamInfo, worstCase: bigint): () => void {
+    const key = stream.id.toString()
+    const unpaid = unpaidOf(this.ports.book.state.streams[key])
+    const reserved = this.reserved.get(key) ?? 0n
+    const limit = this.ports.limits.creditLimit
+    if (unpaid + reserved + worstCase > limit)
+      throw new Refusal(
+        'over_credit',
+        `This request may cost up to ${worstCase} wei; stream ${stream.id} owes ${unpaid} wei beyond its newest voucher and ${reserved} wei is reserved for requests running now, over the credit limit of ${limit} wei. POST a voucher to /v1/ogpu/vouchers, or ask for fewer tokens.`,
+      )
+    this.reserved.set(key, reserved + worstCase)
+    let released = false
+    const free = () => {
+      const left = (this.reserved.get(key) ?? 0n) - worstCase
+      if (left > 0n) this.reserved.set(key, left)
+      else this.reserved.delete(key)
+    }
+    return () => {
+      if (released) return
+      released = true
+      // The charge was just appended with appendSoon: the book applies it in its group commit, scheduled on the
+      // same setImmediate queue before this. Freeing the reservation after that leaves no moment where neither the
+      // reservation nor the charge counts.
+      setImmediate(free)
+    }
   }
 
   /** 503 busy while the daemon stops. */

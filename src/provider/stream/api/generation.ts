@@ -72,11 +72,14 @@ export class Generation {
       throw invalid(`This provider generates through an endpoint backend: it serves chat completions without ogpu.resumeTokens only.`, route === 'completions' ? 'prompt' : 'ogpu.resumeTokens')
     const prompt = promptTokensOf(backend, request)
     checkPromptSize(limits, backend, prompt.length, request.maxTokens - request.resumeTokens.length)
+    // The most this response can cost, reserved before any GPU time (released once its charge is booked).
+    const release = admission.reserve(stream, generationCharge(request.maxTokens - request.resumeTokens.length, stream.pricePerKTokenGenerated))
     const journal = accept()
     try {
       await this.run(res, {backend, request, prompt, auth, stream})
     } finally {
       journal()
+      release()
     }
   }
 

@@ -84,6 +84,7 @@ export class Verification {
       }
     }
     checkPromptSize(limits, backend, prompt.length, Math.max(completionLimit, call.tokens.length))
+    const release = this.ports.admission.reserve(stream, verificationCharge(prompt.length, call.tokens.length, stream.pricePerKTokenVerified))
     const journal = accept()
     this.ports.onVerification()
     let verdict: Awaited<ReturnType<PrefillJudge>> | undefined
@@ -91,6 +92,7 @@ export class Verification {
       verdict = call.tokens.length === 0 ? undefined : await (this.ports.judge ?? prefillJudge)(backend, {prompt, completion: call.tokens, maxTokens: completionLimit, allowPrefix: call.allowPrefix ?? false})
     } catch (error) {
       journal()
+      release()
       throw error
     }
     const valid = verdict?.ok ?? false
@@ -100,6 +102,7 @@ export class Verification {
     const charge = verificationCharge(prompt.length, call.tokens.length, stream.pricePerKTokenVerified)
     journal() // with the charge: one group commit
     this.ports.book.appendSoon({t: 'charge', streamId: stream.id.toString(), requestId: auth.requestId, kind: 'verification', promptTokens: prompt.length, completionTokens: call.tokens.length, amount: charge.toString(), at: Date.now()})
+    release() // booked: the charge is in the unpaid amount now
     const f = verdict?.firstFailure
     const result: VerifyCallResult = {
       valid,
