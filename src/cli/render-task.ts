@@ -35,6 +35,7 @@ export function renderTask(task: TaskJson): string {
       ['Max price', `${task.maxPrice.value} oGPU (escrow ${task.escrow.value})`],
       ['Collateral', `${task.collateral.value} oGPU per bid`],
       ['Bidding ends', task.biddingEnd],
+      ['Assignable from', task.assignableAt],
     ]),
   ]
   if (task.bids.length > 0) {

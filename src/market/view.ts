@@ -27,6 +27,8 @@ export interface TaskJson
   collateral: AmountJson
   escrow: AmountJson
   biddingEnd: string
+  /** ISO time before which the task cannot be assigned (its minimum open time), even with the bid cap reached. */
+  assignableAt: string
   bids: Array<{index: number; provider: string; price: AmountJson; block: number}>
   bestBid: {index: number; provider: string; price: AmountJson} | null
   executor: string | null
@@ -70,6 +72,7 @@ export function taskJson(task: IndexedTask): TaskJson {
     collateral: amountJson(task.collateral),
     escrow: amountJson(task.escrow),
     biddingEnd: iso(task.biddingEnd)!,
+    assignableAt: iso(task.assignableAt) ?? iso(task.biddingEnd)!,
     bids: task.bids.map((bid) => ({index: bid.index, provider: bid.provider, price: amountJson(bid.price), block: bid.block})),
     bestBid: best ? {index: best.index, provider: best.provider, price: amountJson(best.price)} : null,
     executor: task.executor ?? null,
