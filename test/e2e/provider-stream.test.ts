@@ -131,7 +131,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     engine = await InferenceEngine.load({modelPath: tiny, gpu: 'cpu', threads: 1, sequences: 1})
     // A: a tight credit limit; never redeems by threshold in its first life. B: a tight rate, an API key (the "TGI").
     ;[a, b] = await Promise.all([
-      start('dev2', {streamLimits: {creditLimit: '0.01'}, redeemThreshold: '1000'}),
+      start('dev2', {streamLimits: {creditLimit: '0.02'}, redeemThreshold: '1000'}),
       start('dev3', {streamLimits: {ratePerSecond: 0.2, rateBurst: 2}, apiKey: 'test-key'}),
     ])
   }, 240_000)
@@ -225,10 +225,10 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     chargesA.push(BigInt(firstJson.ogpu.charge))
     const served = await generations(a)
     await expectRefusal(await fetch(`${a.localUrl}/v1/chat/completions`, {method: 'POST', headers: first.headers, body}), 409, 'replayed')
-    // over credit: A's limit is 0.01 oGPU, and each request reserves its worst case (max_tokens at 1 oGPU per 1k
-    // tokens) before any GPU time. 12 tokens (0.012 oGPU) never fit; requests of 4 (0.004) are served while what is
+    // over credit: A's limit is 0.02 oGPU, and each request reserves its worst case (max_tokens at 1 oGPU per 1k
+    // tokens) before any GPU time. 24 tokens (0.024 oGPU) never fit; requests of 4 (0.004) are served while what is
     // unpaid plus 0.004 fits in the limit, and refused from then on.
-    await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Say more.'}], max_tokens: 12}))).response, 402, 'over_credit')
+    await expectRefusal((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Say more.'}], max_tokens: 24}))).response, 402, 'over_credit')
     expect(await generations(a)).toBe(served)
     const unpaidOfA = async () => BigInt(((await a.status()) as any).streams.streams[streamId.toString()].unpaid)
     const worst4 = oGPU('0.004')
@@ -236,7 +236,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     for (;;) {
       const unpaid = await unpaidOfA()
       const next = await post(a, '/v1/chat/completions', body)
-      if (unpaid + worst4 > oGPU('0.01')) {
+      if (unpaid + worst4 > oGPU('0.02')) {
         await expectRefusal(next.response, 402, 'over_credit')
         break
       }
@@ -246,7 +246,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     }
     const afterServed = await generations(a)
     expect(afterServed).toBe(servedNow)
-    expect(await unpaidOfA()).toBeLessThanOrEqual(oGPU('0.01'))
+    expect(await unpaidOfA()).toBeLessThanOrEqual(oGPU('0.02'))
     // a voucher settles it
     expect((await voucher(a, address.dev2!, chargesA.reduce((x, y) => x + y, 0n))).status).toBe(200)
     expect((await post(a, '/v1/chat/completions', JSON.stringify({messages: [{role: 'user', content: 'Ok'}], max_tokens: 2}))).response.status).toBe(200)
