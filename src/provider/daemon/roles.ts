@@ -56,7 +56,10 @@ export function composeBatchRoles(d: BatchRoleDeps): {bidder: Bidder; executor: 
       materials: d.materials,
       freeStake: async () => (await readStake(chain, me)).free,
       strategy,
-      bid: (taskId, price) => market.bid(taskId, price),
+      // A bid's gas depends on the bids it lands among (the bid tree compares more prices when it lands higher, and
+      // an eviction unlocks a stake): bids racing ours change it between the estimate and the block. Headroom
+      // keeps a bid that is valid in its block from running out of gas.
+      bid: async (taskId, price) => market.bid(taskId, price, {gasLimit: ((await market.bid.estimateGas(taskId, price)) * 13n) / 10n}),
       bidding: state.bidding,
       vramGiB: state.vramGiB,
     },
