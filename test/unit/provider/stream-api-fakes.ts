@@ -11,6 +11,7 @@ import {listen} from '../../../src/http/index.js'
 import {ogpuDomain} from '../../../src/protocol/eip712.js'
 import {signedRequestHeaders} from '../../../src/protocol/stream.js'
 import type {ApiBook, StreamLookup} from '../../../src/provider/stream/api/admission.js'
+import {Refusal} from '../../../src/provider/stream/auth.js'
 import type {StreamBackend, StreamTokenizer} from '../../../src/provider/stream/backend.js'
 import {applyBookRecord, type StreamBookData, type StreamBookRecord} from '../../../src/provider/stream/book.js'
 import type {StreamInfo} from '../../../src/provider/stream/market.js'
@@ -163,4 +164,15 @@ export function sseEvents(text: string): Array<Record<string, any>> {
     .split('\n\n')
     .filter((frame) => frame.startsWith('data: ') && frame !== 'data: [DONE]')
     .map((frame) => JSON.parse(frame.slice(6)))
+}
+
+/** The Refusal `fn` throws (any other error is rethrown; no throw is an error). */
+export function refusal(fn: () => unknown): Refusal {
+  try {
+    fn()
+  } catch (error) {
+    if (error instanceof Refusal) return error
+    throw error
+  }
+  throw new Error('no refusal')
 }

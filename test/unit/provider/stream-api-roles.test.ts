@@ -4,18 +4,8 @@ import {signedRequestHeaders} from '../../../src/protocol/stream.js'
 import {Admission} from '../../../src/provider/stream/api/admission.js'
 import {checkPromptSize, checkRequestedSize, parseJson, promptTokensOf} from '../../../src/provider/stream/api/request.js'
 import {Throughput} from '../../../src/provider/stream/api/throughput.js'
-import {DEFAULT_STREAM_LIMITS, Refusal} from '../../../src/provider/stream/auth.js'
-import {client, domain, fakeBackend, lookupOf, memoryBook, provider, streamOf} from './stream-api-fakes.js'
-
-const refusal = (fn: () => unknown): Refusal => {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof Refusal) return error
-    throw error
-  }
-  throw new Error('no refusal')
-}
+import {DEFAULT_STREAM_LIMITS} from '../../../src/provider/stream/auth.js'
+import {client, domain, fakeBackend, lookupOf, memoryBook, provider, refusal, streamOf} from './stream-api-fakes.js'
 
 describe('request parsing', () => {
   it('parses JSON objects only (400 invalid_request)', () => {

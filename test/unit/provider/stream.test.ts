@@ -1,19 +1,10 @@
 import {describe, expect, it} from 'vitest'
 
-import {checkExpiry, DEFAULT_STREAM_LIMITS, RateLimiter, readAuthHeaders, Refusal} from '../../../src/provider/stream/auth.js'
+import {checkExpiry, DEFAULT_STREAM_LIMITS, RateLimiter, readAuthHeaders} from '../../../src/provider/stream/auth.js'
+import {refusal} from './stream-api-fakes.js'
 import {applyBookRecord, type StreamBookData, unpaidOf, unredeemedOf} from '../../../src/provider/stream/book.js'
 import {parseOpenAiRequest} from '../../../src/provider/stream/openai-api.js'
 import {decideStreamSubscription, streamPriceFloor} from '../../../src/provider/strategy.js'
-
-const refusal = (fn: () => unknown): Refusal => {
-  try {
-    fn()
-  } catch (error) {
-    if (error instanceof Refusal) return error
-    throw error
-  }
-  throw new Error('no refusal')
-}
 
 describe('stream request checks', () => {
   it('a token bucket refuses past its burst and refills with time', () => {

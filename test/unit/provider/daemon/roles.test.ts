@@ -233,17 +233,9 @@ describe('council duty', () => {
 })
 
 describe('the status document', () => {
-  it('counts bids and skips, names each task\'s role and phase, and credits council fees only to majority voters', () => {
-    const s = store()
-    const r = s.records
-    r.append({t: 'skip', taskId: 1, reason: 'no', at: 0})
-    r.append({t: 'bid', taskId: 2, price: '1000000000000000000', strategy: 'x', at: 0})
-    r.append({t: 'bid-tx', taskId: 2, status: 'done'})
-    r.append({t: 'bid', taskId: 3, price: '1', strategy: 'x', at: 0})
-    r.append({t: 'bid-tx', taskId: 3, status: 'failed', error: 'x'})
-    r.append({t: 'vote', taskId: 2, k: 0, accept: false, salt: '0x', commitment: '0xc', sample: [0], problems: ['item 0: differs']})
-    const seat = assignedTask(2, 'council', {state: 'accepted', feePerVoter: 5n, verdicts: {[ME]: {commitment: '0xc', accept: false}, [addr(12)]: {commitment: '0xd', accept: true}}})
-    const status = buildStatus({
+  /** The status of a daemon at ME with these records and indexed tasks (everything else fixed). */
+  const statusOf = (s: ReturnType<typeof store>, tasks: IndexedTask[], bidLatencies: number[]) =>
+    buildStatus({
       address: ME,
       version: 't',
       network: {name: 'devnet', chainId: 1},
@@ -256,10 +248,22 @@ describe('the status document', () => {
       models: [],
       vramGiB: 0,
       records: Object.values(s.store.state.tasks),
-      tasks: taskView([makeTask(1), seat, makeTask(3)]),
-      bidLatencies: [10, 20, 30],
+      tasks: taskView(tasks),
+      bidLatencies,
       txQueue: 0,
     })
+
+  it('counts bids and skips, names each task\'s role and phase, and credits council fees only to majority voters', () => {
+    const s = store()
+    const r = s.records
+    r.append({t: 'skip', taskId: 1, reason: 'no', at: 0})
+    r.append({t: 'bid', taskId: 2, price: '1000000000000000000', strategy: 'x', at: 0})
+    r.append({t: 'bid-tx', taskId: 2, status: 'done'})
+    r.append({t: 'bid', taskId: 3, price: '1', strategy: 'x', at: 0})
+    r.append({t: 'bid-tx', taskId: 3, status: 'failed', error: 'x'})
+    r.append({t: 'vote', taskId: 2, k: 0, accept: false, salt: '0x', commitment: '0xc', sample: [0], problems: ['item 0: differs']})
+    const seat = assignedTask(2, 'council', {state: 'accepted', feePerVoter: 5n, verdicts: {[ME]: {commitment: '0xc', accept: false}, [addr(12)]: {commitment: '0xd', accept: true}}})
+    const status = statusOf(s, [makeTask(1), seat, makeTask(3)], [10, 20, 30])
     expect(status.bids).toEqual({placed: 1, skipped: 1, failed: 1, latencyMs: {p50: 20, p95: 30}})
     expect(status.tasks.map((t) => [t.id, t.role, t.phase, t.price])).toEqual([
       [3, 'bidder', 'bidding', '0.000000000000000001'],
@@ -274,23 +278,7 @@ describe('the status document', () => {
     s.records.append({t: 'bid', taskId: 4, price: '1', strategy: 'x', at: 0})
     s.records.append({t: 'vote', taskId: 4, k: 0, accept: true, salt: '0x', commitment: '0xc', sample: [3, 5], problems: []})
     const committed = assignedTask(4, 'council', {verdicts: {[ME]: {commitment: '0xc'}}})
-    const status = buildStatus({
-      address: ME,
-      version: 't',
-      network: {name: 'devnet', chainId: 1},
-      url: 'http://x',
-      startedAt: new Date(),
-      bidding: true,
-      stopping: false,
-      chain: {cursor: 10, time: NOW},
-      strategy: 'x',
-      models: [],
-      vramGiB: 0,
-      records: Object.values(s.store.state.tasks),
-      tasks: taskView([committed]),
-      bidLatencies: [],
-      txQueue: 0,
-    })
+    const status = statusOf(s, [committed], [])
     expect(status.council).toEqual([{taskId: 4, k: 0, committed: true, revealed: false, verdict: null, sample: null, problems: null}])
     expect(JSON.stringify(status)).not.toMatch(/accept|\[3,5\]/)
   })
