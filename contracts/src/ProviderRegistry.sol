@@ -9,6 +9,7 @@ import {SafeCast} from "@openzeppelin/contracts/utils/math/SafeCast.sol";
 import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/ReentrancyGuardTransient.sol";
 
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
+import {CouncilPool} from "./libraries/CouncilPool.sol";
 
 /// @title ProviderRegistry
 /// @notice Provider registration, stake with an unbonding period, and the trust lock that the
@@ -18,6 +19,7 @@ import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 ///      Amounts are stored as uint96 (2^96 - 1 > 7.9e28 > the oGPU cap of 2.1e25).
 contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTransient {
     using SafeERC20 for IERC20;
+    using CouncilPool for CouncilPool.Pool;
 
     /// @inheritdoc IProviderRegistry
     bytes32 public constant MARKET_ROLE = keccak256("MARKET_ROLE");
@@ -28,6 +30,21 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
     /// @inheritdoc IProviderRegistry
     uint256 public constant MAX_ENDPOINT_LENGTH = 256;
 
+    /// @inheritdoc IProviderRegistry
+    uint256 public constant POOL_CAPACITY = CouncilPool.CAPACITY;
+
+    /// @inheritdoc IProviderRegistry
+    uint256 public constant MAX_COUNCIL_MODELS = 4;
+
+    /// @inheritdoc IProviderRegistry
+    uint256 public constant MAX_COUNCIL_SEATS = 16;
+
+    /// @inheritdoc IProviderRegistry
+    uint256 public constant MAX_COUNCIL_EXCLUDED = 8;
+
+    /// @inheritdoc IProviderRegistry
+    uint256 public constant MAX_COUNCIL_SKIPS = 16;
+
     /// @dev One account's state.
     struct Account {
         // slot 0: what markets read and write on every bid
@@ -35,12 +52,14 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
         uint96 locked; // collateral locked by markets, <= staked
         uint40 registeredAt; // 0 when not registered
         bool registered;
+        uint8 councilCount; // council pools joined, <= MAX_COUNCIL_MODELS: 0 skips the pool sync
         // slot 1: the unbonding bucket
         uint96 unbonding;
         uint64 unbondingEnd; // 0 when the bucket is empty
         // slot 2..
         bytes32 infoHash;
         string endpoint;
+        bytes32[4] councilModels; // the first councilCount entries
     }
 
     IERC20 private immutable _token;
@@ -52,6 +71,8 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
     uint128 private _totalUnbonding;
 
     mapping(address account => Account) private _accounts;
+
+    mapping(bytes32 model => CouncilPool.Pool) private _pools;
 
     /// @param token_ The staking token (oGPU, or an existing plain ERC-20 with ERC-2612).
     /// @param unbondingPeriod_ Seconds between an unstake request and its claim.
@@ -95,6 +116,9 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
         Account storage a = _accounts[msg.sender];
         if (!a.registered) revert ProviderRegistryNotRegistered(msg.sender);
         if (a.locked != 0) revert ProviderRegistryCollateralLocked(msg.sender, a.locked);
+        for (uint256 n = a.councilCount; n != 0; --n) {
+            _leaveCouncil(msg.sender, a, a.councilModels[n - 1]);
+        }
         a.registered = false;
         a.registeredAt = 0;
         delete a.infoHash;
@@ -131,6 +155,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
         _totalStaked -= uint128(amount);
         _totalUnbonding += uint128(amount);
         emit UnstakeRequested(msg.sender, amount, unbonding, end);
+        _syncCouncil(msg.sender, a, staked - amount);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -145,6 +170,7 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
         _totalStaked += uint128(amount);
         _totalUnbonding -= uint128(amount);
         emit UnstakeCancelled(msg.sender, amount, staked);
+        _syncCouncil(msg.sender, a, staked);
     }
 
     /// @inheritdoc IProviderRegistry
@@ -200,10 +226,65 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
         slashed = amount < locked ? amount : locked;
         if (slashed == 0) return 0;
         a.locked = uint96(locked - slashed);
-        a.staked -= uint96(slashed);
+        uint256 staked = a.staked - slashed;
+        a.staked = uint96(staked);
         _totalStaked -= uint128(slashed);
         emit Slashed(provider, msg.sender, recipient, slashed);
+        _syncCouncil(provider, a, staked);
         _token.safeTransfer(recipient, slashed);
+    }
+
+    // ------------------------------------------------------------------ council pools
+
+    /// @inheritdoc IProviderRegistry
+    function joinCouncil(bytes32 model) external {
+        Account storage a = _checkJoin(msg.sender, model);
+        CouncilPool.Pool storage pool = _pools[model];
+        if (pool.isFull()) revert ProviderRegistryCouncilPoolFull(model, POOL_CAPACITY);
+        _joinCouncil(msg.sender, a, model, pool);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function joinCouncilReplacing(bytes32 model, address member) external {
+        Account storage a = _checkJoin(msg.sender, model);
+        CouncilPool.Pool storage pool = _pools[model];
+        if (!pool.isFull()) revert ProviderRegistryCouncilPoolNotFull(model, pool.members);
+        if (!pool.isMember(member)) revert ProviderRegistryNotInCouncil(member, model);
+        Account storage m = _accounts[member];
+        uint256 memberWeight = m.staked;
+        if (memberWeight >= a.staked) {
+            revert ProviderRegistryCouncilReplaceNotLighter(model, member, memberWeight, a.staked);
+        }
+        _leaveCouncil(member, m, model);
+        emit CouncilMemberReplaced(model, member, msg.sender);
+        _joinCouncil(msg.sender, a, model, pool);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function leaveCouncil(bytes32 model) external {
+        if (!_pools[model].isMember(msg.sender)) revert ProviderRegistryNotInCouncil(msg.sender, model);
+        _leaveCouncil(msg.sender, _accounts[msg.sender], model);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function drawCouncil(bytes32 model, uint256 atBlock, bytes32 seed, uint256 seats, address[] calldata exclude)
+        external
+        view
+        returns (address[] memory members)
+    {
+        return _draw(model, atBlock, seed, seats, exclude, false, 0);
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function drawBackedCouncil(
+        bytes32 model,
+        uint256 atBlock,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        uint256 minFreeStake
+    ) external view returns (address[] memory members) {
+        return _draw(model, atBlock, seed, seats, exclude, true, minFreeStake);
     }
 
     // ------------------------------------------------------------------ admin
@@ -266,6 +347,45 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
         return _totalUnbonding;
     }
 
+    /// @inheritdoc IProviderRegistry
+    function councilModelsOf(address provider) external view returns (bytes32[] memory models) {
+        Account storage a = _accounts[provider];
+        uint256 n = a.councilCount;
+        models = new bytes32[](n);
+        for (uint256 k; k < n; ++k) {
+            models[k] = a.councilModels[k];
+        }
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function councilPositionOf(bytes32 model, address provider) external view returns (bool member, uint256 position) {
+        CouncilPool.Pool storage pool = _pools[model];
+        if (!pool.isMember(provider)) return (false, 0);
+        return (true, pool.currentPosition(provider));
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function councilMemberAt(bytes32 model, uint256 position, uint256 blockNumber) external view returns (address) {
+        _checkPosition(position);
+        return _pools[model].ownerAt(position, SafeCast.toUint48(blockNumber));
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function councilWeightAt(bytes32 model, uint256 position, uint256 blockNumber) external view returns (uint256) {
+        _checkPosition(position);
+        return _pools[model].weightAt(position, SafeCast.toUint48(blockNumber));
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function councilTotalAt(bytes32 model, uint256 blockNumber) external view returns (uint256) {
+        return _pools[model].totalAt(SafeCast.toUint48(blockNumber));
+    }
+
+    /// @inheritdoc IProviderRegistry
+    function poolSize(bytes32 model) external view returns (uint256) {
+        return _pools[model].members;
+    }
+
     // ------------------------------------------------------------------ internal
 
     /// @dev Credits `amount` to `provider`'s active stake, then pulls it from `provider`.
@@ -277,7 +397,109 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
 
         _totalStaked += uint128(amount);
         emit Staked(provider, amount, staked);
+        _syncCouncil(provider, a, staked);
         _token.safeTransferFrom(provider, address(this), amount);
+    }
+
+    /// @dev The checks every join shares; returns the caller's account.
+    function _checkJoin(address provider, bytes32 model) private view returns (Account storage a) {
+        a = _accounts[provider];
+        if (!a.registered) revert ProviderRegistryNotRegistered(provider);
+        if (model == bytes32(0)) revert ProviderRegistryInvalidCouncilModel(model);
+        if (_pools[model].isMember(provider)) revert ProviderRegistryAlreadyInCouncil(provider, model);
+        if (a.councilCount == MAX_COUNCIL_MODELS) {
+            revert ProviderRegistryTooManyCouncilModels(provider, MAX_COUNCIL_MODELS);
+        }
+    }
+
+    /// @dev Adds `provider` to `model`'s pool (not full) at its active stake.
+    function _joinCouncil(address provider, Account storage a, bytes32 model, CouncilPool.Pool storage pool) private {
+        uint256 weight = a.staked;
+        uint256 position = pool.join(provider, weight);
+        uint8 n = a.councilCount;
+        a.councilModels[n] = model;
+        a.councilCount = n + 1;
+        emit CouncilJoined(model, provider, position, weight);
+    }
+
+    /// @dev Removes `provider` (a member) from `model`'s pool and from its list of models.
+    function _leaveCouncil(address provider, Account storage a, bytes32 model) private {
+        uint256 position = _pools[model].leave(provider);
+        uint256 last = a.councilCount - 1;
+        for (uint256 k; k < last; ++k) {
+            if (a.councilModels[k] == model) {
+                a.councilModels[k] = a.councilModels[last];
+                break;
+            }
+        }
+        delete a.councilModels[last];
+        a.councilCount = uint8(last);
+        emit CouncilLeft(model, provider, position);
+    }
+
+    /// @dev After `provider`'s active stake became `staked`: its weight in each of its pools.
+    function _syncCouncil(address provider, Account storage a, uint256 staked) private {
+        uint256 n = a.councilCount;
+        for (uint256 k; k < n; ++k) {
+            bytes32 model = a.councilModels[k];
+            if (_pools[model].setWeight(provider, staked)) emit CouncilWeightUpdated(model, provider, staked);
+        }
+    }
+
+    /// @dev The draw behind drawCouncil (backed = false) and drawBackedCouncil (backed = true).
+    ///      Each candidate comes out of the sampler once and leaves the draw (without
+    ///      replacement): an excluded one is found at most once per address, a skipped one
+    ///      (backed: no longer a member, or free stake < minFreeStake) at most MAX_COUNCIL_SKIPS
+    ///      times in all, so at most seats + exclude.length + MAX_COUNCIL_SKIPS draws.
+    function _draw(
+        bytes32 model,
+        uint256 atBlock,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        bool backed,
+        uint256 minFreeStake
+    ) private view returns (address[] memory members) {
+        if (atBlock >= block.number) revert ProviderRegistryCouncilBlockNotPast(atBlock, block.number);
+        if (seats == 0 || seats > MAX_COUNCIL_SEATS) revert ProviderRegistryInvalidCouncilSeats(seats, MAX_COUNCIL_SEATS);
+        uint256 excluded = exclude.length;
+        if (excluded > MAX_COUNCIL_EXCLUDED) {
+            revert ProviderRegistryCouncilTooManyExcluded(excluded, MAX_COUNCIL_EXCLUDED);
+        }
+        CouncilPool.Pool storage pool = _pools[model];
+        uint256 skipsLeft = backed ? MAX_COUNCIL_SKIPS : 0;
+        CouncilPool.Sampler memory s = pool.sampler(uint48(atBlock), seed, seats + excluded + skipsLeft);
+        members = new address[](seats);
+        uint256 n;
+        while (n < seats) {
+            (bool found, address candidate) = pool.next(s);
+            if (!found) break;
+            if (_contains(exclude, candidate)) continue;
+            if (backed) {
+                Account storage c = _accounts[candidate];
+                if (!pool.isMember(candidate) || c.staked - c.locked < minFreeStake) {
+                    if (skipsLeft == 0) break;
+                    --skipsLeft;
+                    continue;
+                }
+            }
+            members[n++] = candidate;
+        }
+        assembly ("memory-safe") {
+            mstore(members, n)
+        }
+    }
+
+    function _contains(address[] calldata list, address account) private pure returns (bool) {
+        for (uint256 k; k < list.length; ++k) {
+            if (list[k] == account) return true;
+        }
+        return false;
+    }
+
+    /// @dev Reverts unless position < POOL_CAPACITY.
+    function _checkPosition(uint256 position) private pure {
+        if (position >= POOL_CAPACITY) revert ProviderRegistryCouncilPositionOutOfRange(position, POOL_CAPACITY);
     }
 
     /// @dev Reverts unless 1 <= length <= MAX_ENDPOINT_LENGTH.

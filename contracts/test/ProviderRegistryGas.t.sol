@@ -15,8 +15,17 @@ contract ProviderRegistryGasTest is RegistryFixture {
     uint256 internal constant STAKE_BUDGET = 60_000;
     uint256 internal constant PERMIT_STAKE_BUDGET = 110_000;
     uint256 internal constant BID_BUDGET = 40_000;
+    /// @dev A stake change of a pool member pushes its leaf and <= 9 Fenwick nodes per pool,
+    ///      each a new checkpoint slot (~22k gas) in a new block; join/leave also its owner.
+    uint256 internal constant JOIN_BUDGET = 480_000;
+    uint256 internal constant MEMBER_STAKE_BUDGET = 400_000;
+    uint256 internal constant DRAW_BUDGET = 250_000;
+
+    bytes32 internal constant MODEL = keccak256("model.gguf");
+    uint256 internal constant POOL_MEMBERS = 16;
 
     FakeMarket internal fakeMarket;
+    address internal dave;
     address internal carol;
     uint256 internal carolKey;
 
@@ -35,6 +44,81 @@ contract ProviderRegistryGasTest is RegistryFixture {
         _lock(alice, 10e18);
         vm.prank(alice);
         registry.requestUnstake(100e18);
+        // A pool of POOL_MEMBERS members of MODEL; dave (position 0, the longest Fenwick path:
+        // 9 nodes) holds 10 locked and 100 unbonding like alice.
+        vm.roll(100);
+        dave = _poolMember("dave", 1_100e18);
+        for (uint256 k = 1; k < POOL_MEMBERS; ++k) {
+            _poolMember(string(abi.encodePacked("member", vm.toString(k))), k * 10e18);
+        }
+        _lock(dave, 10e18);
+        vm.prank(dave);
+        registry.requestUnstake(100e18);
+        vm.roll(200); // every measured call below writes checkpoints in a new block
+    }
+
+    function _poolMember(string memory name, uint256 amount) internal returns (address who) {
+        who = makeAddr(name);
+        vm.prank(admin);
+        token.mint(who, amount + 1_000e18);
+        vm.startPrank(who);
+        token.approve(address(registry), type(uint256).max);
+        registry.register("https://gpu.example:8443", keccak256("info"));
+        registry.stake(amount);
+        registry.joinCouncil(MODEL);
+        vm.stopPrank();
+    }
+
+    function test_gas_joinCouncil() public {
+        vm.prank(alice);
+        registry.joinCouncil(MODEL);
+        vm.assertLe(vm.snapshotGasLastCall("joinCouncil (17th member)"), JOIN_BUDGET);
+    }
+
+    function test_gas_leaveCouncil() public {
+        vm.prank(dave);
+        registry.leaveCouncil(MODEL);
+        vm.assertLe(vm.snapshotGasLastCall("leaveCouncil"), JOIN_BUDGET);
+    }
+
+    function test_gas_stakeMoreMember() public {
+        vm.prank(dave);
+        registry.stake(100e18);
+        vm.assertLe(vm.snapshotGasLastCall("stake (top-up, member of 1 pool)"), MEMBER_STAKE_BUDGET);
+    }
+
+    function test_gas_requestUnstakeMember() public {
+        vm.prank(dave);
+        registry.requestUnstake(100e18);
+        vm.assertLe(vm.snapshotGasLastCall("requestUnstake (member of 1 pool)"), MEMBER_STAKE_BUDGET);
+    }
+
+    function test_gas_slashMember() public {
+        vm.prank(market);
+        registry.slash(dave, 5e18, recipient);
+        vm.assertLe(vm.snapshotGasLastCall("slash (member of 1 pool)"), MEMBER_STAKE_BUDGET);
+    }
+
+    function test_gas_lockMember() public {
+        vm.prank(market);
+        registry.lock(dave, 5e18);
+        vm.assertLe(vm.snapshotGasLastCall("lock (member of 1 pool)"), LOCK_BUDGET);
+    }
+
+    function test_gas_drawCouncil3of16() public {
+        address[] memory exclude = new address[](1);
+        exclude[0] = dave;
+        address[] memory members = registry.drawCouncil(MODEL, 150, keccak256("seed"), 3, exclude);
+        vm.assertEq(members.length, 3);
+        vm.assertLe(vm.snapshotGasLastCall("drawCouncil (3 of 16, 1 excluded)"), DRAW_BUDGET);
+    }
+
+    function test_gas_drawBackedCouncil3of16() public {
+        address[] memory exclude = new address[](1);
+        exclude[0] = dave;
+        address[] memory members = registry.drawBackedCouncil(MODEL, 150, keccak256("seed"), 3, exclude, 1e18);
+        vm.assertEq(members.length, 3);
+        vm.assertLe(vm.snapshotGasLastCall("drawBackedCouncil (3 of 16, 1 excluded)"), DRAW_BUDGET);
     }
 
     function test_gas_stakeFirst() public {

@@ -20,6 +20,14 @@ import {IERC20} from "@openzeppelin/contracts/token/ERC20/IERC20.sol";
 /// market must track its own locks and only release or slash what it locked itself.
 ///
 /// The token must be a plain ERC-20 (no fee on transfer, no rebasing).
+///
+/// Council pools: per model (bytes32 = sha256 of its GGUF file, as the markets name models), a
+/// registered provider may join the model's pool to accept council duty (at most
+/// MAX_COUNCIL_MODELS models per provider, POOL_CAPACITY members per pool). A member's weight is
+/// its active stake (`staked`), kept in sync on every stake, unstake request, cancel and slash;
+/// deregistering leaves every pool. The pool is recorded per block (checkpoints), so a market
+/// can draw a council weighted by stake AS OF A PAST BLOCK (`drawCouncil`): a block fixed before
+/// the draw's seed is known, so no stake move made after seeing the seed changes the draw.
 interface IProviderRegistry {
     // ---------------------------------------------------------------- types
 
@@ -113,6 +121,62 @@ interface IProviderRegistry {
     /// @param recipient The rejected recipient.
     error ProviderRegistryInvalidRecipient(address recipient);
 
+    /// @notice The council model is the zero hash.
+    /// @param model The rejected model.
+    error ProviderRegistryInvalidCouncilModel(bytes32 model);
+
+    /// @notice The provider is already in the model's council pool.
+    /// @param provider The provider.
+    /// @param model The model.
+    error ProviderRegistryAlreadyInCouncil(address provider, bytes32 model);
+
+    /// @notice The provider is not in the model's council pool.
+    /// @param provider The provider.
+    /// @param model The model.
+    error ProviderRegistryNotInCouncil(address provider, bytes32 model);
+
+    /// @notice The provider already serves MAX_COUNCIL_MODELS council pools.
+    /// @param provider The provider.
+    /// @param maxModels The most pools per provider (4).
+    error ProviderRegistryTooManyCouncilModels(address provider, uint256 maxModels);
+
+    /// @notice The model's council pool has POOL_CAPACITY members: use joinCouncilReplacing.
+    /// @param model The model.
+    /// @param capacity The pool's capacity (256).
+    error ProviderRegistryCouncilPoolFull(bytes32 model, uint256 capacity);
+
+    /// @notice joinCouncilReplacing was called while the pool still has free positions.
+    /// @param model The model.
+    /// @param members The pool's current member count.
+    error ProviderRegistryCouncilPoolNotFull(bytes32 model, uint256 members);
+
+    /// @notice joinCouncilReplacing named a member whose stake is not smaller than the caller's.
+    /// @param model The model.
+    /// @param member The member named.
+    /// @param memberStake Its active stake.
+    /// @param stake The caller's active stake.
+    error ProviderRegistryCouncilReplaceNotLighter(bytes32 model, address member, uint256 memberStake, uint256 stake);
+
+    /// @notice A draw was asked as of a block that is not in the past (the current one can still change).
+    /// @param atBlock The block asked for.
+    /// @param currentBlock The current block number.
+    error ProviderRegistryCouncilBlockNotPast(uint256 atBlock, uint256 currentBlock);
+
+    /// @notice A draw asked for no seats or more than MAX_COUNCIL_SEATS.
+    /// @param seats The seats asked for.
+    /// @param maxSeats The most seats per draw (16).
+    error ProviderRegistryInvalidCouncilSeats(uint256 seats, uint256 maxSeats);
+
+    /// @notice A draw named more than MAX_COUNCIL_EXCLUDED accounts to exclude.
+    /// @param count The accounts named.
+    /// @param maxExcluded The most per draw (8).
+    error ProviderRegistryCouncilTooManyExcluded(uint256 count, uint256 maxExcluded);
+
+    /// @notice A pool position at or past POOL_CAPACITY.
+    /// @param position The position asked for.
+    /// @param capacity The pool's capacity (256).
+    error ProviderRegistryCouncilPositionOutOfRange(uint256 position, uint256 capacity);
+
     // ---------------------------------------------------------------- events
 
     /// @notice A provider registered.
@@ -181,6 +245,32 @@ interface IProviderRegistry {
     /// @param previous The old period, in seconds.
     /// @param current The new period, in seconds.
     event UnbondingPeriodUpdated(uint64 previous, uint64 current);
+
+    /// @notice A provider joined a model's council pool.
+    /// @param model The model.
+    /// @param provider The provider.
+    /// @param position Its position in the pool (0..255; positions are reused after a leave).
+    /// @param weight Its weight: its active stake.
+    event CouncilJoined(bytes32 indexed model, address indexed provider, uint256 position, uint256 weight);
+
+    /// @notice A provider left a model's council pool (by itself, by deregistering, or replaced).
+    /// @param model The model.
+    /// @param provider The provider.
+    /// @param position The position it held, now free.
+    event CouncilLeft(bytes32 indexed model, address indexed provider, uint256 position);
+
+    /// @notice A full pool's member was replaced by a provider with more stake (joinCouncilReplacing).
+    ///         Emitted between the member's CouncilLeft and the newcomer's CouncilJoined.
+    /// @param model The model.
+    /// @param member The member that left.
+    /// @param replacement The provider that took its place.
+    event CouncilMemberReplaced(bytes32 indexed model, address indexed member, address indexed replacement);
+
+    /// @notice A member's weight in a pool changed with its active stake.
+    /// @param model The model.
+    /// @param provider The member.
+    /// @param weight Its new weight (= its active stake).
+    event CouncilWeightUpdated(bytes32 indexed model, address indexed provider, uint256 weight);
 
     // ---------------------------------------------------------------- registration
 
@@ -257,6 +347,72 @@ interface IProviderRegistry {
     /// @return slashed The amount actually slashed.
     function slash(address provider, uint256 amount, address recipient) external returns (uint256 slashed);
 
+    // ---------------------------------------------------------------- council pools
+
+    /// @notice Joins `model`'s council pool at the caller's active stake (its weight follows the
+    ///         stake from then on). The caller accepts council duty for the model: a market may
+    ///         seat it on a council drawn from the pool and lock collateral from its free stake.
+    /// @dev Reverts ProviderRegistryNotRegistered, ProviderRegistryInvalidCouncilModel,
+    ///      ProviderRegistryAlreadyInCouncil, ProviderRegistryTooManyCouncilModels,
+    ///      ProviderRegistryCouncilPoolFull.
+    /// @param model The model (sha256 of its GGUF file).
+    function joinCouncil(bytes32 model) external;
+
+    /// @notice Joins a FULL pool in place of `member`, whose active stake must be smaller than
+    ///         the caller's: tiny stakes cannot fill a pool to keep others out.
+    /// @dev Reverts as joinCouncil (but ProviderRegistryCouncilPoolFull), and
+    ///      ProviderRegistryCouncilPoolNotFull, ProviderRegistryNotInCouncil (member),
+    ///      ProviderRegistryCouncilReplaceNotLighter.
+    /// @param model The model.
+    /// @param member The member to replace.
+    function joinCouncilReplacing(bytes32 model, address member) external;
+
+    /// @notice Leaves `model`'s council pool. Councils drawn as of a block before this one may
+    ///         still name the caller (a market then skips it if it cannot back the seat).
+    /// @dev Reverts ProviderRegistryNotInCouncil.
+    /// @param model The model.
+    function leaveCouncil(bytes32 model) external;
+
+    /// @notice Draws up to `seats` distinct members of `model`'s pool AS IT STOOD AT THE END OF
+    ///         block `atBlock`, without replacement, each draw weighted by the weights then,
+    ///         never one in `exclude`. An excluded member that is drawn is removed from the draw
+    ///         and the draw repeated over the rest, so exclusion biases nothing. Draw k uses
+    ///         keccak256(abi.encode(seed, k)). Returns fewer members when the pool runs out.
+    /// @dev Reverts ProviderRegistryCouncilBlockNotPast, ProviderRegistryInvalidCouncilSeats,
+    ///      ProviderRegistryCouncilTooManyExcluded. At most seats + exclude.length draws.
+    /// @param model The model.
+    /// @param atBlock The block whose pool is drawn from (< the current block).
+    /// @param seed The randomness: it must be unknown when atBlock ends.
+    /// @param seats The members wanted, 1..MAX_COUNCIL_SEATS.
+    /// @param exclude Accounts never drawn (executor, accused, disputer), at most MAX_COUNCIL_EXCLUDED.
+    /// @return members The members drawn, in draw order.
+    function drawCouncil(bytes32 model, uint256 atBlock, bytes32 seed, uint256 seats, address[] calldata exclude)
+        external
+        view
+        returns (address[] memory members);
+
+    /// @notice drawCouncil, but a drawn member is also skipped (and the draw repeated over the
+    ///         rest) when, NOW, it is no longer in the pool or its free stake is below
+    ///         `minFreeStake` (it could not back a seat). Only the member's own actions make it
+    ///         skipped, so skipping never raises anyone else's share. At most MAX_COUNCIL_SKIPS
+    ///         skips: past them it returns the members found so far.
+    /// @dev Reverts as drawCouncil. At most seats + exclude.length + MAX_COUNCIL_SKIPS draws.
+    /// @param model The model.
+    /// @param atBlock The block whose pool is drawn from (< the current block).
+    /// @param seed The randomness.
+    /// @param seats The members wanted, 1..MAX_COUNCIL_SEATS.
+    /// @param exclude Accounts never drawn, at most MAX_COUNCIL_EXCLUDED.
+    /// @param minFreeStake The free stake a member needs now to be seated.
+    /// @return members The members drawn, in draw order.
+    function drawBackedCouncil(
+        bytes32 model,
+        uint256 atBlock,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        uint256 minFreeStake
+    ) external view returns (address[] memory members);
+
     // ---------------------------------------------------------------- admin
 
     /// @notice Sets the unbonding period for future unstake requests. Only DEFAULT_ADMIN_ROLE.
@@ -277,6 +433,26 @@ interface IProviderRegistry {
     /// @notice The longest endpoint accepted: 256 bytes.
     /// @return The length, in bytes.
     function MAX_ENDPOINT_LENGTH() external view returns (uint256);
+
+    /// @notice Members per council pool: 256.
+    /// @return The capacity.
+    function POOL_CAPACITY() external view returns (uint256);
+
+    /// @notice Council pools one provider may join: 4.
+    /// @return The number of models.
+    function MAX_COUNCIL_MODELS() external view returns (uint256);
+
+    /// @notice Seats per draw: 16.
+    /// @return The number of seats.
+    function MAX_COUNCIL_SEATS() external view returns (uint256);
+
+    /// @notice Accounts one draw may exclude: 8.
+    /// @return The number of accounts.
+    function MAX_COUNCIL_EXCLUDED() external view returns (uint256);
+
+    /// @notice Members drawBackedCouncil skips at most before it returns what it found: 16.
+    /// @return The number of skips.
+    function MAX_COUNCIL_SKIPS() external view returns (uint256);
 
     /// @notice The staking token.
     /// @return The token.
@@ -313,4 +489,44 @@ interface IProviderRegistry {
     /// @notice Sum of all accounts' unbonding buckets.
     /// @return The total.
     function totalUnbonding() external view returns (uint256);
+
+    /// @notice The models whose council pools `provider` is in.
+    /// @param provider The account.
+    /// @return models The models (at most MAX_COUNCIL_MODELS), in no particular order.
+    function councilModelsOf(address provider) external view returns (bytes32[] memory models);
+
+    /// @notice Whether `provider` is in `model`'s pool now, and at which position.
+    /// @param model The model.
+    /// @param provider The account.
+    /// @return member True if it is a member.
+    /// @return position Its position (0 when not a member).
+    function councilPositionOf(bytes32 model, address provider) external view returns (bool member, uint256 position);
+
+    /// @notice The member at `position` of `model`'s pool at the end of block `blockNumber`
+    ///         (the current state for the current or a future block); 0 when free.
+    /// @dev Reverts ProviderRegistryCouncilPositionOutOfRange.
+    /// @param model The model.
+    /// @param position The position, < POOL_CAPACITY.
+    /// @param blockNumber The block.
+    /// @return The member.
+    function councilMemberAt(bytes32 model, uint256 position, uint256 blockNumber) external view returns (address);
+
+    /// @notice The weight at `position` of `model`'s pool at the end of block `blockNumber`.
+    /// @dev Reverts ProviderRegistryCouncilPositionOutOfRange.
+    /// @param model The model.
+    /// @param position The position, < POOL_CAPACITY.
+    /// @param blockNumber The block.
+    /// @return The weight (0 for a free position).
+    function councilWeightAt(bytes32 model, uint256 position, uint256 blockNumber) external view returns (uint256);
+
+    /// @notice The total weight of `model`'s pool at the end of block `blockNumber`.
+    /// @param model The model.
+    /// @param blockNumber The block.
+    /// @return The total.
+    function councilTotalAt(bytes32 model, uint256 blockNumber) external view returns (uint256);
+
+    /// @notice The number of members in `model`'s pool now.
+    /// @param model The model.
+    /// @return The member count.
+    function poolSize(bytes32 model) external view returns (uint256);
 }
