@@ -213,6 +213,20 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
     }
 
     /// @inheritdoc IProviderRegistry
+    function lockRegistered(address provider, uint256 amount, address released) external onlyRole(MARKET_ROLE) {
+        if (amount == 0) revert ProviderRegistryZeroAmount();
+        if (released != address(0)) _unlock(released, amount);
+        Account storage a = _accounts[provider];
+        if (!a.registered) revert ProviderRegistryNotRegistered(provider);
+        uint256 locked = a.locked; // the same slot as `registered`
+        uint256 free = a.staked - locked;
+        if (amount > free) revert ProviderRegistryInsufficientFreeStake(provider, amount, free);
+        locked += amount;
+        a.locked = uint96(locked); // <= staked < 2^96
+        emit CollateralLocked(provider, msg.sender, amount, locked);
+    }
+
+    /// @inheritdoc IProviderRegistry
     function slash(address provider, uint256 amount, address recipient)
         external
         onlyRole(MARKET_ROLE)
@@ -387,6 +401,17 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
     }
 
     // ------------------------------------------------------------------ internal
+
+    /// @dev Releases `amount` (> 0) of `provider`'s locked collateral (unlock's body, for
+    ///      lockRegistered; unlock keeps its own copy so its gas does not move).
+    function _unlock(address provider, uint256 amount) private {
+        Account storage a = _accounts[provider];
+        uint256 locked = a.locked;
+        if (amount > locked) revert ProviderRegistryInsufficientLocked(provider, amount, locked);
+        locked -= amount;
+        a.locked = uint96(locked);
+        emit CollateralUnlocked(provider, msg.sender, amount, locked);
+    }
 
     /// @dev Credits `amount` to `provider`'s active stake, then pulls it from `provider`.
     function _stake(address provider, uint256 amount) private {

@@ -678,6 +678,74 @@ contract ProviderRegistryTest is RegistryFixture {
         registry.lock(alice, 1e18);
     }
 
+    function test_lockRegistered_locksARegisteredProvider() public {
+        _stake(alice, 10e18);
+        _register(alice);
+        vm.expectEmit(address(registry));
+        emit IProviderRegistry.CollateralLocked(alice, market, 4e18, 4e18);
+        vm.prank(market);
+        registry.lockRegistered(alice, 4e18, address(0));
+        vm.assertEq(_stakeOf(alice).locked, 4e18);
+    }
+
+    /// @notice An eviction: the released bidder's collateral comes back, then the new one's is locked.
+    function test_lockRegistered_releasesThenLocks() public {
+        _stake(alice, 10e18);
+        _register(alice);
+        _stake(bob, 10e18);
+        _register(bob);
+        _lock(bob, 4e18);
+        vm.expectEmit(address(registry));
+        emit IProviderRegistry.CollateralUnlocked(bob, market, 4e18, 0);
+        vm.expectEmit(address(registry));
+        emit IProviderRegistry.CollateralLocked(alice, market, 4e18, 4e18);
+        vm.prank(market);
+        registry.lockRegistered(alice, 4e18, bob);
+        vm.assertEq(_stakeOf(alice).locked, 4e18);
+        vm.assertEq(_stakeOf(bob).locked, 0);
+    }
+
+    function test_lockRegistered_revertsForUnregisteredOrDeregistered() public {
+        _stake(alice, 10e18);
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.ProviderRegistryNotRegistered.selector, alice));
+        vm.prank(market);
+        registry.lockRegistered(alice, 1e18, address(0));
+        _register(alice);
+        vm.prank(alice);
+        registry.deregister();
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.ProviderRegistryNotRegistered.selector, alice));
+        vm.prank(market);
+        registry.lockRegistered(alice, 1e18, address(0));
+    }
+
+    function test_lockRegistered_revertsOnZeroAboveFreeStakeOrAboveReleasedLock() public {
+        _stake(alice, 10e18);
+        _register(alice);
+        _stake(bob, 10e18);
+        _lock(bob, 1e18);
+        vm.startPrank(market);
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.ProviderRegistryZeroAmount.selector));
+        registry.lockRegistered(alice, 0, address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.ProviderRegistryInsufficientFreeStake.selector, alice, 11e18, 10e18)
+        );
+        registry.lockRegistered(alice, 11e18, address(0));
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.ProviderRegistryInsufficientLocked.selector, bob, 2e18, 1e18)
+        );
+        registry.lockRegistered(alice, 2e18, bob);
+        vm.stopPrank();
+    }
+
+    function test_lockRegistered_revertsForNonMarket() public {
+        _stake(alice, 10e18);
+        _register(alice);
+        bytes32 role = registry.MARKET_ROLE();
+        vm.expectRevert(abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, alice, role));
+        vm.prank(alice);
+        registry.lockRegistered(alice, 1e18, address(0));
+    }
+
     function test_unlock_releasesAndEmits() public {
         _stake(alice, 10e18);
         _lock(alice, 6e18);

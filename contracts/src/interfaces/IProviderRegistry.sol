@@ -336,6 +336,18 @@ interface IProviderRegistry {
     /// @param amount The amount to release.
     function unlock(address provider, uint256 amount) external;
 
+    /// @notice A market's bid in one call: releases `amount` of `released`'s locked collateral
+    ///         (an evicted bidder; address(0) for none), then locks `amount` of `provider`'s free
+    ///         stake, which must be a registered provider. Only MARKET_ROLE. Emits
+    ///         CollateralUnlocked (if `released` is set), then CollateralLocked.
+    /// @dev One call instead of isRegistered + unlock + lock: the bid path's gas (<= 80k). Reverts
+    ///      ProviderRegistryZeroAmount, ProviderRegistryInsufficientLocked (of `released`),
+    ///      ProviderRegistryNotRegistered, ProviderRegistryInsufficientFreeStake.
+    /// @param provider The bidder.
+    /// @param amount The collateral to lock (and to release from `released`).
+    /// @param released The bidder whose collateral is released, or address(0).
+    function lockRegistered(address provider, uint256 amount, address released) external;
+
     /// @notice Slashes up to `amount` of the provider's locked collateral: it leaves both
     ///         `locked` and `staked` and is transferred to `recipient`. Only MARKET_ROLE.
     ///         If less than `amount` is locked, everything locked is slashed.

@@ -407,10 +407,6 @@ interface ITaskMarket is IVerdictRound {
     /// @param provider The provider.
     error TaskMarketAlreadyBid(uint256 taskId, address provider);
 
-    /// @notice The bidder is not a registered provider.
-    /// @param provider The bidder.
-    error TaskMarketProviderNotRegistered(address provider);
-
     /// @notice Neither halting condition holds yet: bids < maxBids and the window is running.
     /// @param taskId The task.
     /// @param biddingEnd When the window ends.
@@ -688,10 +684,12 @@ interface ITaskMarket is IVerdictRound {
 
     /// @notice Bids `price` on an Open task, locking the task's collateral from the caller's
     ///         free stake; at the cap, evicts the highest bid if `price` is below it. Gas is
-    ///         O(log maxBids) (<= 80k at every bid index, eviction included).
+    ///         O(log maxBids) (<= 80k at every bid index, eviction included: see the gas
+    ///         snapshot). One registry call (lockRegistered) checks registration, releases an
+    ///         evicted bidder and locks.
     /// @dev Reverts TaskMarketUnknownTask, TaskMarketUnexpectedStatus, TaskMarketBiddingClosed,
     ///      TaskMarketBidNotBelowHighest, TaskMarketClientCannotBid, TaskMarketBidTooHigh,
-    ///      TaskMarketAlreadyBid, TaskMarketProviderNotRegistered, and the registry's
+    ///      TaskMarketAlreadyBid, and the registry's ProviderRegistryNotRegistered and
     ///      ProviderRegistryInsufficientFreeStake.
     /// @param taskId The task.
     /// @param price The price asked for the whole task.

@@ -12,7 +12,8 @@ pragma solidity ^0.8.24;
 ///      0, 1, ... and keep them (an eviction reuses the index), so a right subtree is empty
 ///      exactly when its first leaf is >= the bid count, and such a node's bit stays 0. The
 ///      word fits next to the bid counters in the task's hottest slot, so the tree itself costs
-///      no storage access: only the prices compared are read, one per level at most (<= 6).
+///      no storage access: only the prices compared are read: <= 3 to insert (a binary search
+///      up the new leaf's path), 6 to replace the highest (one per level).
 library BidTree {
     /// @notice The most bids a tree holds (6 levels).
     uint256 internal constant MAX_BIDS = 64;
@@ -24,76 +25,313 @@ library BidTree {
     }
 
     /// @notice The index of the highest bid (ties to the lowest index); 0 for an empty tree.
-    function highest(uint256 tree) internal pure returns (uint256) {
-        return _winner(tree, 1);
+    function highest(uint256 tree) internal pure returns (uint256 w) {
+        assembly ("memory-safe") {
+            w := add(2, and(shr(1, tree), 1))
+            w := add(add(w, w), and(shr(w, tree), 1))
+            w := add(add(w, w), and(shr(w, tree), 1))
+            w := add(add(w, w), and(shr(w, tree), 1))
+            w := add(add(w, w), and(shr(w, tree), 1))
+            w := sub(add(add(w, w), and(shr(w, tree), 1)), MAX_BIDS)
+        }
     }
 
-    /// @notice Adds bid index `n` (the current bid count) at `price`; returns the new tree.
-    /// @dev Walks up from leaf n. Where it is a left child, its sibling subtree is empty: it
-    ///      wins without a comparison and the bit stays 0. Where it is a right child, it meets
-    ///      the left subtree's winner: it takes the node (bit 1) if strictly higher, else the
-    ///      node's winner is unchanged and so is every ancestor's: stop. So bids in falling
-    ///      price order compare once, rising ones up to 6 times.
-    function insert(uint256 tree, Bid[64] storage bids, uint256 n, uint256 price) internal view returns (uint256) {
-        unchecked {
-            uint256 v = MAX_BIDS + n;
-            while (v > 1) {
-                uint256 parent = v >> 1;
-                if (v & 1 == 1) {
-                    if (price <= _price(bids, _winner(tree, v - 1))) return tree;
-                    tree |= 1 << parent;
+    /// @notice Adds bid index `n` (the current bid count) at `price`, where `lowest` is the
+    ///         lowest price among the bids 0..n-1 (anything >= maxPrice when n == 0); returns
+    ///         the new tree.
+    /// @dev The new leaf has the highest index, so it wins an ancestor only if strictly higher
+    ///      than that ancestor's winner so far (ties go left). Going up, the ancestors' winners
+    ///      so far only get higher (each ancestor's bids include the one below's): the leaf
+    ///      wins exactly the lowest k of its 6 ancestors, and k (0..6) is found by a binary
+    ///      search over the levels, reading at most 3 prices instead of up to 6 one by one. An
+    ///      ancestor whose bids so far are none (its first leaf is n) is won without a read.
+    ///      Of the k ancestors won, those where the leaf is a right child take bit 1; where it
+    ///      is a left child the right side is empty and the bit stays 0; every node above k
+    ///      keeps its winner. A price <= `lowest` wins nothing: no read.
+    function insert(uint256 tree, Bid[64] storage bids, uint256 n, uint256 price, uint256 lowest)
+        internal
+        view
+        returns (uint256 result)
+    {
+        assembly ("memory-safe") {
+            result := tree
+            if gt(price, lowest) {
+                let base := bids.slot
+                let leaf := add(MAX_BIDS, n)
+                let won
+                let k
+                // won: price beats the winner so far of the ancestor at level j (read only if
+                // that ancestor has bids so far: n mod 2^j != 0). The decision tree over k:
+                // level 3, then 1 and 2 or 5 and then 4 or 6 (each path steps down j nodes).
+                won := 1
+                if and(n, 7) {
+                    let w := shr(3, leaf)
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
                 }
-                v = parent;
+                switch won
+                case 0 {
+                    won := 1
+                    if and(n, 1) {
+                        let w := shr(1, leaf)
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                        won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
+                    }
+                    if won {
+                        k := 1
+                        won := 1
+                        if and(n, 3) {
+                            let w := shr(2, leaf)
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
+                        }
+                        if won { k := 2 }
+                    }
+                }
+                default {
+                    k := 3
+                    won := 1
+                    if and(n, 31) {
+                        let w := shr(5, leaf)
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                        won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
+                    }
+                    switch won
+                    case 0 {
+                        won := 1
+                        if and(n, 15) {
+                            let w := shr(4, leaf)
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
+                        }
+                        if won { k := 4 }
+                    }
+                    default {
+                        k := 5
+                        won := 1
+                        if and(n, 63) {
+                            let w := shr(6, leaf)
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            w := add(add(w, w), and(shr(w, tree), 1))
+                            won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
+                        }
+                        if won { k := 6 }
+                    }
+                }
+                // the won ancestors where the leaf is a right child take bit 1
+                let right := and(n, sub(shl(k, 1), 1))
+                if and(right, 1) { result := or(result, shl(shr(1, leaf), 1)) }
+                if and(right, 2) { result := or(result, shl(shr(2, leaf), 1)) }
+                if and(right, 4) { result := or(result, shl(shr(3, leaf), 1)) }
+                if and(right, 8) { result := or(result, shl(shr(4, leaf), 1)) }
+                if and(right, 16) { result := or(result, shl(shr(5, leaf), 1)) }
+                if and(right, 32) { result := or(result, shl(shr(6, leaf), 1)) }
             }
-            return tree;
         }
     }
 
     /// @notice Bid index `i` now has `price` (an eviction wrote a lower bid there), with `n`
     ///         bids in all; returns the new tree.
     /// @dev Walks up from leaf i, comparing the current winner with each non-empty sibling
-    ///      subtree's winner and setting the parent's bit: one price read per level.
+    ///      subtree's winner and setting the parent's bit: one price read per level. (The
+    ///      siblings' winners were never compared with each other, so each must be read.)
     function update(uint256 tree, Bid[64] storage bids, uint256 n, uint256 i, uint256 price)
         internal
         view
-        returns (uint256)
+        returns (uint256 result)
     {
-        unchecked {
-            uint256 v = MAX_BIDS + i;
-            uint256 height;
-            while (v > 1) {
-                uint256 parent = v >> 1;
-                uint256 sibling = v ^ 1;
-                // the sibling's first leaf: an empty sibling is a right one, and its parent's bit is 0
-                if ((sibling << height) - MAX_BIDS < n) {
-                    uint256 other = _price(bids, _winner(tree, sibling));
-                    bool right = v & 1 == 1;
-                    bool fromRight = right ? price > other : other > price;
-                    if (fromRight) tree |= 1 << parent;
-                    else tree &= ~(1 << parent);
-                    if (fromRight != right) price = other; // the sibling's winner goes on up
+        assembly ("memory-safe") {
+            let base := bids.slot
+            let leaf := add(MAX_BIDS, i)
+            // Level h (0..5), unrolled: v = the ancestor at height h, s = its sibling; an empty
+            // sibling is a right one (its first leaf s * 2^h >= n) and its parent's bit stays 0.
+            // Ties go left: the right side wins only if strictly higher. The winner's price goes on up.
+            {
+                let v := shr(0, leaf)
+                let s := xor(v, 1)
+                if lt(sub(shl(0, s), 64), n) {
+                    let w := s
+                    let other := shr(160, sload(add(base, sub(w, 64))))
+                    let bit := shl(shr(1, v), 1)
+                    switch and(v, 1)
+                    case 0 {
+                        switch gt(other, price)
+                        case 0 { tree := and(tree, not(bit)) }
+                        default {
+                            tree := or(tree, bit)
+                            price := other
+                        }
+                    }
+                    default {
+                        switch gt(price, other)
+                        case 0 {
+                            tree := and(tree, not(bit))
+                            price := other
+                        }
+                        default { tree := or(tree, bit) }
+                    }
                 }
-                v = parent;
-                ++height;
             }
-            return tree;
-        }
-    }
-
-    /// @dev The leaf that wins node v: follow the bits down.
-    function _winner(uint256 tree, uint256 v) private pure returns (uint256 w) {
-        assembly ("memory-safe") {
-            for {} lt(v, MAX_BIDS) {} {
-                v := add(add(v, v), and(shr(v, tree), 1))
+            {
+                let v := shr(1, leaf)
+                let s := xor(v, 1)
+                if lt(sub(shl(1, s), 64), n) {
+                    let w := s
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    let other := shr(160, sload(add(base, sub(w, 64))))
+                    let bit := shl(shr(1, v), 1)
+                    switch and(v, 1)
+                    case 0 {
+                        switch gt(other, price)
+                        case 0 { tree := and(tree, not(bit)) }
+                        default {
+                            tree := or(tree, bit)
+                            price := other
+                        }
+                    }
+                    default {
+                        switch gt(price, other)
+                        case 0 {
+                            tree := and(tree, not(bit))
+                            price := other
+                        }
+                        default { tree := or(tree, bit) }
+                    }
+                }
             }
-            w := sub(v, MAX_BIDS)
-        }
-    }
-
-    /// @dev The price of bid `i` (< 64), read straight from its slot (the top 96 bits).
-    function _price(Bid[64] storage bids, uint256 i) private view returns (uint256 price) {
-        assembly ("memory-safe") {
-            price := shr(160, sload(add(bids.slot, i)))
+            {
+                let v := shr(2, leaf)
+                let s := xor(v, 1)
+                if lt(sub(shl(2, s), 64), n) {
+                    let w := s
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    let other := shr(160, sload(add(base, sub(w, 64))))
+                    let bit := shl(shr(1, v), 1)
+                    switch and(v, 1)
+                    case 0 {
+                        switch gt(other, price)
+                        case 0 { tree := and(tree, not(bit)) }
+                        default {
+                            tree := or(tree, bit)
+                            price := other
+                        }
+                    }
+                    default {
+                        switch gt(price, other)
+                        case 0 {
+                            tree := and(tree, not(bit))
+                            price := other
+                        }
+                        default { tree := or(tree, bit) }
+                    }
+                }
+            }
+            {
+                let v := shr(3, leaf)
+                let s := xor(v, 1)
+                if lt(sub(shl(3, s), 64), n) {
+                    let w := s
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    let other := shr(160, sload(add(base, sub(w, 64))))
+                    let bit := shl(shr(1, v), 1)
+                    switch and(v, 1)
+                    case 0 {
+                        switch gt(other, price)
+                        case 0 { tree := and(tree, not(bit)) }
+                        default {
+                            tree := or(tree, bit)
+                            price := other
+                        }
+                    }
+                    default {
+                        switch gt(price, other)
+                        case 0 {
+                            tree := and(tree, not(bit))
+                            price := other
+                        }
+                        default { tree := or(tree, bit) }
+                    }
+                }
+            }
+            {
+                let v := shr(4, leaf)
+                let s := xor(v, 1)
+                if lt(sub(shl(4, s), 64), n) {
+                    let w := s
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    let other := shr(160, sload(add(base, sub(w, 64))))
+                    let bit := shl(shr(1, v), 1)
+                    switch and(v, 1)
+                    case 0 {
+                        switch gt(other, price)
+                        case 0 { tree := and(tree, not(bit)) }
+                        default {
+                            tree := or(tree, bit)
+                            price := other
+                        }
+                    }
+                    default {
+                        switch gt(price, other)
+                        case 0 {
+                            tree := and(tree, not(bit))
+                            price := other
+                        }
+                        default { tree := or(tree, bit) }
+                    }
+                }
+            }
+            {
+                let v := shr(5, leaf)
+                let s := xor(v, 1)
+                if lt(sub(shl(5, s), 64), n) {
+                    let w := s
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    w := add(add(w, w), and(shr(w, tree), 1))
+                    let other := shr(160, sload(add(base, sub(w, 64))))
+                    let bit := shl(shr(1, v), 1)
+                    switch and(v, 1)
+                    case 0 {
+                        switch gt(other, price)
+                        case 0 { tree := and(tree, not(bit)) }
+                        default {
+                            tree := or(tree, bit)
+                            price := other
+                        }
+                    }
+                    default {
+                        switch gt(price, other)
+                        case 0 {
+                            tree := and(tree, not(bit))
+                            price := other
+                        }
+                        default { tree := or(tree, bit) }
+                    }
+                }
+            }
+            result := tree
         }
     }
 }

@@ -140,15 +140,16 @@ contract TaskMarketBidTest is MarketFixture {
         _bid(id, providers[0], 40e18);
     }
 
+    /// @notice The registry checks registration where it locks the collateral (one call per bid).
     function test_bid_revertsForUnregistered() public {
         uint256 id = _submit();
-        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketProviderNotRegistered.selector, stranger));
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.ProviderRegistryNotRegistered.selector, stranger));
         _bid(id, stranger, 1);
         // deregistered providers too
         address p = providers[0];
         vm.prank(p);
         registry.deregister();
-        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketProviderNotRegistered.selector, p));
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.ProviderRegistryNotRegistered.selector, p));
         _bid(id, p, 1);
     }
 
