@@ -233,7 +233,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         p.index1 = uint8(index + 1);
         p.seat1 = 0;
         p.locked = collateral;
-        emit BidPlaced(taskId, msg.sender, uint8(index), price, uint8(bestIndex), bestPrice);
+        emit BidPlaced(taskId, msg.sender, uint8(index), price);
         // Registration is checked there, with the lock, in the slot the lock reads anyway.
         _registry.lockRegistered(msg.sender, collateral, evicted);
     }

@@ -146,11 +146,16 @@ export class MarketIndexer {
         task.bestPrice = best?.price
         return
       }
-      case 'BidPlaced':
-        task.bids.push({index: n(a.bidIndex), provider: getAddress(a.provider), price: b(a.price), block: log.blockNumber, txHash: log.transactionHash})
-        task.bestIndex = n(a.bestIndex)
-        task.bestPrice = b(a.bestPrice)
+      case 'BidPlaced': {
+        const bid = {index: n(a.bidIndex), provider: getAddress(a.provider), price: b(a.price), block: log.blockNumber, txHash: log.transactionHash}
+        task.bids.push(bid)
+        // The contract's rule (the event no longer repeats it): a strictly lower price becomes the best, so ties keep the earlier bid.
+        if (task.bestPrice === undefined || bid.price < task.bestPrice) {
+          task.bestIndex = bid.index
+          task.bestPrice = bid.price
+        }
         return
+      }
       case 'TaskAssigned':
         task.status = 'assigned'
         task.executor = getAddress(a.executor)

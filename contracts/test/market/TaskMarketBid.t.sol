@@ -15,7 +15,7 @@ contract TaskMarketBidTest is MarketFixture {
         uint256 id = _submit();
         address p = providers[0];
         vm.expectEmit(address(market));
-        emit ITaskMarket.BidPlaced(id, p, 0, 70e18, 0, 70e18);
+        emit ITaskMarket.BidPlaced(id, p, 0, 70e18);
         vm.expectEmit(address(registry));
         emit IProviderRegistry.CollateralLocked(p, address(market), COLLATERAL, COLLATERAL);
         _bid(id, p, 70e18);
@@ -41,21 +41,19 @@ contract TaskMarketBidTest is MarketFixture {
 
     function test_bid_tracksLowestEarliest() public {
         uint256 id = _submit();
-        vm.expectEmit(address(market));
-        emit ITaskMarket.BidPlaced(id, providers[0], 0, 80e18, 0, 80e18);
-        _bid(id, providers[0], 80e18);
-        vm.expectEmit(address(market));
-        emit ITaskMarket.BidPlaced(id, providers[1], 1, 60e18, 1, 60e18); // lower: new best
-        _bid(id, providers[1], 60e18);
-        vm.expectEmit(address(market));
-        emit ITaskMarket.BidPlaced(id, providers[2], 2, 60e18, 1, 60e18); // tie: the earlier stays
-        _bid(id, providers[2], 60e18);
-        vm.expectEmit(address(market));
-        emit ITaskMarket.BidPlaced(id, providers[3], 3, 90e18, 1, 60e18); // higher
-        _bid(id, providers[3], 90e18);
-        (, uint8 index, ITaskMarket.Bid memory best) = market.bestBid(id);
-        vm.assertEq(index, 1);
-        vm.assertEq(best.provider, providers[1]);
+        uint256[4] memory prices = [uint256(80e18), 60e18, 60e18, 90e18];
+        // lower: new best; a tie: the earlier stays; higher: unchanged
+        uint8[4] memory best = [0, 1, 1, 1];
+        for (uint256 i; i < 4; ++i) {
+            vm.expectEmit(address(market));
+            emit ITaskMarket.BidPlaced(id, providers[i], uint8(i), prices[i]);
+            _bid(id, providers[i], prices[i]);
+            (bool found, uint8 index, ITaskMarket.Bid memory b) = market.bestBid(id);
+            vm.assertTrue(found);
+            vm.assertEq(index, best[i]);
+            vm.assertEq(b.provider, providers[best[i]]);
+            vm.assertEq(b.price, prices[best[i]]);
+        }
     }
 
     function test_bid_acceptsMaxPriceAndZero() public {

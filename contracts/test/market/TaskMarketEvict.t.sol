@@ -37,12 +37,14 @@ contract TaskMarketEvictTest is MarketFixture {
         vm.expectEmit(address(market));
         emit ITaskMarket.BidEvicted(id, highest, 1, 90e18);
         vm.expectEmit(address(market));
-        emit ITaskMarket.BidPlaced(id, newcomer, 1, 50e18, 2, 40e18);
+        emit ITaskMarket.BidPlaced(id, newcomer, 1, 50e18);
         vm.expectEmit(address(registry));
         emit IProviderRegistry.CollateralUnlocked(highest, address(market), COLLATERAL, 0);
         vm.expectEmit(address(registry));
         emit IProviderRegistry.CollateralLocked(newcomer, address(market), COLLATERAL, COLLATERAL);
         _bid(id, newcomer, 50e18);
+        (, uint8 bestIndex,) = market.bestBid(id);
+        vm.assertEq(bestIndex, 2, "the lowest (40) stays the best");
 
         vm.assertEq(market.bidCount(id), 4);
         ITaskMarket.Bid memory b = market.getBid(id, 1);
@@ -108,7 +110,7 @@ contract TaskMarketEvictTest is MarketFixture {
         vm.expectEmit(address(market));
         emit ITaskMarket.BidEvicted(id, providers[0], 0, 50e18);
         vm.expectEmit(address(market));
-        emit ITaskMarket.BidPlaced(id, providers[4], 0, 49e18, 0, 49e18);
+        emit ITaskMarket.BidPlaced(id, providers[4], 0, 49e18);
         _bid(id, providers[4], 49e18);
         (, uint8 index, ITaskMarket.Bid memory best) = market.bestBid(id);
         vm.assertEq(index, 0);

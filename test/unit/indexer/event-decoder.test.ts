@@ -47,7 +47,7 @@ describe('EventDecoder', () => {
     expect(decoder.parse({topics: [keccak256(toUtf8Bytes('Transfer(address,address,uint256)'))], data: '0x'})).toBeNull()
     expect(decoder.parse({topics: [], data: '0x'})).toBeNull()
     const bid = iface.getEvent('BidPlaced')!
-    const log = iface.encodeEventLog(bid, [1n, getAddress(`0x${'12'.repeat(20)}`), 0n, 5n, 0n, 5n])
+    const log = iface.encodeEventLog(bid, [1n, getAddress(`0x${'12'.repeat(20)}`), 0n, 5n])
     expect(() => decoder.parse({topics: log.topics, data: log.data.slice(0, 66)})).toThrow(/too short/)
   })
 })

@@ -62,8 +62,7 @@ afterEach(async () => {
 /** The TaskMarket's events, typed by its ABI. */
 const ev = {
   submitted: (id: number, escrow = 100n) => emitted(market, market.getEvent('TaskSubmitted'), [id, alice.address, params, 1_000, 970, escrow, 5n, 1000]),
-  bid: (id: number, provider: string, bidIndex: number, price: bigint, bestIndex: number, bestPrice: bigint) =>
-    emitted(market, market.getEvent('BidPlaced'), [id, provider, bidIndex, price, bestIndex, bestPrice]),
+  bid: (id: number, provider: string, bidIndex: number, price: bigint) => emitted(market, market.getEvent('BidPlaced'), [id, provider, bidIndex, price]),
   evicted: (id: number, provider: string, bidIndex: number, price: bigint) => emitted(market, market.getEvent('BidEvicted'), [id, provider, bidIndex, price]),
   assigned: (id: number, executor: string, price: bigint, council: string[]) => emitted(market, market.getEvent('TaskAssigned'), [id, executor, 1, price, council, 5_000]),
   committed: (id: number, k: number, root: string) => emitted(market, market.getEvent('CheckpointCommitted'), [id, k, root, 40 + k, 100 + k, 200 + k]),
@@ -81,8 +80,8 @@ const ev = {
 /** Mines task `id` from submission to assignment (bob bids 20, carol 15: carol executes, dave and erin sit). */
 function submitAndAssign(id: number): {submittedBlock: number; assignedBlock: number} {
   const submittedBlock = node.mine(ev.submitted(id))
-  node.mine(ev.bid(id, bob.address, 0, 20n, 0, 20n))
-  node.mine(ev.bid(id, carol.address, 1, 15n, 1, 15n))
+  node.mine(ev.bid(id, bob.address, 0, 20n))
+  node.mine(ev.bid(id, carol.address, 1, 15n))
   const assignedBlock = node.mine(ev.assigned(id, carol.address, 15n, [dave.address, erin.address]))
   return {submittedBlock, assignedBlock}
 }
@@ -177,10 +176,10 @@ describe('MarketIndexer folds TaskMarket events into IndexedTasks', () => {
 
   it('an evicted bid leaves the task; the lower bid that evicted it takes its index; the best bid follows', async () => {
     node.mine(ev.submitted(1))
-    node.mine(ev.bid(1, bob.address, 0, 20n, 0, 20n))
-    node.mine(ev.bid(1, carol.address, 1, 15n, 1, 15n))
-    node.mine(ev.bid(1, dave.address, 2, 25n, 1, 15n)) // the cap (maxBids 3)
-    node.mine(ev.evicted(1, dave.address, 2, 25n), ev.bid(1, erin.address, 2, 18n, 1, 15n))
+    node.mine(ev.bid(1, bob.address, 0, 20n))
+    node.mine(ev.bid(1, carol.address, 1, 15n))
+    node.mine(ev.bid(1, dave.address, 2, 25n)) // the cap (maxBids 3)
+    node.mine(ev.evicted(1, dave.address, 2, 25n), ev.bid(1, erin.address, 2, 18n))
     const market = indexer()
     await market.sync()
     const task = market.task(1)!
@@ -236,7 +235,7 @@ describe('MarketIndexer folds TaskMarket events into IndexedTasks', () => {
 
   it("ignores other contracts' logs and events of tasks submitted before fromBlock, and tells listeners each applied event", async () => {
     node.mine(ev.submitted(1))
-    const from = node.mine(ev.bid(1, bob.address, 0, 20n, 0, 20n))
+    const from = node.mine(ev.bid(1, bob.address, 0, 20n))
     node.mine({...ev.submitted(9), address: OTHER})
     node.mine(ev.submitted(2))
     const market = indexer({fromBlock: from})
