@@ -217,7 +217,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
             if (price >= topPrice) revert TaskMarketBidNotBelowHighest(taskId, price, topPrice);
             evicted = top.provider;
             tree = BidTree.update(tree, bids, n, index, price);
-            emit BidEvicted(taskId, evicted, uint8(index), topPrice);
+            _logBid(BidEvicted.selector, taskId, evicted, index, topPrice); // BidEvicted
         }
         // An evicted best bid held the highest price, so every bid had it and the new one is lower.
         if (price < bestPrice) {
@@ -233,9 +233,38 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         p.index1 = uint8(index + 1);
         p.seat1 = 0;
         p.locked = collateral;
-        emit BidPlaced(taskId, msg.sender, uint8(index), price);
+        _logBid(BidPlaced.selector, taskId, msg.sender, index, price); // BidPlaced
         // Registration is checked there, with the lock, in the slot the lock reads anyway.
-        _registry.lockRegistered(msg.sender, collateral, evicted);
+        _lockRegistered(msg.sender, collateral, evicted);
+    }
+
+    /// @dev Emits BidPlaced or BidEvicted (same layout: taskId and provider indexed, then the
+    ///      bid index and the price), written in assembly for the bid's gas and code size.
+    function _logBid(bytes32 topic, uint256 taskId, address provider, uint256 index, uint256 price) private {
+        assembly ("memory-safe") {
+            mstore(0, index)
+            mstore(32, price)
+            log3(0, 64, topic, taskId, provider)
+        }
+    }
+
+    /// @dev registry.lockRegistered(provider, amount, released), its revert bubbled up. In
+    ///      assembly to fit the bid's 80k gas and the contract's 24,576 bytes: no code-size
+    ///      check (the constructor called the registry, so it has code) and no return data.
+    function _lockRegistered(address provider, uint256 amount, address released) private {
+        IProviderRegistry registry = _registry;
+        bytes4 selector = IProviderRegistry.lockRegistered.selector;
+        assembly ("memory-safe") {
+            let m := mload(0x40)
+            mstore(m, selector)
+            mstore(add(m, 4), provider)
+            mstore(add(m, 36), amount)
+            mstore(add(m, 68), released)
+            if iszero(call(gas(), registry, 0, m, 100, 0, 0)) {
+                returndatacopy(m, 0, returndatasize())
+                revert(m, returndatasize())
+            }
+        }
     }
 
     /// @inheritdoc ITaskMarket

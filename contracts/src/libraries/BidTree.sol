@@ -58,82 +58,31 @@ library BidTree {
             if gt(price, lowest) {
                 let base := bids.slot
                 let leaf := add(MAX_BIDS, n)
-                let won
-                let k
-                // won: price beats the winner so far of the ancestor at level j (read only if
-                // that ancestor has bids so far: n mod 2^j != 0). The decision tree over k:
-                // level 3, then 1 and 2 or 5 and then 4 or 6 (each path steps down j nodes).
-                won := 1
-                if and(n, 7) {
-                    let w := shr(3, leaf)
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
-                }
-                switch won
-                case 0 {
-                    won := 1
-                    if and(n, 1) {
-                        let w := shr(1, leaf)
-                        w := add(add(w, w), and(shr(w, tree), 1))
-                        won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
-                    }
-                    if won {
-                        k := 1
-                        won := 1
-                        if and(n, 3) {
-                            let w := shr(2, leaf)
+                // Binary search for k in [lo, hi]: probe level mid, i.e. whether price beats the
+                // winner so far of the ancestor at level mid (read only if that ancestor has bids
+                // so far: n mod 2^mid != 0). Probes levels 3, then 1 and 2, or 5 and 4 or 6.
+                let lo := 0
+                let hi := 6
+                for {} lt(lo, hi) {} {
+                    let mid := shr(1, add(add(lo, hi), 1))
+                    let won := 1
+                    if and(n, sub(shl(mid, 1), 1)) {
+                        let w := shr(mid, leaf)
+                        // mid steps down to the winning leaf
+                        for {} lt(w, 16) {} {
                             w := add(add(w, w), and(shr(w, tree), 1))
                             w := add(add(w, w), and(shr(w, tree), 1))
-                            won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
                         }
-                        if won { k := 2 }
-                    }
-                }
-                default {
-                    k := 3
-                    won := 1
-                    if and(n, 31) {
-                        let w := shr(5, leaf)
-                        w := add(add(w, w), and(shr(w, tree), 1))
-                        w := add(add(w, w), and(shr(w, tree), 1))
-                        w := add(add(w, w), and(shr(w, tree), 1))
-                        w := add(add(w, w), and(shr(w, tree), 1))
-                        w := add(add(w, w), and(shr(w, tree), 1))
+                        if lt(w, 32) { w := add(add(w, w), and(shr(w, tree), 1)) }
+                        if lt(w, 64) { w := add(add(w, w), and(shr(w, tree), 1)) }
                         won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
                     }
                     switch won
-                    case 0 {
-                        won := 1
-                        if and(n, 15) {
-                            let w := shr(4, leaf)
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
-                        }
-                        if won { k := 4 }
-                    }
-                    default {
-                        k := 5
-                        won := 1
-                        if and(n, 63) {
-                            let w := shr(6, leaf)
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            w := add(add(w, w), and(shr(w, tree), 1))
-                            won := gt(price, shr(160, sload(add(base, sub(w, 64)))))
-                        }
-                        if won { k := 6 }
-                    }
+                    case 0 { hi := sub(mid, 1) }
+                    default { lo := mid }
                 }
                 // the won ancestors where the leaf is a right child take bit 1
-                let right := and(n, sub(shl(k, 1), 1))
+                let right := and(n, sub(shl(lo, 1), 1))
                 if and(right, 1) { result := or(result, shl(shr(1, leaf), 1)) }
                 if and(right, 2) { result := or(result, shl(shr(2, leaf), 1)) }
                 if and(right, 4) { result := or(result, shl(shr(3, leaf), 1)) }
@@ -156,15 +105,21 @@ library BidTree {
     {
         assembly ("memory-safe") {
             let base := bids.slot
-            let leaf := add(MAX_BIDS, i)
-            // Level h (0..5), unrolled: v = the ancestor at height h, s = its sibling; an empty
-            // sibling is a right one (its first leaf s * 2^h >= n) and its parent's bit stays 0.
-            // Ties go left: the right side wins only if strictly higher. The winner's price goes on up.
-            {
-                let v := shr(0, leaf)
+            let v := add(MAX_BIDS, i)
+            // v = the ancestor at height h, s = its sibling; an empty sibling is a right one (its
+            // first leaf s * 2^h >= n) and its parent's bit stays 0. Ties go left: the right
+            // side wins only if strictly higher. The winner's price goes on up.
+            for { let h := 0 } gt(v, 1) { h := add(h, 1) } {
                 let s := xor(v, 1)
-                if lt(sub(shl(0, s), 64), n) {
+                if lt(sub(shl(h, s), 64), n) {
                     let w := s
+                    // h steps down to its winning leaf
+                    for {} lt(w, 16) {} {
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                        w := add(add(w, w), and(shr(w, tree), 1))
+                    }
+                    if lt(w, 32) { w := add(add(w, w), and(shr(w, tree), 1)) }
+                    if lt(w, 64) { w := add(add(w, w), and(shr(w, tree), 1)) }
                     let other := shr(160, sload(add(base, sub(w, 64))))
                     let bit := shl(shr(1, v), 1)
                     switch and(v, 1)
@@ -185,151 +140,7 @@ library BidTree {
                         default { tree := or(tree, bit) }
                     }
                 }
-            }
-            {
-                let v := shr(1, leaf)
-                let s := xor(v, 1)
-                if lt(sub(shl(1, s), 64), n) {
-                    let w := s
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    let other := shr(160, sload(add(base, sub(w, 64))))
-                    let bit := shl(shr(1, v), 1)
-                    switch and(v, 1)
-                    case 0 {
-                        switch gt(other, price)
-                        case 0 { tree := and(tree, not(bit)) }
-                        default {
-                            tree := or(tree, bit)
-                            price := other
-                        }
-                    }
-                    default {
-                        switch gt(price, other)
-                        case 0 {
-                            tree := and(tree, not(bit))
-                            price := other
-                        }
-                        default { tree := or(tree, bit) }
-                    }
-                }
-            }
-            {
-                let v := shr(2, leaf)
-                let s := xor(v, 1)
-                if lt(sub(shl(2, s), 64), n) {
-                    let w := s
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    let other := shr(160, sload(add(base, sub(w, 64))))
-                    let bit := shl(shr(1, v), 1)
-                    switch and(v, 1)
-                    case 0 {
-                        switch gt(other, price)
-                        case 0 { tree := and(tree, not(bit)) }
-                        default {
-                            tree := or(tree, bit)
-                            price := other
-                        }
-                    }
-                    default {
-                        switch gt(price, other)
-                        case 0 {
-                            tree := and(tree, not(bit))
-                            price := other
-                        }
-                        default { tree := or(tree, bit) }
-                    }
-                }
-            }
-            {
-                let v := shr(3, leaf)
-                let s := xor(v, 1)
-                if lt(sub(shl(3, s), 64), n) {
-                    let w := s
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    let other := shr(160, sload(add(base, sub(w, 64))))
-                    let bit := shl(shr(1, v), 1)
-                    switch and(v, 1)
-                    case 0 {
-                        switch gt(other, price)
-                        case 0 { tree := and(tree, not(bit)) }
-                        default {
-                            tree := or(tree, bit)
-                            price := other
-                        }
-                    }
-                    default {
-                        switch gt(price, other)
-                        case 0 {
-                            tree := and(tree, not(bit))
-                            price := other
-                        }
-                        default { tree := or(tree, bit) }
-                    }
-                }
-            }
-            {
-                let v := shr(4, leaf)
-                let s := xor(v, 1)
-                if lt(sub(shl(4, s), 64), n) {
-                    let w := s
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    let other := shr(160, sload(add(base, sub(w, 64))))
-                    let bit := shl(shr(1, v), 1)
-                    switch and(v, 1)
-                    case 0 {
-                        switch gt(other, price)
-                        case 0 { tree := and(tree, not(bit)) }
-                        default {
-                            tree := or(tree, bit)
-                            price := other
-                        }
-                    }
-                    default {
-                        switch gt(price, other)
-                        case 0 {
-                            tree := and(tree, not(bit))
-                            price := other
-                        }
-                        default { tree := or(tree, bit) }
-                    }
-                }
-            }
-            {
-                let v := shr(5, leaf)
-                let s := xor(v, 1)
-                if lt(sub(shl(5, s), 64), n) {
-                    let w := s
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    w := add(add(w, w), and(shr(w, tree), 1))
-                    let other := shr(160, sload(add(base, sub(w, 64))))
-                    let bit := shl(shr(1, v), 1)
-                    switch and(v, 1)
-                    case 0 {
-                        switch gt(other, price)
-                        case 0 { tree := and(tree, not(bit)) }
-                        default {
-                            tree := or(tree, bit)
-                            price := other
-                        }
-                    }
-                    default {
-                        switch gt(price, other)
-                        case 0 {
-                            tree := and(tree, not(bit))
-                            price := other
-                        }
-                        default { tree := or(tree, bit) }
-                    }
-                }
+                v := shr(1, v)
             }
             result := tree
         }

@@ -184,6 +184,12 @@ contract TaskMarketGasTest is MarketFixture {
         vm.assertEq(hi, lo, "flat: a new best bid costs the same at every index");
     }
 
+    /// @notice The runtime code fits EIP-170 (24,576 bytes): forge deploys it anyway, a real
+    ///         chain (anvil included) does not. The bid path's assembly is sized for this too.
+    function test_runtimeCodeFitsEip170() public view {
+        vm.assertLe(address(market).code.length, 24_576, "TaskMarket runtime code over EIP-170");
+    }
+
     // ------------------------------------------------------------------ submit / assign
 
     function test_gas_submit() public {
