@@ -43,8 +43,15 @@ export interface GenerateRequest extends SamplingOptions {
   maxTokens?: number
   /** For text prompts: prepend the BOS token. Defaults to the model's `add_bos_token`. */
   addBos?: boolean
-  /** Called for every generated token, in order. Defaults to none. */
+  /** Called for every generated token, in order (greedy prefill-consistent output: once the token is confirmed). Defaults to none. */
   onToken?: (event: TokenEvent) => void
+  /**
+   * Greedy only: make the output what a verifier's batched prefill computes (see `PREFILL_CHECK_WINDOW` in
+   * ./engine.ts): every token is the argmax of the batched prefill over prompt + the tokens before it, so verifiers
+   * can judge it with a tight ε. Costs one batched re-evaluation of the output (in windows) plus the re-decoding
+   * after each repaired near-tie. Defaults to true; ignored for sampled output.
+   */
+  prefillConsistent?: boolean
   /**
    * Cancels the request: it leaves the queue, or stops after the current decode step and frees its sequence (a
    * prompt being processed finishes its llama_decode batches first). The promise rejects with a CancelledError.
@@ -74,6 +81,8 @@ export interface GenerateResult {
   /** The maxTokens the request ran with (what a verifier needs to judge the end). */
   maxTokens: number
   sampling: ResolvedSampling
+  /** Greedy prefill-consistent output: what making it consistent cost (absent otherwise). */
+  consistency?: ConsistencyStats
   timings: {
     /** Waiting for a free sequence. */
     queuedMs: number
@@ -83,6 +92,15 @@ export interface GenerateResult {
     generateMs: number
     totalMs: number
   }
+}
+
+export interface ConsistencyStats {
+  /** Batched re-evaluations of decoded tokens (at most one per confirmed token: the loop is bounded by maxTokens). */
+  checks: number
+  /** Tokens replaced by the prefill's argmax (a near-tie that decoding and batched prefill broke differently). */
+  repairs: number
+  /** Decoded tokens thrown away after a repair (re-decoded from the repaired token on). */
+  discarded: number
 }
 
 /** A streaming generation: iterate the tokens; `result` settles when generation ends. Breaking out of the loop cancels it. */

@@ -12,11 +12,11 @@
  */
 import {performance} from 'node:perf_hooks'
 
-import {resolveChatWrapper, type ChatHistoryItem, type LlamaContext, type LlamaContextSequence, type LlamaModel, type ControlledEvaluateInputItem, type Token} from 'node-llama-cpp'
+import {resolveChatWrapper, type ChatHistoryItem, type LlamaContext, type LlamaContextSequence, type LlamaModel, type ControlledEvaluateIndexOutput, type ControlledEvaluateInputItem, type Token} from 'node-llama-cpp'
 
 import {CancelledError, ExternalError, UserError} from '../errors/index.js'
 import {DecodeLockstep, orderBatchBySequence} from './batching.js'
-import {DEFAULT_MAX_TOKENS, type ChatMessage, type ChatRequest, type EngineLoadOptions, type EngineStats, type GenerateRequest, type GenerateResult, type GenerationStream} from './engine-types.js'
+import {DEFAULT_MAX_TOKENS, type ChatMessage, type ConsistencyStats, type ChatRequest, type EngineLoadOptions, type EngineStats, type GenerateRequest, type GenerateResult, type GenerationStream} from './engine-types.js'
 import {streamGeneration} from './generation-stream.js'
 import {acquireLlama, llamaError, type GpuBackend, type LlamaLease} from './llama.js'
 import {resolveSampling, stepSeed} from './sampling.js'
@@ -197,73 +197,84 @@ export class InferenceEngine {
     const sampling = resolveSampling(request)
     const promptTokens = this.preparePrompt(request.prompt, request.addBos)
     this.assertFits(promptTokens.length, maxTokens)
+    const consistent = sampling.greedy && request.prefillConsistent !== false
 
     return this.withSequence(async (sequence, signal) => {
       const queuedMs = performance.now() - started
       const sequenceId = this.pool.idOf(sequence)
-      const tokens: number[] = []
+      const tokens: number[] = [] // the output so far (confirmed tokens only, when consistent)
       let firstAt = 0
       let lastAt = 0
-      let finishReason: GenerateResult['finishReason'] = 'length'
       const decodedContext = promptTokens.slice(-8)
       let pending: number[] = []
-      let input = promptTokens
-      let decodingNow = false
-      try {
-        for (let step = 0; ; step++) {
-          await this.lockstep.nextStep(sequenceId, decodingNow, step === 0 ? 'prompt' : 'decode')
-          decodingNow = step > 0
-          if (signal.aborted) throw cancelledError(tokens.length)
-          const generateNext = sampling.greedy
-            ? {token: true}
-            : {token: true, options: {temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: stepSeed(sampling.seed, step)}}
-          const items: ControlledEvaluateInputItem[] = input.map((t) => t as Token)
-          items[items.length - 1] = [input[input.length - 1]! as Token, {generateNext}]
-          let token: number
-          try {
-            const output = await sequence.controlledEvaluate(items)
-            const next = output[items.length - 1]?.next.token
-            if (next === undefined || next === null) throw new Error('llama.cpp sampled no token')
-            token = next as number
-          } catch (err) {
-            if (signal.aborted) throw cancelledError(tokens.length)
-            throw llamaError(err, 'Generation failed')
-          }
-          lastAt = performance.now()
-          firstAt ||= lastAt
-          tokens.push(token)
-          const isEnd = this.model.isEogToken(token as Token)
-          if (request.onToken) {
-            let text = ''
-            if (!isEnd) {
-              pending.push(token)
-              text = this.model.detokenize(pending as Token[], false, decodedContext.slice(-8) as Token[])
-              if (text.endsWith('\uFFFD') && pending.length < 4) text = ''
-              else {
-                decodedContext.push(...pending)
-                pending = []
-              }
+      /** Appends a token to the output and reports it; true when generation is over (end-of-generation or maxTokens). */
+      const emit = (token: number): boolean => {
+        lastAt = performance.now()
+        firstAt ||= lastAt
+        tokens.push(token)
+        const isEnd = this.model.isEogToken(token as Token)
+        if (request.onToken) {
+          let text = ''
+          if (!isEnd) {
+            pending.push(token)
+            text = this.model.detokenize(pending as Token[], false, decodedContext.slice(-8) as Token[])
+            if (text.endsWith('\uFFFD') && pending.length < 4) text = ''
+            else {
+              decodedContext.push(...pending)
+              pending = []
             }
-            request.onToken({index: tokens.length - 1, token, text, isEnd})
           }
-          if (isEnd) {
-            finishReason = 'eos'
-            break
+          request.onToken({index: tokens.length - 1, token, text, isEnd})
+        }
+        return isEnd || tokens.length >= maxTokens
+      }
+      let decodingNow = false
+      /** One evaluation, in lockstep with the other sequences' decode steps. */
+      const evaluate = async (items: ControlledEvaluateInputItem[], kind: 'prompt' | 'decode') => {
+        await this.lockstep.nextStep(sequenceId, decodingNow, kind)
+        decodingNow = kind === 'decode'
+        if (signal.aborted) throw cancelledError(tokens.length)
+        try {
+          return await sequence.controlledEvaluate(items)
+        } catch (err) {
+          if (signal.aborted) throw cancelledError(tokens.length)
+          throw llamaError(err, 'Generation failed')
+        }
+      }
+      const sampledToken = (output: Awaited<ReturnType<typeof evaluate>>, at: number): number => {
+        const next = output[at]?.next.token
+        if (next === undefined || next === null) throw llamaError(new Error('llama.cpp sampled no token'), 'Generation failed')
+        return next as number
+      }
+      let consistency: ConsistencyStats | undefined
+      try {
+        if (consistent) consistency = await generateConsistent(promptTokens, maxTokens, {evaluate, sampledToken, emit, sequence, signal, isEnd: (t) => this.model.isEogToken(t as Token)})
+        else {
+          let input = promptTokens
+          for (let step = 0; ; step++) {
+            const generateNext = sampling.greedy
+              ? {token: true}
+              : {token: true, options: {temperature: sampling.temperature, topK: sampling.topK, topP: sampling.topP, seed: stepSeed(sampling.seed, step)}}
+            const items: ControlledEvaluateInputItem[] = input.map((t) => t as Token)
+            items[items.length - 1] = [input[input.length - 1]! as Token, {generateNext}]
+            const token = sampledToken(await evaluate(items, step === 0 ? 'prompt' : 'decode'), items.length - 1)
+            if (emit(token)) break
+            input = [token]
           }
-          if (tokens.length >= maxTokens) break
-          input = [token]
         }
       } finally {
         this.lockstep.leaveStep(decodingNow)
       }
       const end = performance.now()
+      const last = tokens[tokens.length - 1]
       return {
         promptTokens,
         tokens,
         text: this.detokenize(tokens, promptTokens),
-        finishReason,
+        finishReason: last !== undefined && this.model.isEogToken(last as Token) ? 'eos' : 'length',
         maxTokens,
         sampling,
+        ...(consistency ? {consistency} : {}),
         timings: {queuedMs, promptMs: (firstAt || end) - started - queuedMs, generateMs: lastAt - firstAt, totalMs: end - started},
       }
     }, request.signal)
@@ -341,6 +352,112 @@ export class InferenceEngine {
   async [Symbol.asyncDispose](): Promise<void> {
     await this.dispose()
   }
+}
+
+/**
+ * Greedy output that a verifier's batched prefill reproduces. Token-by-token decoding and one batched prefill round
+ * differently (on Q8_0 the top logit moves by up to ~0.16 here), so at a near-tie the decoded token need not be the
+ * prefill's argmax, and a verifier had to tolerate a wide ε, which let a cheater pick near-ties. Measured on CPU,
+ * batched evaluation itself gives bit-identical logits for any split into llama_decode batches (2 to 512 tokens,
+ * a 1-token remainder included) and for 1 or 2 threads, while only token-by-token decoding differs.
+ *
+ * So: decode a window of tokens (4, doubling up to `PREFILL_CHECK_WINDOW`), then erase them from the KV cache and evaluate them again as one
+ * batch (with the confirmed token before them, so the batch is never a single token), reading the logits at every
+ * position. Tokens are confirmed, in order, while each is the batch's argmax (an exact tie counts); at the first
+ * that is not, the argmax replaces it, the cache is cut after it, and decoding resumes from it. The KV cache of
+ * confirmed positions always holds the batched values, so the output is a fixed point: every token is the argmax
+ * of the batched prefill over prompt + the tokens before it. The first token comes from the prompt's batched
+ * evaluation and stands as it is, and so does the token after a check that confirmed its whole window (the check's
+ * batch evaluates the window's last cell too). Each check confirms at least one token, so there are at most maxTokens checks;
+ * only confirmed tokens are emitted (a stream lags by at most one window).
+ */
+export const PREFILL_CHECK_WINDOW = 16
+/** The first window; each check doubles it up to PREFILL_CHECK_WINDOW, so a stream starts flowing early. */
+export const PREFILL_FIRST_WINDOW = 4
+
+interface ConsistentSteps {
+  evaluate: (items: ControlledEvaluateInputItem[], kind: 'prompt' | 'decode') => Promise<Array<ControlledEvaluateIndexOutput | undefined>>
+  sampledToken: (output: Array<ControlledEvaluateIndexOutput | undefined>, at: number) => number
+  emit: (token: number) => boolean
+  sequence: LlamaContextSequence
+  isEnd: (token: number) => boolean
+  signal: AbortSignal
+}
+
+async function generateConsistent(prompt: readonly number[], maxTokens: number, steps: ConsistentSteps): Promise<ConsistencyStats> {
+  const {evaluate, sampledToken, emit, sequence, isEnd, signal} = steps
+  const P = prompt.length
+  const stats: ConsistencyStats = {checks: 0, repairs: 0, discarded: 0}
+  const confirmed: number[] = []
+  const at = (i: number) => (i < P ? prompt[i]! : confirmed[i - P]!) // token of KV cell i (prompt, then confirmed output)
+  if (P >= 2) {
+    // The prompt's own batched evaluation is the verifier's prefill up to there: its argmax stands as it is (and a
+    // stream starts without waiting for a window).
+    const items: ControlledEvaluateInputItem[] = prompt.map((t) => t as Token)
+    items[P - 1] = [prompt[P - 1]! as Token, {generateNext: {token: true}}]
+    const token = sampledToken(await evaluate(items, 'prompt'), P - 1)
+    confirmed.push(token)
+    if (emit(token)) return stats
+  }
+  let window = PREFILL_FIRST_WINDOW
+  let done = false
+  while (!done) {
+    // The cache holds batched cells [0, B); the token of cell B (the last prompt or confirmed token) is not in it.
+    const B = P + confirmed.length - 1
+    const decoded: number[] = []
+    let items: ControlledEvaluateInputItem[] = confirmed.length === 0 ? prompt.map((t) => t as Token) : [at(B) as Token]
+    for (let first = true; ; first = false) {
+      items[items.length - 1] = [items[items.length - 1] as Token, {generateNext: {token: true}}]
+      const token = sampledToken(await evaluate(items, first && confirmed.length === 0 ? 'prompt' : 'decode'), items.length - 1)
+      decoded.push(token)
+      if (isEnd(token) || confirmed.length + decoded.length >= maxTokens || decoded.length >= window) break
+      items = [token as Token]
+    }
+    // Check: cells [start, B + decoded.length) again as one batch, logits where they predict the decoded tokens;
+    // unless generation ends there, also the last decoded token's cell, whose batched argmax is the next token.
+    const start = Math.max(0, B - 1)
+    const last = decoded[decoded.length - 1]!
+    const more = !isEnd(last) && confirmed.length + decoded.length < maxTokens
+    await sequence.eraseContextTokenRanges([{start, end: sequence.nextTokenIndex}])
+    const check: ControlledEvaluateInputItem[] = []
+    for (let i = start; i < B + decoded.length; i++) {
+      const token = (i <= B ? at(i) : decoded[i - B - 1]!) as Token
+      check.push(i < B ? token : [token, {generateNext: {logits: {filter: {tokens: [decoded[i - B]! as Token], includeTop: 1}}}}])
+    }
+    if (more) check.push([last as Token, {generateNext: {token: true}}])
+    stats.checks++
+    window = Math.min(PREFILL_CHECK_WINDOW, 2 * window)
+    const output = await evaluate(check, 'prompt')
+    let accepted = decoded.length
+    for (let k = 0; k < decoded.length; k++) {
+      const logits = output[B - start + k]?.next.logits
+      if (!logits || logits.size === 0) throw llamaError(new Error(`no logits at completion position ${confirmed.length + k}`), 'Generation failed')
+      let argmax = -1
+      let best = Number.NEGATIVE_INFINITY
+      for (const [token, logit] of logits) if (logit > best) [argmax, best] = [token, logit]
+      if (logits.get(decoded[k]! as Token) === best) continue // the argmax (or tied with it)
+      decoded[k] = argmax // the batched prefill's choice
+      stats.repairs++
+      stats.discarded += decoded.length - k - 1
+      accepted = k + 1
+      break
+    }
+    // All confirmed: the batched argmax after the last one stands as it is (the prefill computed it), and all the
+    // checked cells stay. Otherwise keep the batched cells of the accepted tokens but the last (the next decode step
+    // evaluates its cell).
+    const accepting = decoded.slice(0, accepted)
+    if (accepted === decoded.length && more) accepting.push(sampledToken(output, check.length - 1))
+    else await sequence.eraseContextTokenRanges([{start: B + accepted, end: sequence.nextTokenIndex}])
+    for (const token of accepting) {
+      if (signal.aborted) throw cancelledError(confirmed.length) // a caller that cancels on a token gets no more
+      confirmed.push(token)
+      if (emit(token)) {
+        done = true
+        break
+      }
+    }
+  }
+  return stats
 }
 
 function cancelledError(generated: number): CancelledError {

@@ -56,13 +56,19 @@ export interface LlamaModelSpec {
   eosBoost: number
 }
 
-export type GgufPreset = 'tiny' | 'bench'
+export type GgufPreset = 'tiny' | 'small' | 'bench'
 
 export const PRESETS: Record<GgufPreset, LlamaModelSpec> = {
   // ~150k parameters, F32: loads in milliseconds, for tests.
   tiny: {
     name: 'ogpu-tiny', vocabSize: 512, dim: 64, layers: 2, heads: 4, headsKv: 4, ffn: 128,
     contextLength: 1024, weightType: 'f32', seed: 1, logitStd: 4, residualScale: 0.5, eosBoost: 1.5,
+  },
+  // ~3.7M parameters, Q8_0: quantized like real models, fast enough for tests (decoding and batched prefill round
+  // differently on it, as on the benchmark model).
+  small: {
+    name: 'ogpu-small', vocabSize: 2048, dim: 256, layers: 4, heads: 4, headsKv: 4, ffn: 512,
+    contextLength: 1024, weightType: 'q8_0', seed: 3, logitStd: 4, residualScale: 0.5, eosBoost: 1.2,
   },
   // ~134M parameters, Q8_0: for benchmarks.
   bench: {

@@ -3,10 +3,11 @@
  * pass over prompt + completion gives, at every completion position, the model's logits for the next token; each
  * claimed token is judged against them.
  *
- * - Greedy output: the claimed token must be the argmax, or within a logit margin ε of it (default 0.1) AND ranked
- *   at most `maxRank` (default 2). A batched prefill does not reproduce token-by-token decoding bit for bit (other
- *   matmul kernels, other accumulation order): near-ties can flip, and the tolerance absorbs that. A substituted
- *   token fails by whole logits.
+ * - Greedy output: the claimed token must be the argmax, or within a logit margin ε of it (default 0.01,
+ *   `GREEDY_EPSILON`) AND ranked at most `maxRank` (default 2). The generator makes greedy output prefill-consistent
+ *   (`generateConsistent` in ./engine.ts): every token is the argmax of this very batched prefill, which gives
+ *   bit-identical logits for any batch split and thread count (measured on CPU), so the margin only absorbs what was
+ *   not measured. A substituted token fails by whole logits, and a swapped near-tie fails unless its gap is ≤ ε.
  * - Sampled output (temperature > 0): each claimed token must lie in the sampler's support, top-k then top-p as
  *   llama.cpp applies them (within ε at the boundaries), with probability at the sampling temperature ≥ a floor
  *   (default 1e-4). This is weaker: it shows the output is plausible under the model, not that it was the output.
@@ -38,7 +39,7 @@ export interface VerifyRequest {
   sampling?: SamplingOptions
   /** Accept a completion that stops before an end-of-generation token (a prefix of an output, e.g. mid-stream). Defaults to false. */
   allowPrefix?: boolean
-  /** Logit margin tolerated below the argmax (greedy), or at the support's boundaries (sampled). Defaults to 0.1. */
+  /** Logit margin tolerated below the argmax (greedy), or at the support's boundaries (sampled). Defaults to 0.01 (greedy) or 0.1 (sampled). */
   epsilon?: number
   /** Greedy: the worst rank a token within ε may have. Defaults to 2. */
   maxRank?: number
@@ -97,21 +98,29 @@ export interface VerifyResult {
   timings: {queuedMs: number; prefillMs: number; totalMs: number}
 }
 
+/** The default ε of sampled output (at the sampler's support boundaries). */
 export const DEFAULT_EPSILON = 0.1
 
 /**
- * The smallest logit margin that still accepts honest work on a model of this quantization. One batched prefill pass
- * and token-by-token decoding differ by rounding: measured here up to 1e-4 on F32 (0.014 with flash attention) and
- * up to 0.33 on Q8_0. A task's ε below that floor would let a council reject (and slash) an honest executor, so
- * verifiers use max(ε, floor). A substituted token still fails by whole logits.
+ * The ε of greedy output, and its floor. Greedy output is prefill-consistent, and batched prefills agreed bit for bit
+ * across 1/2 threads, batch sizes 2–512 and concurrent sequences (bench/verifier-slack.bench.ts), so the measured
+ * noise is 0; 0.01 is the margin for what was not measured (another CPU build). A task may ask for more, never less:
+ * below it, a client could pick an ε that lets its council reject an honest executor.
+ */
+export const GREEDY_EPSILON = 0.01
+
+/**
+ * Sampled output: the smallest logit margin that still accepts honest work on a model of this quantization. Sampled
+ * tokens are decoded token by token, and one batched prefill pass and token-by-token decoding differ by rounding:
+ * measured here up to 1e-4 on F32 (0.014 with flash attention) and up to 0.33 on Q8_0.
  */
 export function epsilonFloor(quantization: string): number {
   return /^(F32|F16|BF16)$/i.test(quantization.trim()) ? 0.05 : 0.5
 }
 
-/** The ε a verifier applies: the task's, raised to the model's floor. */
-export function effectiveEpsilon(requested: number, quantization: string): number {
-  return Math.max(requested, epsilonFloor(quantization))
+/** The ε a verifier applies: the task's, raised to the floor of the mode (greedy: `GREEDY_EPSILON`; sampled: the model's quantization floor). */
+export function effectiveEpsilon(requested: number, quantization: string, mode: 'greedy' | 'sampled'): number {
+  return Math.max(requested, mode === 'greedy' ? GREEDY_EPSILON : epsilonFloor(quantization))
 }
 export const DEFAULT_MAX_RANK = 2
 export const DEFAULT_MIN_PROBABILITY = 1e-4
@@ -131,7 +140,8 @@ interface Observation {
 /** Verifies a claimed completion by one batched prefill on the engine's model (it uses one of the engine's sequences). */
 export async function verifyCompletion(engine: InferenceEngine, request: VerifyRequest): Promise<VerifyResult> {
   const started = performance.now()
-  const epsilon = request.epsilon ?? DEFAULT_EPSILON
+  const sampling = resolveSampling({...request.sampling, seed: request.sampling?.seed ?? 0})
+  const epsilon = request.epsilon ?? (sampling.greedy ? GREEDY_EPSILON : DEFAULT_EPSILON)
   const maxRank = request.maxRank ?? DEFAULT_MAX_RANK
   const minProbability = request.minProbability ?? DEFAULT_MIN_PROBABILITY
   if (!(epsilon >= 0)) throw new UserError(`epsilon must be ≥ 0 (got ${request.epsilon}).`, {code: 'BAD_VERIFY_REQUEST'})
@@ -140,7 +150,6 @@ export async function verifyCompletion(engine: InferenceEngine, request: VerifyR
   if (!Number.isInteger(request.maxTokens) || request.maxTokens <= 0)
     throw new UserError(`maxTokens must be a positive integer (got ${request.maxTokens}).`, {code: 'BAD_MAX_TOKENS', hint: 'Pass the maxTokens the completion was generated with.'})
   if (!Array.isArray(request.completion)) throw new UserError('completion must be an array of token ids.', {code: 'BAD_VERIFY_REQUEST'})
-  const sampling = resolveSampling({...request.sampling, seed: request.sampling?.seed ?? 0})
   const prompt = engine.preparePrompt(request.prompt, request.addBos)
   const completion = [...request.completion]
   engine.assertTokenIds(completion, 'completion')

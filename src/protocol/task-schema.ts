@@ -90,7 +90,7 @@ export const taskSchema = {
       properties: {
         method: {enum: ['prefill', 'exact', 'none'], description: 'prefill (default): the council checks sampled outputs by one prefill pass; exact: the council regenerates sampled items and requires identical token ids; none: the council checks only that outputs match the committed roots (trust, plus the client\'s confirmation).'},
         council: {type: 'integer', minimum: 1, maximum: 15, description: 'Council size (other bidders who check each checkpoint). Defaults to 2.'},
-        epsilon: {type: 'number', minimum: 0, maximum: 10, description: 'Logit margin for prefill verification. Defaults to 0.1.'},
+        epsilon: {type: 'number', minimum: 0, maximum: 10, description: 'Logit margin for prefill verification. Defaults to 0.01 for greedy output (the executor makes it prefill-consistent; verifiers never go below 0.01), 0.1 for sampled output (verifiers never go below the model\'s quantization floor).'},
         maxRank: {type: 'integer', minimum: 1, maximum: 10, description: 'Largest allowed rank of a claimed token. Defaults to 2.'},
         sampleSize: {type: 'integer', minimum: 1, description: 'Items each council member checks per checkpoint. Defaults to 4.'},
         commitWindow: {...duration, description: 'Time to commit a verdict. Defaults to 2m.'},

@@ -41,7 +41,9 @@ describe('parseTaskSpec', () => {
     expect(spec.payment.maxPrice).toBe(100n * 10n ** 18n)
     expect(spec.payment.councilFeePerVote).toBe(10n ** 18n)
     expect(spec.payment.collateral).toBe(100n * 10n ** 18n)
-    expect(spec.verification).toMatchObject({method: 'prefill', council: 2, epsilon: 0.1, maxRank: 2})
+    // greedy output is prefill-consistent: a tight default ε; sampled output keeps 0.1
+    expect(spec.verification).toMatchObject({method: 'prefill', council: 2, epsilon: 0.01, maxRank: 2})
+    expect(parseTaskSpec(valid.replace('maxTokens: 32', 'maxTokens: 32\n  sampling: {mode: sampled, temperature: 0.7}')).spec.verification.epsilon).toBe(0.1)
     expect(spec.halting).toEqual({maxBids: 4, biddingWindow: 30})
     expect(specHash).toMatch(/^0x[0-9a-f]{64}$/)
   })

@@ -80,7 +80,8 @@ export function parseTaskSpec(text: string, options: {path?: string; baseDir?: s
     verification: {
       method: doc.verification?.method ?? 'prefill',
       council: doc.verification?.council ?? 2,
-      epsilon: doc.verification?.epsilon ?? 0.1,
+      // greedy output is prefill-consistent, so verifiers can be tight (docs/protocol.md, verification tolerance)
+      epsilon: doc.verification?.epsilon ?? ((sampling.mode ?? 'greedy') === 'greedy' ? 0.01 : 0.1),
       maxRank: doc.verification?.maxRank ?? 2,
       sampleSize: doc.verification?.sampleSize ?? 4,
       commitWindow: parseDuration(doc.verification?.commitWindow ?? '2m'),

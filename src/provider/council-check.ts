@@ -178,8 +178,8 @@ export async function checkItem(
       completion: tokens,
       maxTokens,
       sampling: samplingFor(spec, index),
-      // Never below the model's floor: quantized models round prefill and decoding differently (docs/protocol.md).
-      epsilon: effectiveEpsilon(spec.verification.epsilon, quantizationOf(engine)),
+      // Greedy output is prefill-consistent, so ε ≥ 0.01; sampled output is not: ε ≥ the model's floor (docs/protocol.md).
+      epsilon: effectiveEpsilon(spec.verification.epsilon, quantizationOf(engine), spec.instructions.sampling.mode),
       maxRank: spec.verification.maxRank,
     })
     if (checked.ok) return verdict(true, undefined, id, tokens.length)

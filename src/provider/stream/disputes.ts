@@ -17,8 +17,7 @@ import type {TypedDataDomain} from 'ethers'
 import type {StreamMarket} from '../../chain/contracts/stream-market.js'
 
 import {errorText, revertOf} from '../../chain/errors.js'
-import {DEFAULT_EPSILON, effectiveEpsilon, verifyCompletion} from '../../gpu/verifier.js'
-import {fileTypeName} from '../../gpu/gguf.js'
+import {GREEDY_EPSILON, verifyCompletion} from '../../gpu/verifier.js'
 import {bodyHashOf, type EvidenceCallBody, type Receipt, receiptDigest, recoverReceipt, responseHashOf} from '../../protocol/stream.js'
 import type {Logger} from '../log.js'
 import type {SendTx} from '../tx-queue.js'
@@ -92,12 +91,12 @@ export async function judgeEvidence(options: {
     return {valid: true, reason: `the evidence body is not a request this provider can run: ${(error as Error).message}`}
   }
   if (prompt.length !== receipt.promptTokens) return {valid: false, reason: `the receipt claims ${receipt.promptTokens} prompt tokens; the request's prompt is ${prompt.length}`}
-  const general = (backend.engine.model.fileInfo?.metadata as {general?: {file_type?: number}} | undefined)?.general
+  // Stream output is greedy and prefill-consistent: the tight greedy ε (docs/protocol.md, verification tolerance).
   const result = await verifyCompletion(backend.engine, {
     prompt,
     completion: evidence.tokens,
     maxTokens: request.maxTokens - request.resumeTokens.length,
-    epsilon: effectiveEpsilon(DEFAULT_EPSILON, fileTypeName(general?.file_type)),
+    epsilon: GREEDY_EPSILON,
   })
   if (result.ok) return {valid: true, reason: 'verified by prefill'}
   const f = result.firstFailure

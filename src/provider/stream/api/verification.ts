@@ -7,8 +7,7 @@ import type {IncomingMessage, ServerResponse} from 'node:http'
 
 import type {Signer, TypedDataDomain} from 'ethers'
 
-import {fileTypeName} from '../../../gpu/gguf.js'
-import {DEFAULT_EPSILON, effectiveEpsilon, verifyCompletion, type VerifyResult} from '../../../gpu/verifier.js'
+import {GREEDY_EPSILON, verifyCompletion, type VerifyResult} from '../../../gpu/verifier.js'
 import {OGPU_ERROR_TYPE, sendError, sendJson} from '../../../http/index.js'
 import {type Attestation, bodyHashOf, responseHashOf, signAttestation, verificationCharge, type VerifyCallBody, type VerifyCallResult} from '../../../protocol/stream.js'
 import type {StreamLimits} from '../auth.js'
@@ -27,14 +26,11 @@ export interface PrefillInput {
 /** Checks a completion by prefill on a local backend's engine. */
 export type PrefillJudge = (backend: StreamBackend, input: PrefillInput) => Promise<Pick<VerifyResult, 'ok' | 'checked' | 'firstFailure'>>
 
-/** The GGUF quantization of a local backend's model (the epsilon of a verification depends on it). */
-function quantizationOf(backend: StreamBackend): string {
-  const general = (backend.engine?.model.fileInfo?.metadata as {general?: {file_type?: number}} | undefined)?.general
-  return fileTypeName(general?.file_type)
-}
-
-/** verifyCompletion on the backend's engine, with the epsilon of its quantization. */
-export const prefillJudge: PrefillJudge = (backend, input) => verifyCompletion(backend.engine!, {...input, epsilon: effectiveEpsilon(DEFAULT_EPSILON, quantizationOf(backend))})
+/**
+ * verifyCompletion on the backend's engine. Stream output is greedy and prefill-consistent (the generator fixed its
+ * near-ties to the prefill's argmax), so the tight greedy ε applies whatever the model's quantization.
+ */
+export const prefillJudge: PrefillJudge = (backend, input) => verifyCompletion(backend.engine!, {...input, epsilon: GREEDY_EPSILON})
 
 export interface VerificationPorts {
   domain: TypedDataDomain
