@@ -12,6 +12,14 @@ import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {ITaskMarket} from "./interfaces/ITaskMarket.sol";
 import {BidTree} from "./libraries/BidTree.sol";
 import {VerdictRound} from "./libraries/VerdictRound.sol";
+import {
+    TASK_MAX_BIDS,
+    TASK_MAX_COUNCIL_SIZE,
+    TASK_MAX_CHECKPOINTS,
+    TASK_MAX_DURATION,
+    TASK_MAX_SPEC_URI_LENGTH,
+    TaskMarketRules
+} from "./TaskMarketRules.sol";
 
 /// @title TaskMarket
 /// @notice The batch task market: submit, bid, assign, per-checkpoint verdict rounds, and
@@ -32,19 +40,23 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     using VerdictRound for VerdictRound.Rounds;
 
     /// @inheritdoc ITaskMarket
-    uint8 public constant MAX_BIDS = 64;
+    uint8 public constant MAX_BIDS = TASK_MAX_BIDS;
     /// @inheritdoc ITaskMarket
-    uint8 public constant MAX_COUNCIL_SIZE = 15;
+    uint8 public constant MAX_COUNCIL_SIZE = TASK_MAX_COUNCIL_SIZE;
     /// @inheritdoc ITaskMarket
-    uint8 public constant MAX_CHECKPOINTS = 32;
+    uint8 public constant MAX_CHECKPOINTS = TASK_MAX_CHECKPOINTS;
     /// @inheritdoc ITaskMarket
-    uint32 public constant MAX_DURATION = 365 days;
+    uint32 public constant MAX_DURATION = TASK_MAX_DURATION;
     /// @inheritdoc ITaskMarket
-    uint256 public constant MAX_SPEC_URI_LENGTH = 256;
+    uint256 public constant MAX_SPEC_URI_LENGTH = TASK_MAX_SPEC_URI_LENGTH;
 
     uint256 private constant BPS = 10_000;
     /// @dev A checkpoint that no majority of its council accepts is rejected (ties and silence included).
     bool private constant ACCEPT_WITHOUT_MAJORITY = false;
+    /// @dev Where an executor's collateral goes when its checkpoint fails undecided twice: nobody.
+    address private constant BURN = 0x000000000000000000000000000000000000dEaD;
+    /// @dev Round id bit of a checkpoint's second (re-drawn) round.
+    uint256 private constant REDRAW_BIT = 0x80;
 
     /// @dev A task in storage. Slot boundaries are marked; see the contract's @dev.
     struct TaskStore {
@@ -75,8 +87,10 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint32 revealWindow;
         uint32 softDeadline;
         uint32 hardDeadline;
-        uint40 assignedAt;
-        uint120 councilSeats; // seat s -> bid index, in bits [8s, 8s + 8)
+        uint40 assignedAt; // set by assign, reset when the first council is seated (the task's clock)
+        uint64 drawBlock; // the block whose hash seeds the next council draw (the pool as of drawBlock - 1)
+        bool seated; // whether the council of the current round is seated
+        uint32 redrawn; // bit k: checkpoint k's council was re-drawn after an undecided round
         // slot 5: the checkpoint progress (and, while Open, when assign is allowed)
         uint8 councilCount;
         uint8 nextCheckpoint;
@@ -99,6 +113,9 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
 
     IERC20 private immutable _token;
     IProviderRegistry private immutable _registry;
+    /// @dev The parameter rules, deployed by the constructor: their code is in this contract's
+    ///      creation code, not in its runtime code (which is near the EIP-170 limit).
+    TaskMarketRules private immutable _rules;
 
     Config private _config;
     uint256 private _nextTaskId = 1;
@@ -107,6 +124,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     mapping(uint256 taskId => BidTree.Bid[64]) private _bids;
     mapping(uint256 taskId => mapping(address provider => Participant)) private _participants;
     mapping(uint256 roundId => bytes32) private _resultRoots;
+    mapping(uint256 taskId => address[16]) private _councils;
     VerdictRound.Rounds private _rounds;
 
     /// @param token_ The payment token: must be the registry's staking token (oGPU), with ERC-2612
@@ -122,6 +140,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         _token = token_;
         _registry = registry_;
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
+        _rules = new TaskMarketRules();
         _setConfig(config_);
     }
 
@@ -172,7 +191,8 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint256 next = t.nextCheckpoint;
         if (t.voting) {
             t.voting = false;
-            _rounds.cancel(_roundId(taskId, next));
+            // (a round waiting for its re-drawn council is not open yet)
+            if (t.seated) _rounds.cancel(roundIdOf(taskId, next));
         }
         uint256 price = t.bestPrice;
         uint256 remaining = price - _cumulativeShare(price, t.itemCount, t.checkpoints, next);
@@ -274,33 +294,76 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint8 n = t.bidCount;
         if (n < t.maxBids) {
             if (block.timestamp < t.biddingEnd) revert TaskMarketBiddingNotOver(taskId, t.biddingEnd, n, t.maxBids);
-            if (n < 2) revert TaskMarketNotEnoughBids(taskId, n);
+            if (n == 0) revert TaskMarketNotEnoughBids(taskId, n);
         }
         uint40 assignableAt = t.assignableAt;
         if (block.timestamp < assignableAt) revert TaskMarketOpenTimeNotOver(taskId, assignableAt);
         uint256 executorIndex = t.bestIndex;
-        uint256 seats = t.councilSize < n - 1 ? t.councilSize : n - 1;
-        (address[] memory bidders, uint256[] memory weights, uint256 totalWeight) = _bidders(taskId, n, executorIndex);
-        (address[] memory council, uint256 packedSeats, uint256 chosen) =
-            _drawCouncil(taskId, bidders, weights, totalWeight, seats);
-
         t.status = Status.Assigned;
-        t.councilCount = uint8(seats);
-        t.councilSeats = uint120(packedSeats);
         t.assignedAt = uint40(block.timestamp);
-        uint40 deadline = _commitDeadline(t, block.timestamp);
-        t.deadline = deadline;
+        t.drawBlock = uint64(block.number);
+        BidTree.Bid[64] storage bids = _bids[taskId];
+        emit TaskAssigned(taskId, bids[executorIndex].provider, uint8(executorIndex), t.bestPrice, block.number);
+
+        // Release every other bidder (their Participant.locked is ignored from now on: see lockedFor).
+        uint96 collateral = t.collateral;
+        for (uint256 i; i < n; ++i) {
+            if (i != executorIndex) _registry.unlock(bids[i].provider, collateral);
+        }
+    }
+
+    /// @inheritdoc ITaskMarket
+    function seatCouncil(uint256 taskId) external nonReentrant {
+        TaskStore storage t = _tasks[taskId];
+        _requireStatus(t, taskId, Status.Assigned);
+        if (t.seated) revert TaskMarketCouncilAlreadySeated(taskId);
+        uint256 drawBlock = t.drawBlock;
+        if (block.number <= drawBlock) revert TaskMarketSeatingTooEarly(taskId, drawBlock);
+        bytes32 hash = blockhash(drawBlock);
+        if (hash == bytes32(0)) {
+            // Over 256 blocks ago: the seed is gone. Draw from a later block instead.
+            t.drawBlock = uint64(block.number);
+            emit CouncilDrawReanchored(taskId, drawBlock, block.number);
+            return;
+        }
+        uint256 k = t.nextCheckpoint;
+        address[] memory exclude = new address[](2);
+        exclude[0] = _executorOf(taskId, t);
+        exclude[1] = t.client;
+        uint256 collateral = t.collateral;
+        uint256 seats = t.councilSize;
+        address[] memory members = _registry.drawBackedCouncil(
+            t.modelHash, drawBlock - 1, keccak256(abi.encode(hash, taskId)), seats, exclude, collateral
+        );
+        if (members.length < seats) {
+            // Nobody is at fault: nobody is slashed.
+            _fail(taskId, k, t, FailReason.NoCouncil, 0, 0);
+            return;
+        }
+        t.seated = true;
+        t.councilCount = uint8(seats);
+        address[16] storage council = _councils[taskId];
         mapping(address => Participant) storage participants = _participants[taskId];
         for (uint256 s; s < seats; ++s) {
-            participants[council[s]].seat1 = uint8(s + 1);
+            address m = members[s];
+            council[s] = m;
+            Participant storage p = participants[m];
+            p.seat1 = uint8(s + 1);
+            p.locked = uint96(collateral);
         }
-        emit TaskAssigned(taskId, bidders[executorIndex], uint8(executorIndex), t.bestPrice, council, deadline);
-
-        // Release everyone else (their Participant.locked is ignored from now on: see lockedFor).
-        uint96 collateral = t.collateral;
-        chosen |= 1 << executorIndex;
-        for (uint256 i; i < n; ++i) {
-            if ((chosen >> i) & 1 == 0) _registry.unlock(bidders[i], collateral);
+        uint40 deadline;
+        bool redraw = t.voting;
+        if (!redraw) {
+            // The task's clock starts with its first council: slow seating costs the executor nothing.
+            t.assignedAt = uint40(block.timestamp);
+            deadline = _commitDeadline(t, block.timestamp);
+            t.deadline = deadline;
+        }
+        emit CouncilSeated(taskId, k, members, drawBlock, deadline);
+        // A re-drawn council judges the root already committed: its round opens now.
+        if (redraw) _openRound(taskId, k, t, _resultRoots[_roundId(taskId, k, false)]);
+        for (uint256 s; s < seats; ++s) {
+            _registry.lock(members[s], collateral);
         }
     }
 
@@ -311,29 +374,25 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         if (msg.sender != _executorOf(taskId, t)) revert TaskMarketNotExecutor(taskId, msg.sender);
         uint256 next = t.nextCheckpoint;
         if (t.voting) revert TaskMarketRoundInProgress(taskId, next);
+        if (!t.seated) revert TaskMarketCouncilNotSeated(taskId);
         if (k != next) revert TaskMarketWrongCheckpoint(taskId, k, next);
         uint40 deadline = t.deadline;
         if (block.timestamp >= deadline) revert TaskMarketDeadlinePassed(taskId, k, deadline);
         if (resultRoot == bytes32(0)) revert TaskMarketZeroResultRoot(taskId, k);
-
-        uint256 roundId = _roundId(taskId, k);
-        _resultRoots[roundId] = resultRoot;
-        VerdictRound.Round memory r = _rounds.open(roundId, t.councilCount, t.commitWindow, t.revealWindow);
-        t.voting = true;
-        emit CheckpointCommitted(taskId, k, resultRoot, r.openedBlock, r.commitEnd, r.revealEnd);
+        _openRound(taskId, k, t, resultRoot);
     }
 
     /// @inheritdoc ITaskMarket
     function commitVerdict(uint256 taskId, uint256 k, bytes32 commitment) external nonReentrant {
         uint256 seat = _voterSeat(taskId, k, msg.sender);
-        _rounds.commit(_roundId(taskId, k), seat, msg.sender, commitment);
+        _rounds.commit(roundIdOf(taskId, k), seat, msg.sender, commitment);
         emit VerdictCommitted(taskId, k, msg.sender, commitment);
     }
 
     /// @inheritdoc ITaskMarket
     function revealVerdict(uint256 taskId, uint256 k, bool accept, bytes32 salt) external nonReentrant {
         uint256 seat = _voterSeat(taskId, k, msg.sender);
-        _rounds.reveal(_roundId(taskId, k), seat, msg.sender, accept, salt);
+        _rounds.reveal(roundIdOf(taskId, k), seat, msg.sender, accept, salt);
         emit VerdictRevealed(taskId, k, msg.sender, accept);
     }
 
@@ -344,20 +403,37 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         TaskStore storage t = _tasks[taskId];
         _requireStatus(t, taskId, Status.Assigned);
         if (!t.voting || k != t.nextCheckpoint) revert TaskMarketNoOpenRound(taskId, k);
+        if (!t.seated) revert TaskMarketCouncilNotSeated(taskId);
         // The executor carries the burden of proof: without a majority of the seats for accept, reject.
+        bool redrawn = _redrawn(t, k);
         (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) =
-            _rounds.close(_roundId(taskId, k), ACCEPT_WITHOUT_MAJORITY);
+            _rounds.close(_roundId(taskId, k, redrawn), ACCEPT_WITHOUT_MAJORITY);
         bool accepted = r.state == VerdictRound.State.Accepted;
-        t.voting = false;
+        uint256 seats = t.councilCount;
+        // Decided: a strict majority of the seats either way. Undecided rounds pay no fees, so a
+        // re-drawn round still has this checkpoint's fee budget.
+        bool decided = accepted || rejections * 2 > seats;
 
         // Majority voters split this checkpoint's council fees; non-revealers are slashed.
         uint256 majority = accepted ? approvals : rejections;
         uint256 feePerVoter;
-        if (majority != 0) {
-            feePerVoter = uint256(t.councilFeePerVote) * t.councilCount / majority;
+        if (decided) {
+            feePerVoter = uint256(t.councilFeePerVote) * seats / majority;
             t.escrow -= uint96(feePerVoter * majority);
         }
         _settleCouncil(taskId, k, t, r, accepted, feePerVoter);
+
+        if (!decided && !redrawn) {
+            // Silence or a tie: not the executor's fault as such. Draw a fresh council once.
+            _releaseCouncil(taskId, t, true);
+            t.redrawn |= uint32(1 << k);
+            t.seated = false;
+            t.councilCount = 0;
+            t.drawBlock = uint64(block.number);
+            emit CouncilRedrawn(taskId, k, uint8(approvals), uint8(rejections), block.number);
+            return;
+        }
+        t.voting = false;
 
         if (accepted) {
             (uint256 paid, uint256 penalty, uint40 nextDeadline) = _acceptCheckpoint(taskId, k, t, r.openedAt);
@@ -367,7 +443,9 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
             if (k + 1 == t.checkpoints) _finish(taskId, t, false, 0);
         } else {
             emit CheckpointFinalized(taskId, k, false, uint8(approvals), uint8(rejections), 0, 0, feePerVoter, 0);
-            _fail(taskId, k, t, FailReason.Rejected, r.revealed & ~r.accepts, rejections);
+            _fail(
+                taskId, k, t, decided ? FailReason.Rejected : FailReason.Undecided, r.revealed & ~r.accepts, rejections
+            );
         }
     }
 
@@ -377,6 +455,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         _requireStatus(t, taskId, Status.Assigned);
         uint256 k = t.nextCheckpoint;
         if (t.voting) revert TaskMarketRoundInProgress(taskId, k);
+        if (!t.seated) revert TaskMarketCouncilNotSeated(taskId);
         uint40 deadline = t.deadline;
         if (block.timestamp < deadline) revert TaskMarketDeadlineNotPassed(taskId, k, deadline);
         _fail(taskId, k, t, FailReason.Timeout, 0, 0);
@@ -388,19 +467,10 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         _requireStatus(t, taskId, Status.Open);
         uint8 n = t.bidCount;
         if (block.timestamp < t.biddingEnd) revert TaskMarketBiddingNotOver(taskId, t.biddingEnd, n, t.maxBids);
-        if (n >= 2) revert TaskMarketHasBids(taskId, n);
+        if (n != 0) revert TaskMarketHasBids(taskId, n);
         t.status = Status.Expired;
-        address lone;
-        uint96 locked;
-        if (n == 1) {
-            lone = _bids[taskId][0].provider;
-            Participant storage p = _participants[taskId][lone];
-            locked = p.locked;
-            p.locked = 0;
-        }
         uint256 refund = _takeEscrow(t);
         emit TaskExpired(taskId, n, refund);
-        if (locked != 0) _registry.unlock(lone, locked);
         _pay(t.client, refund);
     }
 
@@ -472,6 +542,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
             task.nextCheckpoint = t.nextCheckpoint;
             task.voting = t.voting;
             task.deadline = t.deadline;
+            task.councilSeated = t.seated;
         }
     }
 
@@ -500,12 +571,10 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc ITaskMarket
     function councilOf(uint256 taskId) external view returns (address[] memory council) {
         TaskStore storage t = _tasks[taskId];
-        if (t.assignedAt == 0) return council;
         uint256 seats = t.councilCount;
-        uint256 packed = t.councilSeats;
         council = new address[](seats);
         for (uint256 s; s < seats; ++s) {
-            council[s] = _bids[taskId][uint8(packed >> (8 * s))].provider;
+            council[s] = _councils[taskId][s];
         }
     }
 
@@ -515,7 +584,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         if (t.status == Status.None) revert TaskMarketUnknownTask(taskId);
         uint8 checkpoints = t.checkpoints;
         if (k >= checkpoints) revert TaskMarketInvalidCheckpoint(taskId, k, checkpoints);
-        uint256 roundId = _roundId(taskId, k);
+        uint256 roundId = _roundId(taskId, k, _redrawn(t, k));
         VerdictRound.Round memory r = _rounds.get(roundId);
         c.state = CheckpointState(uint8(r.state));
         c.resultRoot = _resultRoots[roundId];
@@ -544,7 +613,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         if (p.seat1 == 0) return v;
         v.member = true;
         v.seat = p.seat1 - 1;
-        uint256 roundId = _roundId(taskId, k);
+        uint256 roundId = roundIdOf(taskId, k);
         VerdictRound.Round memory r = _rounds.get(roundId);
         uint256 bit = 1 << v.seat;
         v.committed = r.committed & bit != 0;
@@ -554,8 +623,8 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     }
 
     /// @inheritdoc ITaskMarket
-    function roundIdOf(uint256 taskId, uint256 k) external pure returns (uint256) {
-        return _roundId(taskId, k);
+    function roundIdOf(uint256 taskId, uint256 k) public view returns (uint256) {
+        return _roundId(taskId, k, _redrawn(_tasks[taskId], k));
     }
 
     /// @inheritdoc ITaskMarket
@@ -564,12 +633,12 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         view
         returns (bytes32)
     {
-        return VerdictRound.commitmentOf(_roundId(taskId, k), accept, salt, voter);
+        return VerdictRound.commitmentOf(roundIdOf(taskId, k), accept, salt, voter);
     }
 
     /// @inheritdoc ITaskMarket
     function sampleSeed(uint256 taskId, uint256 k) public view returns (bytes32) {
-        VerdictRound.Round memory r = _rounds.get(_roundId(taskId, k));
+        VerdictRound.Round memory r = _rounds.get(roundIdOf(taskId, k));
         if (r.state == VerdictRound.State.None || block.number <= r.openedBlock) return bytes32(0);
         return blockhash(r.openedBlock);
     }
@@ -584,12 +653,13 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     /// @inheritdoc ITaskMarket
     function lockedFor(uint256 taskId, address provider) external view returns (uint256) {
         Participant memory p = _participants[taskId][provider];
+        if (p.seat1 != 0) return p.locked; // a seated council member (bidder or not)
         if (!_isBidder(_bids[taskId], p.index1, provider)) return 0; // never bid, or evicted
         TaskStore storage t = _tasks[taskId];
         Status status = t.status;
         if (status == Status.Open || status == Status.Expired) return p.locked;
-        // Assigned or ended after assignment: only the executor and the council stayed locked.
-        if (p.seat1 != 0 || p.index1 - 1 == t.bestIndex) return p.locked;
+        // Assigned or ended after assignment: of the bidders, only the executor stayed locked.
+        if (p.index1 - 1 == t.bestIndex) return p.locked;
         return 0;
     }
 
@@ -598,7 +668,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     /// @dev Validates, stores and announces a task; returns its id and escrow (not yet pulled).
     function _submit(TaskParams memory p) private returns (uint256 taskId, uint256 escrow) {
         Config memory c = _config;
-        _validate(p, c);
+        _rules.checkParams(p, c);
         uint96 fee = SafeCast.toUint96(p.councilFeePerVote);
         escrow = SafeCast.toUint96(p.maxPrice + uint256(fee) * p.councilSize * p.checkpoints);
         uint96 collateral = SafeCast.toUint96(p.collateral);
@@ -635,115 +705,13 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         emit TaskSubmitted(taskId, msg.sender, p, biddingEnd, assignableAt, escrow, nonRevealSlash, c.slashRewardBps);
     }
 
-    function _validate(TaskParams memory p, Config memory c) private pure {
-        if (p.specHash == bytes32(0) || p.dataRoot == bytes32(0) || p.modelHash == bytes32(0)) {
-            revert TaskMarketMissingHash(p.specHash, p.dataRoot, p.modelHash);
-        }
-        uint256 uriLength = bytes(p.specUri).length;
-        if (uriLength == 0 || uriLength > MAX_SPEC_URI_LENGTH) {
-            revert TaskMarketInvalidSpecUri(uriLength, MAX_SPEC_URI_LENGTH);
-        }
-        if (p.itemCount == 0) revert TaskMarketInvalidItemCount(p.itemCount);
-        if (p.checkpoints == 0 || p.checkpoints > p.itemCount || p.checkpoints > c.maxCheckpoints) {
-            revert TaskMarketInvalidCheckpoints(p.checkpoints, p.itemCount, c.maxCheckpoints);
-        }
-        if (p.councilSize == 0 || p.councilSize > c.maxCouncilSize) {
-            revert TaskMarketInvalidCouncilSize(p.councilSize, c.maxCouncilSize);
-        }
-        if (p.maxBids <= p.councilSize || p.maxBids > c.maxBids) {
-            revert TaskMarketInvalidMaxBids(p.maxBids, uint256(p.councilSize) + 1, c.maxBids);
-        }
-        if (p.maxPrice == 0 || p.maxPrice >= type(uint96).max) revert TaskMarketInvalidMaxPrice(p.maxPrice);
-        if (p.collateral < c.minCollateral) revert TaskMarketCollateralTooLow(p.collateral, c.minCollateral);
-        if (p.biddingWindow < c.minBiddingWindow || p.biddingWindow > c.maxBiddingWindow) {
-            revert TaskMarketInvalidBiddingWindow(p.biddingWindow, c.minBiddingWindow, c.maxBiddingWindow);
-        }
-        if (p.checkpointWindow < c.minCheckpointWindow || p.checkpointWindow > c.maxCheckpointWindow) {
-            revert TaskMarketInvalidCheckpointWindow(p.checkpointWindow, c.minCheckpointWindow, c.maxCheckpointWindow);
-        }
-        if (p.commitWindow < c.minVerdictWindow || p.commitWindow > c.maxVerdictWindow) {
-            revert TaskMarketInvalidVerdictWindow(p.commitWindow, c.minVerdictWindow, c.maxVerdictWindow);
-        }
-        if (p.revealWindow < c.minVerdictWindow || p.revealWindow > c.maxVerdictWindow) {
-            revert TaskMarketInvalidVerdictWindow(p.revealWindow, c.minVerdictWindow, c.maxVerdictWindow);
-        }
-        bool noPenalty = p.softDeadline == 0 && p.hardDeadline == 0;
-        if (!noPenalty && (p.softDeadline >= p.hardDeadline || p.hardDeadline > MAX_DURATION)) {
-            revert TaskMarketInvalidDeadlines(p.softDeadline, p.hardDeadline);
-        }
-    }
-
     function _setConfig(Config memory c) private {
-        string memory invalid;
-        if (c.maxBids < 2 || c.maxBids > MAX_BIDS) invalid = "maxBids";
-        else if (c.maxCouncilSize == 0 || c.maxCouncilSize > MAX_COUNCIL_SIZE || c.maxCouncilSize >= c.maxBids) {
-            invalid = "maxCouncilSize";
-        } else if (c.maxCheckpoints == 0 || c.maxCheckpoints > MAX_CHECKPOINTS) invalid = "maxCheckpoints";
-        else if (c.nonRevealSlashBps > BPS) invalid = "nonRevealSlashBps";
-        else if (c.slashRewardBps > BPS) invalid = "slashRewardBps";
-        else if (c.minCollateral == 0) invalid = "minCollateral";
-        else if (!_validBounds(c.minBiddingWindow, c.maxBiddingWindow)) invalid = "biddingWindow";
-        else if (!_validBounds(c.minCheckpointWindow, c.maxCheckpointWindow)) invalid = "checkpointWindow";
-        else if (!_validBounds(c.minVerdictWindow, c.maxVerdictWindow)) invalid = "verdictWindow";
-        else if (c.minOpenTime > c.minBiddingWindow) invalid = "minOpenTime";
-        if (bytes(invalid).length != 0) revert TaskMarketInvalidConfig(invalid);
+        _rules.checkConfig(c);
         _config = c;
         emit ConfigUpdated(c);
     }
 
-    function _validBounds(uint32 min, uint32 max) private pure returns (bool) {
-        return min != 0 && min <= max && max <= MAX_DURATION;
-    }
-
     // ================================================================== internal: assignment
-
-    /// @dev The task's bidders and, for all but the executor, their registry stake as draw weight
-    ///      (>= this task's collateral > 0), with the weights' sum.
-    function _bidders(uint256 taskId, uint256 n, uint256 executorIndex)
-        private
-        view
-        returns (address[] memory bidders, uint256[] memory weights, uint256 totalWeight)
-    {
-        BidTree.Bid[64] storage bids = _bids[taskId];
-        bidders = new address[](n);
-        weights = new uint256[](n);
-        for (uint256 i; i < n; ++i) {
-            address b = bids[i].provider;
-            bidders[i] = b;
-            if (i != executorIndex) {
-                uint256 w = _registry.stakeOf(b).staked;
-                weights[i] = w;
-                totalWeight += w;
-            }
-        }
-    }
-
-    /// @dev Draws `seats` council members without replacement, weighted by `weights` (0 for the
-    ///      executor), from keccak256(abi.encode(block.prevrandao, taskId)). Returns the members
-    ///      seat by seat, their bid indices packed 8 bits per seat, and a bitmask of chosen bids.
-    function _drawCouncil(
-        uint256 taskId,
-        address[] memory bidders,
-        uint256[] memory weights,
-        uint256 totalWeight,
-        uint256 seats
-    ) private view returns (address[] memory council, uint256 packedSeats, uint256 chosen) {
-        bytes32 seed = keccak256(abi.encode(block.prevrandao, taskId));
-        council = new address[](seats);
-        for (uint256 s; s < seats; ++s) {
-            uint256 x = uint256(keccak256(abi.encode(seed, s))) % totalWeight;
-            uint256 i;
-            while (x >= weights[i]) {
-                x -= weights[i];
-                ++i;
-            }
-            council[s] = bidders[i];
-            packedSeats |= i << (8 * s);
-            chosen |= 1 << i;
-            totalWeight -= weights[i];
-            weights[i] = 0;
-        }
-    }
 
     // ================================================================== internal: voting
 
@@ -757,6 +725,15 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         return seat1 - 1;
     }
 
+    /// @dev Opens checkpoint k's (current) round over the seated council, judging `resultRoot`.
+    function _openRound(uint256 taskId, uint256 k, TaskStore storage t, bytes32 resultRoot) private {
+        uint256 roundId = _roundId(taskId, k, _redrawn(t, k));
+        _resultRoots[roundId] = resultRoot;
+        VerdictRound.Round memory r = _rounds.open(roundId, t.councilCount, t.commitWindow, t.revealWindow);
+        t.voting = true;
+        emit CheckpointCommitted(taskId, k, resultRoot, r.openedBlock, r.commitEnd, r.revealEnd);
+    }
+
     /// @dev Pays `feePerVoter` to each majority voter and slashes every seat that did not reveal.
     function _settleCouncil(
         uint256 taskId,
@@ -767,11 +744,11 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint256 feePerVoter
     ) private {
         uint256 seats = t.councilCount;
-        uint256 packed = t.councilSeats;
         uint96 slashAmount = t.nonRevealSlash;
         address client = t.client;
+        address[16] storage council = _councils[taskId];
         for (uint256 s; s < seats; ++s) {
-            address voter = _bids[taskId][uint8(packed >> (8 * s))].provider;
+            address voter = council[s];
             uint256 bit = 1 << s;
             if (r.revealed & bit != 0) {
                 if ((r.accepts & bit != 0) == accepted) _pay(voter, feePerVoter);
@@ -830,7 +807,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint256 refund = _takeEscrow(t);
         emit TaskFinalized(taskId, confirmed, executorPaid, refund);
         _releaseExecutor(taskId, t);
-        _releaseCouncil(taskId, t);
+        _releaseCouncil(taskId, t, false);
         _pay(t.client, refund);
     }
 
@@ -846,42 +823,53 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint256 rejections
     ) private {
         t.status = Status.Failed;
+        t.voting = false;
         uint256 refund = _takeEscrow(t);
-        // Reject voters share the slash; a rejection without any (silence) sends it all to the client.
-        uint256 rewardBps = reason == FailReason.Rejected && rejections != 0 ? t.slashRewardBps : 0;
-        (uint256 slashed, uint256 rewardEach, uint256 toClient) = _slashExecutor(taskId, t, rewardBps, rejections);
+        // Reject voters share the slash (a rejection always has a majority of them).
+        uint256 rewardBps = reason == FailReason.Rejected ? t.slashRewardBps : 0;
+        // Twice undecided: the slash is burned, so a client gains nothing from a silent council.
+        address recipient = reason == FailReason.Undecided ? BURN : t.client;
+        uint256 slashed;
+        uint256 rewardEach;
+        uint256 toClient;
+        if (reason != FailReason.NoCouncil) {
+            (slashed, rewardEach, toClient) = _slashExecutor(taskId, t, rewardBps, rejections, recipient);
+        }
         emit TaskFailed(taskId, k, reason, slashed, rewardEach, toClient, refund);
         if (rewardBps != 0) {
             // The slash came to the market: the reject voters' share out, the rest to the client.
             _paySeats(taskId, t, rejectMask, rewardEach);
             _pay(t.client, toClient);
         }
-        _releaseCouncil(taskId, t);
+        _releaseExecutor(taskId, t); // a slashed executor has nothing left locked here
+        _releaseCouncil(taskId, t, false);
         _pay(t.client, refund);
     }
 
     /// @dev Pays `amount` to each council seat whose bit is set in `mask`.
     function _paySeats(uint256 taskId, TaskStore storage t, uint256 mask, uint256 amount) private {
-        uint256 packed = t.councilSeats;
         uint256 seats = t.councilCount;
         for (uint256 s; s < seats; ++s) {
-            if (mask & (1 << s) != 0) _pay(_bids[taskId][uint8(packed >> (8 * s))].provider, amount);
+            if (mask & (1 << s) != 0) _pay(_councils[taskId][s], amount);
         }
     }
 
     /// @dev Slashes the executor's whole collateral: straight to the client when `rewardBps` is
     ///      0, else to the market, to be split (rewardEach per reject voter, toClient the rest).
-    function _slashExecutor(uint256 taskId, TaskStore storage t, uint256 rewardBps, uint256 rejections)
-        private
-        returns (uint256 slashed, uint256 rewardEach, uint256 toClient)
-    {
+    function _slashExecutor(
+        uint256 taskId,
+        TaskStore storage t,
+        uint256 rewardBps,
+        uint256 rejections,
+        address recipient
+    ) private returns (uint256 slashed, uint256 rewardEach, uint256 toClient) {
         address executor = _executorOf(taskId, t);
         Participant storage p = _participants[taskId][executor];
         uint96 locked = p.locked;
         p.locked = 0;
         if (rewardBps == 0) {
-            slashed = _registry.slash(executor, locked, t.client);
-            return (slashed, 0, slashed);
+            slashed = _registry.slash(executor, locked, recipient);
+            return (slashed, 0, recipient == BURN ? 0 : slashed);
         }
         slashed = _registry.slash(executor, locked, address(this));
         rewardEach = slashed * rewardBps / BPS / rejections;
@@ -898,12 +886,13 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         }
     }
 
-    function _releaseCouncil(uint256 taskId, TaskStore storage t) private {
+    /// @dev Unlocks what the seated council still has locked; `unseat` also takes their seats.
+    function _releaseCouncil(uint256 taskId, TaskStore storage t, bool unseat) private {
         uint256 seats = t.councilCount;
-        uint256 packed = t.councilSeats;
         for (uint256 s; s < seats; ++s) {
-            address member = _bids[taskId][uint8(packed >> (8 * s))].provider;
+            address member = _councils[taskId][s];
             Participant storage p = _participants[taskId][member];
+            if (unseat) p.seat1 = 0;
             uint96 locked = p.locked;
             if (locked != 0) {
                 p.locked = 0;
@@ -956,8 +945,13 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         revert TaskMarketUnexpectedStatus(taskId, status, expected);
     }
 
-    function _roundId(uint256 taskId, uint256 k) private pure returns (uint256) {
-        return (taskId << 8) | k;
+    /// @dev Checkpoint k's round: taskId << 8 | k, with REDRAW_BIT for the re-drawn council's round.
+    function _roundId(uint256 taskId, uint256 k, bool redrawn) private pure returns (uint256) {
+        return (taskId << 8) | (redrawn ? REDRAW_BIT : 0) | k;
+    }
+
+    function _redrawn(TaskStore storage t, uint256 k) private view returns (bool) {
+        return (t.redrawn >> k) & 1 != 0;
     }
 
     /// @dev Items [first, end) of checkpoint k: itemCount split into `checkpoints` segments, the

@@ -48,7 +48,11 @@ export function toMarketEvent(seq: number, event: Pick<LogDescription, 'name' | 
     case 'BidPlaced':
       return {...base, account: address(a.provider), amount: String(a.price)}
     case 'TaskAssigned':
-      return {...base, account: address(a.executor), amount: String(a.price), extra: `${(a.council as unknown[]).length}`}
+      return {...base, account: address(a.executor), amount: String(a.price)}
+    case 'CouncilSeated':
+      return {...base, k: Number(a.k), extra: `${(a.council as unknown[]).length}`}
+    case 'CouncilRedrawn':
+      return {...base, k: Number(a.k)}
     case 'CheckpointCommitted':
       return {...base, k: Number(a.k)}
     case 'VerdictCommitted':
@@ -83,6 +87,10 @@ export function describeEvent(e: MarketEvent): string {
       return `${t} bid ${amount} by ${who}`
     case 'TaskAssigned':
       return `${t} assigned to ${who} at ${amount}`
+    case 'CouncilSeated':
+      return `${t} council of ${e.extra} seated from the pool`
+    case 'CouncilRedrawn':
+      return `${t} cp${e.k} undecided: council re-drawn`
     case 'CheckpointCommitted':
       return `${t} checkpoint ${e.k} committed`
     case 'VerdictCommitted':
@@ -110,6 +118,8 @@ const MARKET_EVENTS = new Set([
   'TaskSubmitted',
   'BidPlaced',
   'TaskAssigned',
+  'CouncilSeated',
+  'CouncilRedrawn',
   'CheckpointCommitted',
   'VerdictCommitted',
   'VerdictRevealed',

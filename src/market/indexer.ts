@@ -160,10 +160,27 @@ export class MarketIndexer {
         task.status = 'assigned'
         task.executor = getAddress(a.executor)
         task.price = b(a.price)
-        task.council = [...a.council].map((c: string) => getAddress(c))
-        task.deadline = n(a.deadline)
+        task.council = []
+        task.councilSeated = false
+        task.drawBlock = n(a.drawBlock)
         task.assignedBlock = log.blockNumber
         return
+      case 'CouncilSeated':
+        task.council = [...a.council].map((c: string) => getAddress(c))
+        task.councilSeated = true
+        if (n(a.deadline) > 0) task.deadline = n(a.deadline)
+        return
+      case 'CouncilDrawReanchored':
+        task.drawBlock = n(a.drawBlock)
+        return
+      case 'CouncilRedrawn': {
+        // An undecided round: the council is released and a new one drawn; its round reopens at seating.
+        task.council = []
+        task.councilSeated = false
+        task.drawBlock = n(a.drawBlock)
+        this.checkpoint(task, n(a.k)).verdicts = {}
+        return
+      }
       case 'CheckpointCommitted': {
         const cp = this.checkpoint(task, n(a.k))
         Object.assign(cp, {state: 'voting', resultRoot: a.resultRoot, seedBlock: n(a.seedBlock), commitEnd: n(a.commitEnd), revealEnd: n(a.revealEnd), committedBlock: log.blockNumber})

@@ -4,7 +4,7 @@ export const TASK_STATUS = ['none', 'open', 'assigned', 'finalized', 'failed', '
 export type TaskStatus = (typeof TASK_STATUS)[number]
 export const CHECKPOINT_STATE = ['none', 'voting', 'accepted', 'rejected', 'cancelled'] as const
 export type CheckpointState = (typeof CHECKPOINT_STATE)[number]
-export const FAIL_REASON = ['rejected', 'timeout'] as const
+export const FAIL_REASON = ['rejected', 'timeout', 'undecided', 'no-council'] as const
 export type FailReason = (typeof FAIL_REASON)[number]
 
 export const isEnded = (status: TaskStatus): boolean => ['finalized', 'failed', 'expired', 'cancelled'].includes(status)
@@ -73,7 +73,12 @@ export interface IndexedTask {
   bestPrice?: bigint
   executor?: string
   price?: bigint
+  /** The seated council (empty while it is not seated: after assign, and after an undecided round). */
   council: string[]
+  /** Whether the current round's council is seated (TaskMarket.seatCouncil). */
+  councilSeated?: boolean
+  /** The block whose hash seeds the next council draw (seatCouncil works in any later block). */
+  drawBlock?: number
   /** Unix seconds: the current checkpoint's deadline. */
   deadline?: number
   assignedBlock?: number

@@ -102,7 +102,7 @@ export const taskSchema = {
       description: 'H: when bidding stops, whichever comes first.',
       additionalProperties: false,
       properties: {
-        maxBids: {type: 'integer', minimum: 2, maximum: 64, description: 'Stop after this many bids; at least council + 1. Defaults to 16.'},
+        maxBids: {type: 'integer', minimum: 1, maximum: 64, description: 'Stop after this many bids (the council comes from the staked pool, not from the bids). Defaults to 16.'},
         biddingWindow: {...duration, description: 'Stop bidding after this long. Defaults to 2m.'},
       },
     },

@@ -84,9 +84,10 @@ describe('parseTaskSpec', () => {
     expect(penalty.message).toMatch(/latePenalty\.hard must be later than soft/)
   })
 
-  it('needs room for the executor and the council among the bids', () => {
-    const error = errorOf(valid.replace('maxBids: 4', 'maxBids: 2'))
-    expect(error.message).toMatch(/spec\.yaml:17: halting\.maxBids \(2\) must be at least verification\.council \+ 1 \(3\)/)
+  it('needs at least one bid, not room for the council (it comes from the staked pool)', () => {
+    expect(parseTaskSpec(valid.replace('maxBids: 4', 'maxBids: 1'), {path: 'spec.yaml'}).spec.halting.maxBids).toBe(1)
+    const error = errorOf(valid.replace('maxBids: 4', 'maxBids: 0'))
+    expect(error.message).toMatch(/halting\.maxBids/)
   })
 
   it('parses durations', () => {

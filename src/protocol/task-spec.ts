@@ -91,8 +91,6 @@ export function parseTaskSpec(text: string, options: {path?: string; baseDir?: s
   }
   if (spec.payment.latePenalty && spec.payment.latePenalty.hard <= spec.payment.latePenalty.soft)
     problems.at(['payment', 'latePenalty', 'hard'], 'payment.latePenalty.hard must be later than soft')
-  if (spec.halting.maxBids < spec.verification.council + 1)
-    problems.at(['halting', 'maxBids'], `halting.maxBids (${spec.halting.maxBids}) must be at least verification.council + 1 (${spec.verification.council + 1}): one executor plus the council`)
   if (spec.data.items !== undefined && spec.instructions.checkpoints > spec.data.items)
     problems.at(['instructions', 'checkpoints'], `instructions.checkpoints (${spec.instructions.checkpoints}) is more than data.items (${spec.data.items})`)
   if (spec.verification.method === 'prefill' && spec.instructions.sampling.mode === 'sampled' && spec.verification.maxRank < 1)

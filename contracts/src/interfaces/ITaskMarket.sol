@@ -9,7 +9,8 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 /// @title ITaskMarket
 /// @notice The batch task market: a client escrows a task's max price plus council fees,
 ///         registered providers bid (locking collateral in the {IProviderRegistry}), the lowest
-///         bid executes and a stake-weighted council drawn from the other bidders validates each
+///         bid executes and a stake-weighted council drawn from the model's staked pool in the
+///         registry (not from the bidders) validates each
 ///         checkpoint with a commit-reveal verdict round. Accepted checkpoints pay the executor
 ///         pro rata; a rejected checkpoint or a missed deadline fails the task and slashes it.
 ///
@@ -28,11 +29,15 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///   - `assign` (anyone): not before `assignableAt` = submission + the deployment's
 ///     `minOpenTime` (so honest providers always get that long to bid, even when the cap is
 ///     reached at once), and then once bidCount == maxBids, or once the bidding window is over
-///     with at least 2 bids. The best bid executes; min(councilSize, bidCount - 1) council seats are drawn
-///     without replacement from the other bidders, weighted by their registry stake, with
-///     keccak256(abi.encode(block.prevrandao, taskId)) (a block proposer can bias this).
-///     The other bidders' collateral is released at once. A window that ends with fewer than 2
-///     bids lets the task `expire` (a lone bidder is released): a task never runs unverified.
+///     with at least 1 bid. The best bid executes; the other bidders' collateral is released at
+///     once; drawBlock = the assign block. A window that ends without a bid lets the task `expire`.
+///   - `seatCouncil` (anyone, from block drawBlock + 1): councilSize members of the model's
+///     council pool, drawn stake-weighted without replacement as of block drawBlock - 1 with
+///     keccak256(abi.encode(blockhash(drawBlock), taskId)), the executor and the client
+///     excluded, members that left since or cannot back the collateral skipped; each has the
+///     collateral locked. The task's clock (assignedAt, the first commit deadline) starts then.
+///     Past 256 blocks it re-anchors drawBlock instead; a pool that cannot seat a full council
+///     fails the task NoCouncil (refund, executor released, no slash).
 ///   - Checkpoint k covers items [first_k, first_k + n_k): itemCount split into `checkpoints`
 ///     segments, the first (itemCount % checkpoints) segments one item larger. Its nominal share
 ///     of the price is floor(price * end_k / itemCount) - floor(price * first_k / itemCount).
@@ -43,14 +48,17 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///     checkpoint committed at t > assignedAt + softDeadline is paid
 ///     share * (hardAt - t) / (hardAt - softAt); the rest stays with the client.
 ///   - Verdicts: a checkpoint is accepted iff more than councilCount / 2 seats reveal "accept"
-///     (a strict majority of the seated council); otherwise (a tie, too few reveals, none at
-///     all) it is rejected: the executor carries the burden of proof. The voters whose revealed
-///     verdict equals the outcome split feePerVote * councilCount for that checkpoint equally;
-///     the others get nothing; a seat that did not reveal is slashed `nonRevealSlash` (capped at
-///     its remaining collateral) to the client. Unearned fees go back to the client at the end.
+///     (a strict majority of the seated council), rejected iff more than councilCount / 2
+///     reveal "reject". Otherwise (a tie, too few reveals, none at all) the round is undecided:
+///     the first time, the council is released and re-drawn (CouncilRedrawn) to judge the same
+///     root in a new round; the second time the checkpoint fails Undecided and the executor's
+///     collateral is burned (0x...dEaD). The voters whose revealed verdict equals a decided
+///     outcome split feePerVote * councilCount for that checkpoint equally; the others get
+///     nothing (an undecided round pays no fee); a seat that did not reveal is slashed
+///     `nonRevealSlash` (capped at its remaining collateral) to the client. Unearned fees go
+///     back to the client at the end.
 ///   - Rejection: the executor's whole collateral is slashed; slashRewardBps of it is split
-///     equally among the reject voters, the rest (and rounding dust) goes to the client (all of
-///     it when nobody revealed "reject").
+///     equally among the reject voters, the rest (and rounding dust) goes to the client.
 ///   - Timeout: the executor's whole collateral is slashed to the client.
 ///   - Every end (Finalized, Failed, Expired, Cancelled) releases all remaining collateral and
 ///     refunds the task's whole remaining escrow to the client: no task keeps funds.
@@ -68,14 +76,16 @@ interface ITaskMarket is IVerdictRound {
         Assigned, // executor and council chosen; checkpoints running
         Finalized, // every checkpoint accepted, or confirmed by the client
         Failed, // a checkpoint was rejected, or the executor missed a deadline
-        Expired, // the bidding window ended with fewer than 2 bids
+        Expired, // the bidding window ended without a bid
         Cancelled // cancelled by the client before any bid
     }
 
     /// @notice Why a task failed.
     enum FailReason {
-        Rejected, // the council rejected a checkpoint
-        Timeout // the executor missed a checkpoint deadline
+        Rejected, // a majority of the council rejected a checkpoint
+        Timeout, // the executor missed a checkpoint deadline
+        Undecided, // two councils in a row reached no majority (silence, ties): the slash is burned
+        NoCouncil // the pool could not seat a full council: nobody slashed
     }
 
     /// @notice State of a checkpoint (mirrors its verdict round).
@@ -191,10 +201,12 @@ interface ITaskMarket is IVerdictRound {
     /// @param executor The executor (zero before assignment).
     /// @param price The executor's price (0 before assignment).
     /// @param assignedAt Assignment timestamp (0 before).
-    /// @param councilCount Council seats actually filled: min(councilSize, bidCount - 1).
+    /// @param councilCount Council seats filled: councilSize once seated, 0 while not seated.
     /// @param nextCheckpoint The checkpoint being worked on or voted on (== checkpoints when all accepted).
-    /// @param voting Whether nextCheckpoint is committed and its verdict round is open.
-    /// @param deadline When !voting and Assigned: the commit deadline of nextCheckpoint.
+    /// @param voting Whether nextCheckpoint is committed (its round is open, or waits for a
+    ///        re-drawn council when !councilSeated).
+    /// @param deadline When !voting, Assigned and seated: the commit deadline of nextCheckpoint.
+    /// @param councilSeated Whether the council of the current round is seated.
     struct Task {
         address client;
         Status status;
@@ -229,6 +241,7 @@ interface ITaskMarket is IVerdictRound {
         uint8 nextCheckpoint;
         bool voting;
         uint64 deadline;
+        bool councilSeated;
     }
 
     /// @notice A bid.
@@ -286,6 +299,19 @@ interface ITaskMarket is IVerdictRound {
     }
 
     // ---------------------------------------------------------------- errors
+
+    /// @notice seatCouncil was called while the current round's council is seated.
+    /// @param taskId The task.
+    error TaskMarketCouncilAlreadySeated(uint256 taskId);
+
+    /// @notice seatCouncil was called in the draw block itself: its hash (the seed) is not known yet.
+    /// @param taskId The task.
+    /// @param drawBlock The draw block; seating is possible from drawBlock + 1.
+    error TaskMarketSeatingTooEarly(uint256 taskId, uint256 drawBlock);
+
+    /// @notice The call needs a seated council and the task's is not seated yet (call seatCouncil).
+    /// @param taskId The task.
+    error TaskMarketCouncilNotSeated(uint256 taskId);
 
     /// @notice The constructor got the zero address as registry.
     /// @param registry The rejected registry.
@@ -419,7 +445,7 @@ interface ITaskMarket is IVerdictRound {
     /// @param assignableAt When it may be assigned.
     error TaskMarketOpenTimeNotOver(uint256 taskId, uint64 assignableAt);
 
-    /// @notice The window ended with fewer than 2 bids: no council is possible; use expire.
+    /// @notice The window ended without a bid: use expire.
     /// @param taskId The task.
     /// @param bidCount Bids placed.
     error TaskMarketNotEnoughBids(uint256 taskId, uint8 bidCount);
@@ -527,22 +553,44 @@ interface ITaskMarket is IVerdictRound {
     /// @param price Its price.
     event BidEvicted(uint256 indexed taskId, address indexed provider, uint8 bidIndex, uint256 price);
 
-    /// @notice The task was assigned. Every bidder that is neither the executor nor in the
-    ///         council had its collateral released.
+    /// @notice The task was assigned. Every bidder but the executor had its collateral
+    ///         released. The council is drawn from the model's pool by {seatCouncil}, in a later block.
     /// @param taskId The task.
     /// @param executor The executor (best bid).
     /// @param bidIndex The executor's bid index.
     /// @param price The executor's price.
-    /// @param council The council, seat by seat.
-    /// @param deadline Commit deadline of checkpoint 0.
+    /// @param drawBlock This block: its hash seeds the council draw, over the pool as of drawBlock - 1.
     event TaskAssigned(
-        uint256 indexed taskId,
-        address indexed executor,
-        uint8 bidIndex,
-        uint256 price,
-        address[] council,
-        uint64 deadline
+        uint256 indexed taskId, address indexed executor, uint8 bidIndex, uint256 price, uint256 drawBlock
     );
+
+    /// @notice A council was seated for checkpoint k: drawn stake-weighted from the model's
+    ///         pool as of drawBlock - 1 with keccak256(abi.encode(blockhash(drawBlock), taskId)),
+    ///         the executor and the client excluded; each member had `collateral` locked.
+    /// @param taskId The task.
+    /// @param k The checkpoint it judges first (0, or the checkpoint whose round was re-drawn).
+    /// @param council The members, seat by seat.
+    /// @param drawBlock The block whose hash seeded the draw.
+    /// @param deadline The executor's commit deadline of checkpoint 0 when this is the first
+    ///        council (the task's clock starts now); 0 for a re-drawn council (its round opens now).
+    event CouncilSeated(uint256 indexed taskId, uint256 k, address[] council, uint256 drawBlock, uint64 deadline);
+
+    /// @notice The council draw's seed block was over 256 blocks old (its hash is gone): the
+    ///         draw now uses `drawBlock`. Call {seatCouncil} again in a later block.
+    /// @param taskId The task.
+    /// @param previousBlock The old draw block.
+    /// @param drawBlock The new draw block (this block).
+    event CouncilDrawReanchored(uint256 indexed taskId, uint256 previousBlock, uint256 drawBlock);
+
+    /// @notice Checkpoint k's round ended without a majority either way (silence, a tie): its
+    ///         council was released (non-revealers slashed) and a new one will be drawn, once, to
+    ///         judge the same result root. No fees were paid for the round.
+    /// @param taskId The task.
+    /// @param k The checkpoint.
+    /// @param approvals Revealed "accept" verdicts in the undecided round.
+    /// @param rejections Revealed "reject" verdicts in it.
+    /// @param drawBlock This block: its hash seeds the new draw.
+    event CouncilRedrawn(uint256 indexed taskId, uint256 indexed k, uint8 approvals, uint8 rejections, uint256 drawBlock);
 
     /// @notice The executor committed checkpoint k; its verdict round opened.
     /// @param taskId The task.
@@ -624,10 +672,9 @@ interface ITaskMarket is IVerdictRound {
         uint256 clientRefund
     );
 
-    /// @notice The bidding window ended with fewer than 2 bids: escrow refunded, a lone
-    ///         bidder's collateral released.
+    /// @notice The bidding window ended without a bid: escrow refunded.
     /// @param taskId The task.
-    /// @param bidCount Bids placed (0 or 1).
+    /// @param bidCount Bids placed (0).
     /// @param clientRefund Refunded to the client.
     event TaskExpired(uint256 indexed taskId, uint8 bidCount, uint256 clientRefund);
 
@@ -690,12 +737,25 @@ interface ITaskMarket is IVerdictRound {
     function bid(uint256 taskId, uint256 price) external;
 
     /// @notice Assigns an Open task once bidCount == maxBids, or once the window is over with at
-    ///         least 2 bids, and never before assignableAt: picks the executor and draws the
-    ///         council; releases the others. Anyone.
+    ///         least 1 bid, and never before assignableAt: picks the executor, releases the other
+    ///         bidders and fixes drawBlock (this block) for {seatCouncil}. Anyone.
     /// @dev Reverts TaskMarketUnknownTask, TaskMarketUnexpectedStatus, TaskMarketBiddingNotOver,
     ///      TaskMarketOpenTimeNotOver, TaskMarketNotEnoughBids.
     /// @param taskId The task.
     function assign(uint256 taskId) external;
+
+    /// @notice Seats the council of an Assigned task whose council is not seated (after assign,
+    ///         or after an undecided round), in any block after drawBlock. Anyone. Draws
+    ///         councilSize members of the model's pool, stake-weighted, as of drawBlock - 1 with
+    ///         seed keccak256(abi.encode(blockhash(drawBlock), taskId)), excluding the executor
+    ///         and the client and skipping members whose free stake is below the collateral;
+    ///         locks the collateral of each. When drawBlock is over 256 blocks old, re-anchors
+    ///         the draw to this block instead (CouncilDrawReanchored) and returns. When the pool
+    ///         cannot seat a full council, fails the task (NoCouncil): refund, executor released.
+    /// @dev Reverts TaskMarketUnknownTask, TaskMarketUnexpectedStatus,
+    ///      TaskMarketCouncilAlreadySeated, TaskMarketSeatingTooEarly.
+    /// @param taskId The task.
+    function seatCouncil(uint256 taskId) external;
 
     /// @notice The executor commits the Merkle root of its outputs for checkpoint k (the next
     ///         one), before its deadline; opens the verdict round.
@@ -743,8 +803,8 @@ interface ITaskMarket is IVerdictRound {
     /// @param taskId The task.
     function timeoutCheckpoint(uint256 taskId) external;
 
-    /// @notice Expires an Open task whose bidding window ended with fewer than 2 bids: refunds
-    ///         the client, releases a lone bidder. Anyone.
+    /// @notice Expires an Open task whose bidding window ended without a bid: refunds the
+    ///         client. Anyone.
     /// @dev Reverts TaskMarketUnknownTask, TaskMarketUnexpectedStatus, TaskMarketBiddingNotOver,
     ///      TaskMarketHasBids.
     /// @param taskId The task.
@@ -837,11 +897,12 @@ interface ITaskMarket is IVerdictRound {
     /// @return The verdict.
     function verdictOf(uint256 taskId, uint256 k, address voter) external view returns (Verdict memory);
 
-    /// @notice The verdict round id of checkpoint k: taskId << 8 | k.
+    /// @notice The verdict round id of checkpoint k's current round: taskId << 8 | k, plus 0x80
+    ///         once its council was re-drawn (the second round of k).
     /// @param taskId The task.
     /// @param k The checkpoint.
     /// @return The round id.
-    function roundIdOf(uint256 taskId, uint256 k) external pure returns (uint256);
+    function roundIdOf(uint256 taskId, uint256 k) external view returns (uint256);
 
     /// @notice The commitment `voter` must submit for `accept` and `salt` on checkpoint k:
     ///         keccak256(abi.encode(block.chainid, address(this), roundIdOf(taskId, k), accept, salt, voter)).

@@ -30,6 +30,10 @@ contract MarketHandler is CommonBase {
     uint256 public constant MAX_TASKS = 16;
     uint256 public constant MAX_ACTIVE = 3;
     uint256 internal constant PROVIDERS = 8;
+    /// @notice The model every task names; every provider is in its council pool.
+    bytes32 public constant MODEL = keccak256("invariant model");
+    /// @notice Where undecided rounds' slashes go.
+    address public constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     ITaskMarket public immutable market;
     ProviderRegistry public immutable registry;
@@ -42,6 +46,8 @@ contract MarketHandler is CommonBase {
     uint256[] public tasks;
     /// @notice The providers that bid on each task (the only ones the market can hold collateral of).
     mapping(uint256 taskId => address[]) internal _bidders;
+    /// @notice The block whose hash seeds each task's next council draw (as the market set it).
+    mapping(uint256 taskId => uint256) public drawBlockOf;
 
     /// @notice Time and block the campaign has reached (vm.warp/roll do not carry over between calls).
     uint256 public currentTime;
@@ -144,7 +150,8 @@ contract MarketHandler is CommonBase {
         Revealable,
         Finalizable,
         TimedOut,
-        Running
+        Running,
+        Seatable
     }
 
     /// @dev A task where the action is possible now, scanning from a random one, so that the
@@ -165,14 +172,15 @@ contract MarketHandler is CommonBase {
             if (want == Want.Biddable) return nowTs < t.biddingEnd; // at the cap: a lower bid evicts
             if (want == Want.Assignable) {
                 return nowTs >= t.assignableAt
-                    && (t.bidCount == t.maxBids || (nowTs >= t.biddingEnd && t.bidCount >= 2));
+                    && (t.bidCount == t.maxBids || (nowTs >= t.biddingEnd && t.bidCount >= 1));
             }
-            if (want == Want.Expirable) return nowTs >= t.biddingEnd && t.bidCount < 2;
+            if (want == Want.Expirable) return nowTs >= t.biddingEnd && t.bidCount == 0;
             if (want == Want.Cancellable) return t.bidCount == 0;
             return false;
         }
         if (t.status != ITaskMarket.Status.Assigned) return false;
         if (want == Want.Running) return true;
+        if (!t.councilSeated) return want == Want.Seatable && block.number > drawBlockOf[id];
         if (!t.voting) {
             if (want == Want.Committable) return nowTs < t.deadline;
             if (want == Want.TimedOut) return nowTs >= t.deadline;
@@ -243,7 +251,7 @@ contract MarketHandler is CommonBase {
         p.specHash = keccak256(abi.encode("spec", seed));
         p.specUri = "ipfs://spec";
         p.dataRoot = keccak256(abi.encode("data", seed));
-        p.modelHash = keccak256(abi.encode("model", seed));
+        p.modelHash = MODEL;
         p.itemCount = uint32(1 + r[0] % 20);
         p.checkpoints = uint8(1 + r[1] % (p.itemCount < 3 ? p.itemCount : 3));
         p.councilSize = uint8(1 + r[2] % 3);
@@ -305,7 +313,7 @@ contract MarketHandler is CommonBase {
 
     function _bid(uint256 taskSeed, uint256 providerSeed, uint256 price) internal {
         (bool ok, uint256 id, ITaskMarket.Task memory t) = _pick(taskSeed, Want.Biddable);
-        if (!ok) return;
+        if (!ok || id % 5 == 4) return; // every 5th task nobody wants: it expires (1 bid assigns now)
         address p = providers[providerSeed % PROVIDERS];
         if (market.lockedFor(id, p) != 0) {
             // a second bid must fail
@@ -354,7 +362,30 @@ contract MarketHandler is CommonBase {
         if (!ok) return;
         vm.prevrandao(randao);
         market.assign(id);
+        drawBlockOf[id] = block.number;
         done["assign"]++;
+    }
+
+    /// @notice Anyone seats an assigned task's council from the pool (a block after its draw
+    ///         block); past 256 blocks this re-anchors the draw instead.
+    function seatCouncil(uint256 taskSeed) external useTime count("seatCouncil") {
+        (bool ok, uint256 id,) = _pick(taskSeed, Want.Seatable);
+        if (!ok) return;
+        _seat(id);
+    }
+
+    function _seat(uint256 id) internal {
+        _settled(id, market.getTask(id).executor, address(this), abi.encodeCall(ITaskMarket.seatCouncil, (id)));
+        ITaskMarket.Task memory t = market.getTask(id);
+        if (t.status == ITaskMarket.Status.Failed) done["noCouncil"]++;
+        else if (t.councilSeated) done["seated"]++;
+        else (drawBlockOf[id], done["reanchored"]) = (block.number, done["reanchored"] + 1);
+        // a seated council cannot be seated twice
+        if (t.councilSeated) {
+            try market.seatCouncil(id) {
+                ghostDoubleAction = true;
+            } catch {}
+        }
     }
 
     function commitCheckpoint(uint256 taskSeed) external useTime count("commitCheckpoint") {
@@ -417,8 +448,17 @@ contract MarketHandler is CommonBase {
         (bool ok, uint256 id, ITaskMarket.Task memory t) = _pick(taskSeed, Want.Finalizable);
         if (!ok) return;
         uint256 k = t.nextCheckpoint;
-        _settled(id, t.executor, address(this), abi.encodeCall(ITaskMarket.finalizeCheckpoint, (id, k)));
         ITaskMarket.Checkpoint memory closed = market.checkpointOf(id, k);
+        _settled(id, t.executor, address(this), abi.encodeCall(ITaskMarket.finalizeCheckpoint, (id, k)));
+        ITaskMarket.Task memory after_ = market.getTask(id);
+        if (after_.status == ITaskMarket.Status.Assigned && !after_.councilSeated) {
+            // undecided: the council is re-drawn from this block
+            drawBlockOf[id] = block.number;
+            done["redrawn"]++;
+        } else {
+            closed = market.checkpointOf(id, k);
+        }
+        if (after_.status == ITaskMarket.Status.Failed && token.balanceOf(BURN) != 0) done["burned"]++;
         done[closed.state == ITaskMarket.CheckpointState.Accepted ? bytes32("accepted") : bytes32("rejected")]++;
         if (closed.reveals < t.councilCount) done["nonRevealSlashed"]++;
         if (closed.approvals != 0 && closed.rejections != 0) done["splitVote"]++;
@@ -510,17 +550,25 @@ contract MarketHandler is CommonBase {
                 ITaskMarket.Task memory t = market.getTask(id);
                 if (t.status == ITaskMarket.Status.Open) {
                     open = true;
-                    if (t.bidCount >= 2) market.assign(id);
-                    else _settled(id, address(0), address(this), abi.encodeCall(ITaskMarket.expire, (id)));
+                    if (t.bidCount >= 1) {
+                        market.assign(id);
+                        drawBlockOf[id] = block.number;
+                    } else {
+                        _settled(id, address(0), address(this), abi.encodeCall(ITaskMarket.expire, (id)));
+                    }
                 } else if (t.status == ITaskMarket.Status.Assigned) {
                     open = true;
-                    if (t.voting) {
+                    if (!t.councilSeated) {
+                        _seat(id);
+                    } else if (t.voting) {
                         _settled(
                             id,
                             t.executor,
                             address(this),
                             abi.encodeCall(ITaskMarket.finalizeCheckpoint, (id, t.nextCheckpoint))
                         );
+                        t = market.getTask(id);
+                        if (t.status == ITaskMarket.Status.Assigned && !t.councilSeated) drawBlockOf[id] = block.number;
                     } else {
                         _settled(id, t.executor, address(this), abi.encodeCall(ITaskMarket.timeoutCheckpoint, (id)));
                     }
@@ -533,7 +581,7 @@ contract MarketHandler is CommonBase {
 
     /// @notice The selectors the campaign calls.
     function selectors() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](11);
+        s = new bytes4[](12);
         s[0] = this.submit.selector;
         s[1] = this.bid.selector;
         s[2] = this.assign.selector;
@@ -545,5 +593,6 @@ contract MarketHandler is CommonBase {
         s[8] = this.impostor.selector;
         s[9] = this.staker.selector;
         s[10] = this.warp.selector;
+        s[11] = this.seatCouncil.selector;
     }
 }

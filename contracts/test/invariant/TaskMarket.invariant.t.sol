@@ -63,8 +63,10 @@ contract TaskMarketInvariantTest is Test {
             token.approve(address(registry), type(uint256).max);
             registry.stake(100e18);
             registry.register("http://127.0.0.1:8080", bytes32(i));
+            registry.joinCouncil(handler.MODEL());
             vm.stopPrank();
         }
+        vm.roll(1_001); // pool membership is history before any draw
 
         targetContract(address(handler));
         targetSelector(FuzzSelector({addr: address(handler), selectors: handler.selectors()}));
@@ -76,7 +78,8 @@ contract TaskMarketInvariantTest is Test {
     function invariant_tokensConserved() public view {
         uint256 marketBalance = token.balanceOf(address(market));
         uint256 registryBalance = token.balanceOf(address(registry));
-        uint256 sum = marketBalance + registryBalance + token.balanceOf(admin) + token.balanceOf(address(handler));
+        uint256 sum = marketBalance + registryBalance + token.balanceOf(admin) + token.balanceOf(address(handler))
+            + token.balanceOf(handler.BURN());
         for (uint256 i; i < handler.clientCount(); ++i) {
             sum += token.balanceOf(handler.clients(i));
         }
@@ -113,9 +116,8 @@ contract TaskMarketInvariantTest is Test {
             if (!ended) continue;
             vm.assertEq(t.escrow, 0, "ended task keeps escrow");
             vm.assertEq(handler.ghostPaidOut(id), handler.ghostEscrowed(id), "ended task not fully paid out");
-            address[] memory bidders = handler.biddersOf(id);
-            for (uint256 j; j < bidders.length; ++j) {
-                vm.assertEq(market.lockedFor(id, bidders[j]), 0, "ended task keeps collateral");
+            for (uint256 j; j < handler.providerCount(); ++j) {
+                vm.assertEq(market.lockedFor(id, handler.providers(j)), 0, "ended task keeps collateral");
             }
         }
     }
@@ -124,19 +126,14 @@ contract TaskMarketInvariantTest is Test {
     ///         its tasks (its own ledger); only the executor commits and only a council member votes.
     function invariant_locksMatchLedgerAndAccess() public view {
         vm.assertFalse(handler.ghostUnauthorized(), "a non-executor committed or a non-member voted");
-        // The market's ledger per provider, over the (task, bidder) pairs: nobody else can have
-        // a record (lockedFor of a non-bidder is 0 by construction).
+        // The market's ledger per provider, over every (task, provider) pair: bidders and the
+        // council members drawn from the pool (who need not have bid).
         uint256 n = handler.providerCount();
         uint256[] memory ledger = new uint256[](n);
         for (uint256 i; i < handler.taskCount(); ++i) {
             uint256 id = handler.tasks(i);
-            address[] memory bidders = handler.biddersOf(id);
-            for (uint256 b; b < bidders.length; ++b) {
-                uint256 l = market.lockedFor(id, bidders[b]);
-                if (l == 0) continue;
-                for (uint256 j; j < n; ++j) {
-                    if (handler.providers(j) == bidders[b]) ledger[j] += l;
-                }
+            for (uint256 j; j < n; ++j) {
+                ledger[j] += market.lockedFor(id, handler.providers(j));
             }
         }
         for (uint256 j; j < n; ++j) {
@@ -160,11 +157,13 @@ contract TaskMarketInvariantTest is Test {
             (bool ok,) = address(handler).call(abi.encodePacked(s, abi.encode(r >> 8, r >> 16, third)));
             vm.assertTrue(ok, "handler call reverted");
         }
-        string[18] memory paths = [
+        string[20] memory paths = [
             "submit",
             "bid",
             "evict",
             "assign",
+            "seated",
+            "redrawn",
             "commitCheckpoint",
             "commitWrongRoot",
             "commitVerdict",
@@ -186,8 +185,8 @@ contract TaskMarketInvariantTest is Test {
         }
         for (uint256 i; i < paths.length; ++i) {
             uint256 n = handler.done(bytes32(bytes(paths[i])));
-            if (i == 16) n = statuses[uint8(ITaskMarket.Status.Finalized)];
-            if (i == 17) n = statuses[uint8(ITaskMarket.Status.Failed)];
+            if (i == 18) n = statuses[uint8(ITaskMarket.Status.Finalized)];
+            if (i == 19) n = statuses[uint8(ITaskMarket.Status.Failed)];
             vm.assertGt(n, 0, string.concat("never reached: ", paths[i]));
         }
     }

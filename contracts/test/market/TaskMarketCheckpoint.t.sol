@@ -9,8 +9,8 @@ import {IVerdictRound} from "../../src/interfaces/IVerdictRound.sol";
 import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 
 /// @notice Checkpoints, verdict rounds, finalization and payouts, late penalty, timeouts and
-///         confirmation. Default task: 10 items in 2 checkpoints, council 2 (providers 1 and 2,
-///         in drawn order), executor provider 0 at 50 oGPU, fee 1 oGPU per vote, collateral 10,
+///         confirmation. Default task: 10 items in 2 checkpoints, council 2 (drawn from the
+///         pool of providers 1..7), executor provider 0 at 50 oGPU, fee 1 oGPU per vote, collateral 10,
 ///         escrow 104; non-reveal slash 1 (10%), reject reward 50%.
 contract TaskMarketCheckpointTest is MarketFixture {
     uint256 internal constant PRICE = 50e18;
@@ -53,12 +53,12 @@ contract TaskMarketCheckpointTest is MarketFixture {
         vm.warp(START + 5 minutes);
         uint64 commitEnd = uint64(START + 5 minutes + COMMIT_WINDOW);
         vm.expectEmit(address(market));
-        emit ITaskMarket.CheckpointCommitted(id, 0, ROOT, uint64(START_BLOCK), commitEnd, commitEnd + REVEAL_WINDOW);
+        emit ITaskMarket.CheckpointCommitted(id, 0, ROOT, uint64(block.number), commitEnd, commitEnd + REVEAL_WINDOW);
         _commit(id, 0);
         ITaskMarket.Checkpoint memory c = market.checkpointOf(id, 0);
         vm.assertEq(uint8(c.state), uint8(ITaskMarket.CheckpointState.Voting));
         vm.assertEq(c.resultRoot, ROOT);
-        vm.assertEq(c.seedBlock, START_BLOCK);
+        vm.assertEq(c.seedBlock, block.number);
         vm.assertEq(c.committedAt, START + 5 minutes);
         vm.assertEq(c.commitEnd, commitEnd);
         vm.assertEq(c.revealEnd, commitEnd + REVEAL_WINDOW);
@@ -71,15 +71,16 @@ contract TaskMarketCheckpointTest is MarketFixture {
 
     function test_sampleSeed_isTheCommitBlockHash() public {
         _commit(id, 0);
+        uint256 seedBlock = block.number;
         vm.assertEq(market.sampleSeed(id, 0), bytes32(0), "unknown within the commit's block");
         vm.assertEq(market.memberSampleSeed(id, 0, council[0]), bytes32(0));
-        bytes32 h = keccak256("block 1000");
-        vm.setBlockhash(START_BLOCK, h);
-        vm.roll(START_BLOCK + 1);
+        bytes32 h = keccak256("the commit block");
+        vm.setBlockhash(seedBlock, h);
+        vm.roll(seedBlock + 1);
         vm.assertEq(market.sampleSeed(id, 0), h);
         vm.assertEq(market.memberSampleSeed(id, 0, council[0]), keccak256(abi.encode(h, council[0])));
         vm.assertNotEq(market.memberSampleSeed(id, 0, council[0]), market.memberSampleSeed(id, 0, council[1]));
-        vm.roll(START_BLOCK + 257);
+        vm.roll(seedBlock + 257);
         vm.assertEq(market.sampleSeed(id, 0), bytes32(0), "out of the EVM's 256-block window");
         vm.assertEq(market.sampleSeed(id, 1), bytes32(0), "not committed");
     }
@@ -164,8 +165,8 @@ contract TaskMarketCheckpointTest is MarketFixture {
 
     function test_commitVerdict_revertsForNonMembers() public {
         _commit(id, 0);
-        address released = providers[3]; // maxBids = 3: providers 0..2 only; use a stranger too
-        address[3] memory others = [executor, stranger, released];
+        address idle = _outsider(council); // in the pool, not drawn
+        address[3] memory others = [executor, stranger, idle];
         for (uint256 i; i < others.length; ++i) {
             vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketNotCouncilMember.selector, id, others[i]));
             vm.prank(others[i]);
@@ -173,9 +174,22 @@ contract TaskMarketCheckpointTest is MarketFixture {
         }
     }
 
+    /// @dev A pool member (provider 1..7) that is not in `c`.
+    function _outsider(address[] memory c) internal view returns (address) {
+        for (uint256 i = 1; i < providers.length; ++i) {
+            bool seated;
+            for (uint256 s; s < c.length; ++s) {
+                if (c[s] == providers[i]) seated = true;
+            }
+            if (!seated) return providers[i];
+        }
+        revert("no outsider");
+    }
+
     function test_commitVerdict_releasedBidderIsNotAMember() public {
-        uint256 t = _openTaskWithBids(4, true); // council 2 of 3 others: one released
+        uint256 t = _openTaskWithBids(4, true); // council 2 of the pool: the other bidders may be out
         market.assign(t);
+        _seat(t);
         vm.prank(providers[0]);
         market.commitCheckpoint(t, 0, ROOT);
         address[] memory c = market.councilOf(t);
@@ -462,69 +476,97 @@ contract TaskMarketCheckpointTest is MarketFixture {
         vm.assertEq(uint8(market.checkpointOf(t, 0).state), uint8(ITaskMarket.CheckpointState.Accepted));
     }
 
-    /// @notice 1 accept, 1 reject of 2 seats: a tie is no majority, so the checkpoint is
-    ///         rejected (it used to accept). The reject voter is on the outcome's side: it takes
-    ///         the whole fee pool and the whole voter share of the executor's slash; the accept
-    ///         voter is paid nothing.
-    function test_finalize_tieRejects() public {
+    /// @notice 1 accept, 1 reject of 2 seats: a tie is no majority. The round is undecided: no
+    ///         fee, no slash of the executor; the council is released and a fresh one is drawn
+    ///         (once) in a later block; it judges the same root and accepts.
+    function test_finalize_tieRedrawsOnce() public {
         _commit(id, 0);
         _commitVote(id, 0, council[0], true);
         _commitVote(id, 0, council[1], false);
         _reveal(id, 0, council[0], true);
         _reveal(id, 0, council[1], false);
         uint256[4] memory before = _balances();
+        uint256 firstRound = market.roundIdOf(id, 0);
         vm.expectEmit(address(market));
-        emit ITaskMarket.CheckpointFinalized(id, 0, false, 1, 1, 0, 0, 2e18, 0);
-        vm.expectEmit(address(market));
-        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Rejected, COLLATERAL, 5e18, 5e18, ESCROW - 2e18);
+        emit ITaskMarket.CouncilRedrawn(id, 0, 1, 1, block.number);
         market.finalizeCheckpoint(id, 0);
         uint256[4] memory afterB = _balances();
-        vm.assertEq(afterB[2], before[2], "accept voter: nothing");
-        vm.assertEq(afterB[3] - before[3], 2e18 + 5e18, "reject voter: fee pool + reward");
-        vm.assertEq(afterB[1], before[1], "executor unpaid");
-        vm.assertEq(_staked(executor), STAKE - COLLATERAL, "executor slashed");
-        vm.assertEq(uint8(market.checkpointOf(id, 0).state), uint8(ITaskMarket.CheckpointState.Rejected));
-        vm.assertEq(uint8(_task(id).status), uint8(ITaskMarket.Status.Failed));
-        vm.assertEq(token.balanceOf(address(market)), 0);
+        for (uint256 i; i < 4; ++i) {
+            vm.assertEq(afterB[i], before[i], "nobody paid, nobody slashed");
+        }
+        vm.assertEq(_staked(executor), STAKE);
+        ITaskMarket.Task memory t = _task(id);
+        vm.assertEq(uint8(t.status), uint8(ITaskMarket.Status.Assigned));
+        vm.assertFalse(t.councilSeated);
+        vm.assertTrue(t.voting, "the root stays committed");
+        vm.assertEq(t.councilCount, 0);
+        vm.assertEq(market.lockedFor(id, council[0]), 0, "old council released");
+        vm.assertFalse(market.verdictOf(id, 0, council[0]).member);
+        vm.assertEq(market.roundIdOf(id, 0), firstRound | 0x80, "a new round id");
+        // nothing moves until a new council is seated
+        vm.expectRevert(abi.encodeWithSelector(ITaskMarket.TaskMarketCouncilNotSeated.selector, id));
+        market.finalizeCheckpoint(id, 0);
+
+        uint256 drawBlock = block.number;
+        vm.roll(drawBlock + 1);
+        address[] memory fresh = _expectedCouncil(id, drawBlock);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.CouncilSeated(id, 0, fresh, drawBlock, 0);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.CheckpointCommitted(
+            id, 0, ROOT, uint64(block.number), uint64(block.timestamp + COMMIT_WINDOW),
+            uint64(block.timestamp + COMMIT_WINDOW + REVEAL_WINDOW)
+        );
+        market.seatCouncil(id);
+        vm.assertEq(market.checkpointOf(id, 0).resultRoot, ROOT);
+        _passCheckpoint(id, 0, fresh, true);
+        vm.assertEq(uint8(market.checkpointOf(id, 0).state), uint8(ITaskMarket.CheckpointState.Accepted));
+        vm.assertEq(_task(id).nextCheckpoint, 1);
     }
 
-    /// @notice Nobody reveals: silence is no majority, so the checkpoint is rejected (it used to
-    ///         accept: the executor's commit stood unchallenged). Both seats are slashed 1 oGPU
-    ///         to the client; no reject voter shares the executor's slash, so all of it goes to
-    ///         the client with the whole escrow; every lock is released.
-    function test_finalize_noRevealsRejectsAndSlashesEveryone() public {
+    /// @notice Nobody reveals, twice: both councils' seats are slashed 1 oGPU each (to the
+    ///         client, as non-revealers), and the checkpoint fails Undecided: the executor's
+    ///         collateral is BURNED (0x...dEaD), not paid to the client. A client gains nothing
+    ///         from a silent council but what the silent seats themselves lose.
+    function test_finalize_silenceTwiceBurnsTheSlash() public {
         _commit(id, 0);
         _commitVote(id, 0, council[0], true); // committed but never revealed
         vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
         uint256 clientBefore = token.balanceOf(client);
         vm.expectEmit(address(market));
         emit ITaskMarket.VoterSlashed(id, 0, council[0], 1e18);
-        vm.expectEmit(address(registry));
-        emit IProviderRegistry.Slashed(council[0], address(market), client, 1e18);
         vm.expectEmit(address(market));
         emit ITaskMarket.VoterSlashed(id, 0, council[1], 1e18);
         vm.expectEmit(address(market));
+        emit ITaskMarket.CouncilRedrawn(id, 0, 0, 0, block.number);
+        market.finalizeCheckpoint(id, 0);
+        vm.assertEq(_staked(executor), STAKE, "not slashed after one silent council");
+
+        address[] memory second = _seat(id);
+        vm.warp(block.timestamp + COMMIT_WINDOW + REVEAL_WINDOW);
+        address burn = 0x000000000000000000000000000000000000dEaD;
+        vm.expectEmit(address(market));
         emit ITaskMarket.CheckpointFinalized(id, 0, false, 0, 0, 0, 0, 0, 0);
         vm.expectEmit(address(registry));
-        emit IProviderRegistry.Slashed(executor, address(market), client, COLLATERAL);
+        emit IProviderRegistry.Slashed(executor, address(market), burn, COLLATERAL);
         vm.expectEmit(address(market));
-        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Rejected, COLLATERAL, 0, COLLATERAL, ESCROW);
+        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Undecided, COLLATERAL, 0, 0, ESCROW);
         market.finalizeCheckpoint(id, 0);
-        vm.assertEq(token.balanceOf(client) - clientBefore, 2e18 + COLLATERAL + ESCROW);
-        vm.assertEq(_staked(council[0]), STAKE - 1e18);
-        vm.assertEq(_staked(council[1]), STAKE - 1e18);
+        vm.assertEq(token.balanceOf(burn), COLLATERAL);
+        vm.assertEq(token.balanceOf(client) - clientBefore, 4e18 + ESCROW, "4 non-reveal slashes and the escrow");
         vm.assertEq(_staked(executor), STAKE - COLLATERAL);
-        for (uint256 i; i < 3; ++i) {
-            vm.assertEq(_locked(providers[i]), 0);
+        for (uint256 s; s < 2; ++s) {
+            vm.assertEq(market.lockedFor(id, second[s]), 0);
+        }
+        for (uint256 i; i < providers.length; ++i) {
             vm.assertEq(market.lockedFor(id, providers[i]), 0);
         }
         vm.assertEq(token.balanceOf(address(market)), 0);
     }
 
-    /// @notice A lone accept among silent seats (1 of 2) is no majority: rejected; the silent
-    ///         seat is slashed, the executor too, and nobody earns a fee (no reveal matches the
-    ///         outcome).
-    function test_finalize_loneAcceptWithSilentSeatRejects() public {
+    /// @notice A lone accept among silent seats (1 of 2) is no majority: undecided. The silent
+    ///         seat is slashed, nobody earns a fee, and the council is re-drawn.
+    function test_finalize_loneAcceptWithSilentSeatRedraws() public {
         _commit(id, 0);
         _commitVote(id, 0, council[0], true);
         _commitVote(id, 0, council[1], true);
@@ -534,13 +576,13 @@ contract TaskMarketCheckpointTest is MarketFixture {
         vm.expectEmit(address(market));
         emit ITaskMarket.VoterSlashed(id, 0, council[1], 1e18);
         vm.expectEmit(address(market));
-        emit ITaskMarket.CheckpointFinalized(id, 0, false, 1, 0, 0, 0, 0, 0);
+        emit ITaskMarket.CouncilRedrawn(id, 0, 1, 0, block.number);
         market.finalizeCheckpoint(id, 0);
         uint256[4] memory afterB = _balances();
         vm.assertEq(afterB[2], before[2], "accept voter: nothing");
-        vm.assertEq(afterB[0] - before[0], 1e18 + COLLATERAL + ESCROW, "both slashes and the escrow");
+        vm.assertEq(afterB[0] - before[0], 1e18, "the silent seat's slash");
         vm.assertEq(_staked(council[1]), STAKE - 1e18);
-        vm.assertEq(_staked(executor), STAKE - COLLATERAL);
+        vm.assertEq(_staked(executor), STAKE);
     }
 
     /// @notice Council of 3, 2 accept, 1 silent: accepted; the two accept voters split the
@@ -571,14 +613,12 @@ contract TaskMarketCheckpointTest is MarketFixture {
         vm.assertEq(_staked(c[2]), STAKE - 1e18);
     }
 
-    /// @dev Council of 3 where seats 0 and 1 accept and `silent` (one of providers 1, 2: they
-    ///      also sit on the setUp task) never reveals; returns the task.
+    /// @dev Council of 3 where seats 0 and 1 accept and `silent` (seat 2) never reveals;
+    ///      returns the task.
     function _taskWithSilentSeat() internal returns (uint256 t, address silent, address[] memory c) {
         ITaskMarket.TaskParams memory p = _params();
         p.councilSize = 3;
         (t, c) = _assignedTask(p);
-        // seat order is drawn: put a provider of the setUp council last
-        if (c[2] == providers[3]) (c[2], c[0]) = (c[0], c[2]);
         silent = c[2];
     }
 
@@ -609,7 +649,8 @@ contract TaskMarketCheckpointTest is MarketFixture {
         vm.assertEq(_staked(silent), STAKE - COLLATERAL);
         vm.assertEq(uint8(_task(t).status), uint8(ITaskMarket.Status.Finalized));
         vm.assertEq(market.lockedFor(t, silent), 0);
-        vm.assertEq(_locked(silent), COLLATERAL, "only its lock on the setUp task is left");
+        bool onSetUpCouncil = silent == council[0] || silent == council[1];
+        vm.assertEq(_locked(silent), onSetUpCouncil ? COLLATERAL : 0, "only its lock on the setUp task is left");
     }
 
     function test_finalize_noSlashWhenConfiguredZero() public {
@@ -794,7 +835,7 @@ contract TaskMarketCheckpointTest is MarketFixture {
         _bid(t, providers[1], MAX_PRICE);
         _bid(t, providers[2], MAX_PRICE);
         market.assign(t);
-        address[] memory c = market.councilOf(t);
+        address[] memory c = _seat(t);
         commitAt = bound(commitAt, 0, uint256(hard) - 1);
         vm.warp(START + commitAt);
         vm.prank(executor);
@@ -862,7 +903,7 @@ contract TaskMarketCheckpointTest is MarketFixture {
         _bid(t, providers[1], MAX_PRICE);
         _bid(t, providers[2], MAX_PRICE);
         market.assign(t);
-        address[] memory c = market.councilOf(t);
+        address[] memory c = _seat(t);
         uint256 clientBefore = token.balanceOf(client);
         uint256 memberBefore = token.balanceOf(c[0]);
         uint256 execBefore = token.balanceOf(executor);

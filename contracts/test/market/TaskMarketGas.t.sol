@@ -23,7 +23,8 @@ contract TaskMarketGasTest is MarketFixture {
     uint256 internal full63; // Open, 63 bids at decreasing prices
     uint256 internal full64; // Open, 64 bids: ready to assign
     uint256 internal rising63; // Open, 63 bids at increasing prices
-    uint256 internal running; // assigned (council 15), checkpoint 0 awaiting commit
+    uint256 internal running; // assigned, council 15 seated, checkpoint 0 awaiting commit
+    uint256 internal unseated; // assigned (64 bids, council 15 of a pool of 66), council not seated
     uint256 internal voting; // assigned (council 3), checkpoint 0 committed, seat votes pending
     uint256 internal revealing; // council 3, all committed, reveals pending
     uint256 internal closing; // council 3, all revealed on checkpoint 0 of 2 (accept)
@@ -60,6 +61,12 @@ contract TaskMarketGasTest is MarketFixture {
             _bid(running, providers[i], 90e18 - i * 1e18);
         }
         market.assign(running);
+        _seat(running);
+        unseated = _submit(p);
+        for (uint256 i; i < 64; ++i) {
+            _bid(unseated, providers[i], 90e18 - i * 1e18);
+        }
+        market.assign(unseated);
 
         ITaskMarket.TaskParams memory q = _params();
         q.councilSize = 3;
@@ -212,7 +219,14 @@ contract TaskMarketGasTest is MarketFixture {
 
     function test_gas_assign64() public {
         market.assign(full64);
-        vm.snapshotGasLastCall("assign (64 bids, council 15)");
+        vm.snapshotGasLastCall("assign (64 bids: 63 released)");
+    }
+
+    /// @dev 15 seats drawn from the model's pool of 66 (the executor excluded), each locked.
+    function test_gas_seatCouncil15() public {
+        market.seatCouncil(unseated);
+        vm.snapshotGasLastCall("seatCouncil (15 of a pool of 66)");
+        vm.assertEq(market.councilOf(unseated).length, 15);
     }
 
     // ------------------------------------------------------------------ checkpoints

@@ -123,10 +123,6 @@ contract TaskMarketSubmitTest is MarketFixture {
         (cs[n], fields[n++]) = (c, "maxCouncilSize");
         (c = _defaultConfig()).maxCouncilSize = 16;
         (cs[n], fields[n++]) = (c, "maxCouncilSize");
-        c = _defaultConfig();
-        c.maxBids = 5;
-        c.maxCouncilSize = 5; // a full council needs maxBids >= council + 1
-        (cs[n], fields[n++]) = (c, "maxCouncilSize");
         (c = _defaultConfig()).maxCheckpoints = 0;
         (cs[n], fields[n++]) = (c, "maxCheckpoints");
         (c = _defaultConfig()).maxCheckpoints = 33;
@@ -332,14 +328,32 @@ contract TaskMarketSubmitTest is MarketFixture {
 
     function test_submit_revertsOnMaxBids() public {
         ITaskMarket.TaskParams memory p = _params();
-        p.maxBids = COUNCIL; // needs council + 1
+        p.maxBids = 0;
         _expectSubmitRevert(
-            p, abi.encodeWithSelector(ITaskMarket.TaskMarketInvalidMaxBids.selector, COUNCIL, COUNCIL + 1, uint8(64))
+            p, abi.encodeWithSelector(ITaskMarket.TaskMarketInvalidMaxBids.selector, uint8(0), 1, uint8(64))
         );
         p.maxBids = 65;
         _expectSubmitRevert(
-            p, abi.encodeWithSelector(ITaskMarket.TaskMarketInvalidMaxBids.selector, uint8(65), COUNCIL + 1, uint8(64))
+            p, abi.encodeWithSelector(ITaskMarket.TaskMarketInvalidMaxBids.selector, uint8(65), 1, uint8(64))
         );
+    }
+
+    /// @notice The council comes from the pool, not from the bids: maxBids may be below the council.
+    function test_submit_maxBidsBelowCouncilSize() public {
+        ITaskMarket.TaskParams memory p = _params();
+        p.councilSize = 5;
+        p.maxBids = 1;
+        vm.assertEq(_task(_submit(p)).maxBids, 1);
+    }
+
+    /// @notice A config whose largest council exceeds its bid cap is valid now.
+    function test_setConfig_councilAboveBidCap() public {
+        ITaskMarket.Config memory c = _defaultConfig();
+        c.maxBids = 5;
+        c.maxCouncilSize = 9;
+        vm.prank(admin);
+        market.setConfig(c);
+        vm.assertEq(market.config().maxCouncilSize, 9);
     }
 
     function test_submit_revertsOnMaxPrice() public {

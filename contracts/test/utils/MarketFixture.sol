@@ -74,6 +74,9 @@ abstract contract MarketFixture is Test {
             providers.push(p);
             _fundProvider(p, STAKE);
         }
+        // The council pool is read as of the block before a task's draw block: let the
+        // providers' pool membership be history before anything is assigned.
+        vm.roll(START_BLOCK + 1);
     }
 
     function _deployMarket(ITaskMarket.Config memory cfg) internal returns (ITaskMarket) {
@@ -87,6 +90,7 @@ abstract contract MarketFixture is Test {
         token.approve(address(registry), type(uint256).max);
         registry.stake(stakeAmount);
         registry.register("https://gpu.example:8443", keccak256(bytes(vm.toString(p))));
+        registry.joinCouncil(MODEL_HASH);
         vm.stopPrank();
     }
 
@@ -170,8 +174,9 @@ abstract contract MarketFixture is Test {
         }
     }
 
-    /// @dev A task with `council + 1` bids (maxBids reached, so everyone else is on the council),
-    ///      provider 0 the cheapest (executor), assigned. Returns the council seat by seat.
+    /// @dev A task with `council + 1` bids (maxBids reached), provider 0 the cheapest
+    ///      (executor), assigned, and its council seated from the pool in the next block.
+    ///      Returns the council seat by seat.
     function _assignedTask(ITaskMarket.TaskParams memory p) internal returns (uint256 taskId, address[] memory council) {
         p.maxBids = p.councilSize + 1;
         taskId = _submit(p);
@@ -180,6 +185,13 @@ abstract contract MarketFixture is Test {
             _bid(taskId, providers[i], 60e18 + i);
         }
         market.assign(taskId);
+        council = _seat(taskId);
+    }
+
+    /// @dev Seats the task's council in the next block; returns it.
+    function _seat(uint256 taskId) internal returns (address[] memory council) {
+        vm.roll(block.number + 1);
+        market.seatCouncil(taskId);
         council = market.councilOf(taskId);
     }
 
@@ -224,37 +236,17 @@ abstract contract MarketFixture is Test {
 
     // ------------------------------------------------------------------ reads
 
-    /// @dev The council `assign` will draw right now, computed independently from the documented
-    ///      rule: min(councilSize, bids - 1) seats drawn without replacement from the non-executor
-    ///      bidders, weighted by registry stake, x_s = keccak256(abi.encode(seed, s)) % remaining
-    ///      weight, seed = keccak256(abi.encode(block.prevrandao, taskId)).
-    function _expectedCouncil(uint256 taskId) internal view returns (address[] memory council) {
+    /// @dev The council `seatCouncil` draws now for a task assigned (or re-drawn) in block
+    ///      `drawBlock`, from the documented rule: the registry's stake-weighted draw over the
+    ///      model's pool as of drawBlock - 1, seed keccak256(abi.encode(blockhash(drawBlock),
+    ///      taskId)), the executor and the client excluded, members without the collateral free skipped.
+    function _expectedCouncil(uint256 taskId, uint256 drawBlock) internal view returns (address[] memory) {
         ITaskMarket.Task memory t = market.getTask(taskId);
-        uint256 n = t.bidCount;
-        uint256 seats = t.councilSize < n - 1 ? t.councilSize : n - 1;
-        address[] memory bidders = new address[](n);
-        uint256[] memory weights = new uint256[](n);
-        uint256 total;
-        for (uint256 i; i < n; ++i) {
-            bidders[i] = market.getBid(taskId, i).provider;
-            if (i != t.bestIndex) {
-                weights[i] = registry.stakeOf(bidders[i]).staked;
-                total += weights[i];
-            }
-        }
-        bytes32 seed = keccak256(abi.encode(block.prevrandao, taskId));
-        council = new address[](seats);
-        for (uint256 s; s < seats; ++s) {
-            uint256 x = uint256(keccak256(abi.encode(seed, s))) % total;
-            uint256 i;
-            while (x >= weights[i]) {
-                x -= weights[i];
-                ++i;
-            }
-            council[s] = bidders[i];
-            total -= weights[i];
-            weights[i] = 0;
-        }
+        address[] memory exclude = new address[](2);
+        exclude[0] = t.executor;
+        exclude[1] = t.client;
+        bytes32 seed = keccak256(abi.encode(blockhash(drawBlock), taskId));
+        return registry.drawBackedCouncil(t.modelHash, drawBlock - 1, seed, t.councilSize, exclude, t.collateral);
     }
 
     function _task(uint256 taskId) internal view returns (ITaskMarket.Task memory) {

@@ -20,6 +20,7 @@ export interface PermissionlessMarket {
   expire(taskId: number): Promise<ContractTransactionResponse>
   finalizeCheckpoint(taskId: number, k: number): Promise<ContractTransactionResponse>
   timeoutCheckpoint(taskId: number): Promise<ContractTransactionResponse>
+  seatCouncil(taskId: number): Promise<ContractTransactionResponse>
 }
 
 export interface SchedulerPorts extends RolePorts {
@@ -53,7 +54,12 @@ export class Scheduler {
       return
     }
     if (task.status === 'open') return this.auction(task, now)
-    // assigned
+    // assigned. Councils come from the model's pool, not from the bids: every daemon seats a council that is due
+    // (another may be first, or the draw block not past yet: a revert is fine), then looks for its own seat.
+    if (!task.councilSeated) {
+      if (p.jobs.due(`seat:${task.id}`, 2000)) p.jobs.spawn(`seat:${task.id}`, () => this.anyoneTx(task.id, 'Seat the council', () => p.market.seatCouncil(task.id)))
+      return
+    }
     const executor = task.executor === me
     const council = task.council.includes(me)
     if (!executor && !council) return
@@ -76,9 +82,9 @@ export class Scheduler {
     const p = this.ports
     const rec = p.records.record(task.id)
     if (!rec?.bid && !rec?.skipped && p.bidding()) p.jobs.spawn(`evaluate:${task.id}`, () => p.bidder.evaluate(task))
-    // Every daemon pokes a task whose window ended with fewer than 2 bids, whether or not it bid: otherwise a task
-    // nobody bid on would stay open (and its escrow locked) for good. Another daemon may be first: a revert is fine.
-    if (now >= task.biddingEnd + 1 && task.bids.length < 2) {
+    // Every daemon pokes a task whose window ended without a bid, whether or not it bid: otherwise a task nobody
+    // bid on would stay open (and its escrow locked) for good. Another daemon may be first: a revert is fine.
+    if (now >= task.biddingEnd + 1 && task.bids.length === 0) {
       if (p.jobs.due(`expire:${task.id}`, 2000)) p.jobs.spawn(`expire:${task.id}`, () => this.anyoneTx(task.id, 'Expire task', () => p.market.expire(task.id)))
       return
     }
@@ -86,7 +92,7 @@ export class Scheduler {
     if (!iBid || p.draining()) return
     // Never before the minimum open time, even with the cap reached: honest providers always get that long to bid.
     if (now < task.assignableAt) return
-    if (task.bids.length >= task.maxBids || (now >= task.biddingEnd && task.bids.length >= 2)) {
+    if (task.bids.length >= task.maxBids || now >= task.biddingEnd) {
       if (p.jobs.due(`assign:${task.id}`, 1000)) p.jobs.spawn(`assign:${task.id}`, () => this.anyoneTx(task.id, 'Assigned', () => p.market.assign(task.id)))
     }
   }

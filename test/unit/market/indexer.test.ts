@@ -59,12 +59,17 @@ afterEach(async () => {
   rmSync(dir, {recursive: true, force: true})
 })
 
+/** The draw block the fake TaskAssigned events name (any number: the indexer only carries it). */
+const DRAW_BLOCK = 77
+
 /** The TaskMarket's events, typed by its ABI. */
 const ev = {
   submitted: (id: number, escrow = 100n) => emitted(market, market.getEvent('TaskSubmitted'), [id, alice.address, params, 1_000, 970, escrow, 5n, 1000]),
   bid: (id: number, provider: string, bidIndex: number, price: bigint) => emitted(market, market.getEvent('BidPlaced'), [id, provider, bidIndex, price]),
   evicted: (id: number, provider: string, bidIndex: number, price: bigint) => emitted(market, market.getEvent('BidEvicted'), [id, provider, bidIndex, price]),
-  assigned: (id: number, executor: string, price: bigint, council: string[]) => emitted(market, market.getEvent('TaskAssigned'), [id, executor, 1, price, council, 5_000]),
+  assigned: (id: number, executor: string, price: bigint) => emitted(market, market.getEvent('TaskAssigned'), [id, executor, 1, price, DRAW_BLOCK]),
+  seated: (id: number, k: number, council: string[], deadline: number) => emitted(market, market.getEvent('CouncilSeated'), [id, k, council, DRAW_BLOCK, deadline]),
+  redrawn: (id: number, k: number) => emitted(market, market.getEvent('CouncilRedrawn'), [id, k, 1, 0, DRAW_BLOCK + 9]),
   committed: (id: number, k: number, root: string) => emitted(market, market.getEvent('CheckpointCommitted'), [id, k, root, 40 + k, 100 + k, 200 + k]),
   verdictCommitted: (id: number, k: number, voter: string) => emitted(market, market.getEvent('VerdictCommitted'), [id, k, voter, word(0xc0 + k)]),
   revealed: (id: number, k: number, voter: string, accept: boolean) => emitted(market, market.getEvent('VerdictRevealed'), [id, k, voter, accept]),
@@ -77,12 +82,14 @@ const ev = {
   cancelled: (id: number, refund: bigint) => emitted(market, market.getEvent('TaskCancelled'), [id, refund]),
 }
 
-/** Mines task `id` from submission to assignment (bob bids 20, carol 15: carol executes, dave and erin sit). */
+/** Mines task `id` from submission to assignment and seating (bob bids 20, carol 15: carol executes; dave and erin,
+ *  drawn from the pool, sit). */
 function submitAndAssign(id: number): {submittedBlock: number; assignedBlock: number} {
   const submittedBlock = node.mine(ev.submitted(id))
   node.mine(ev.bid(id, bob.address, 0, 20n))
   node.mine(ev.bid(id, carol.address, 1, 15n))
-  const assignedBlock = node.mine(ev.assigned(id, carol.address, 15n, [dave.address, erin.address]))
+  const assignedBlock = node.mine(ev.assigned(id, carol.address, 15n))
+  node.mine(ev.seated(id, 0, [dave.address, erin.address], 5_000))
   return {submittedBlock, assignedBlock}
 }
 
@@ -103,7 +110,7 @@ describe('MarketIndexer folds TaskMarket events into IndexedTasks', () => {
     const endedBlock = node.mine(ev.finalized(1, true, 2n, 50n))
 
     const market = indexer()
-    expect(await market.sync()).toEqual({fromBlock: 1, toBlock: endedBlock, events: 17})
+    expect(await market.sync()).toEqual({fromBlock: 1, toBlock: endedBlock, events: 18})
     const logs = node.minedLogs()
     const expected: IndexedTask = {
       id: 1,
@@ -124,6 +131,8 @@ describe('MarketIndexer folds TaskMarket events into IndexedTasks', () => {
       executor: carol.address,
       price: 15n,
       council: [dave.address, erin.address],
+      councilSeated: true,
+      drawBlock: DRAW_BLOCK,
       deadline: 6_000,
       assignedBlock,
       checkpointList: [
@@ -195,6 +204,22 @@ describe('MarketIndexer folds TaskMarket events into IndexedTasks', () => {
     await market.sync()
     expect(market.task(1)!.bids.map((b) => b.provider)).toEqual([bob.address, erin.address])
     expect([market.task(1)!.bestIndex, market.task(1)!.bestPrice]).toEqual([2, 18n])
+  })
+
+  it('an undecided round re-draws the council: the seats and verdicts go, the root stays, the new council is seated', async () => {
+    submitAndAssign(1)
+    node.mine(ev.committed(1, 0, word(0x100)))
+    node.mine(ev.verdictCommitted(1, 0, dave.address))
+    node.mine(ev.redrawn(1, 0))
+    const market = indexer()
+    await market.sync()
+    let task = market.task(1)!
+    expect(task).toMatchObject({status: 'assigned', council: [], councilSeated: false, drawBlock: DRAW_BLOCK + 9, deadline: 5_000})
+    expect(task.checkpointList[0]).toMatchObject({state: 'voting', resultRoot: word(0x100), verdicts: {}})
+    node.mine(ev.seated(1, 0, [bob.address, erin.address], 0), ev.committed(1, 0, word(0x100)))
+    await market.sync()
+    task = market.task(1)!
+    expect(task).toMatchObject({council: [bob.address, erin.address], councilSeated: true, deadline: 5_000})
   })
 
   it('a checkpoint still voting when the task is finalized ends cancelled', async () => {

@@ -90,6 +90,7 @@ export function taskView(tasks: IndexedTask[]): TaskView {
 /** An assigned task with `ME` as executor or as a council member, and checkpoint 0 in the given state. */
 export function assignedTask(id: number, role: 'executor' | 'council', cp?: Partial<IndexedCheckpoint>): IndexedTask {
   const task = makeTask(id, {status: 'assigned', bids: [20, 25, 26]})
+  task.councilSeated = true
   if (role === 'council') task.council = [ME, addr(12)]
   if (role === 'executor') {
     task.executor = ME

@@ -36,6 +36,7 @@ function setup(options: {bidding?: boolean; draining?: boolean; failing?: boolea
       expire: (id) => tx(`expire ${id}`)(),
       finalizeCheckpoint: (id, k) => tx(`finalize ${id}:${k}`)(),
       timeoutCheckpoint: (id) => tx(`timeout ${id}`)(),
+      seatCouncil: (id) => tx(`seat ${id}`)(),
     },
     forgetMaterials: (id) => void forgotten.push(`materials ${id}`),
     bidding: () => options.bidding ?? true,
@@ -60,15 +61,15 @@ describe('the scheduler', () => {
     expect(b.calls).toEqual([])
   })
 
-  it('assigns a task we bid on once the bid cap is reached, and expires one with fewer than two bids after bidding', async () => {
+  it('assigns a task we bid on once the bid cap is reached, or once bidding is over with any bid (one is enough)', async () => {
     const a = setup()
     a.records.append({t: 'bid', taskId: 3, price: '1', strategy: 'x', at: 0})
     a.scheduler.consider(withMyBid(makeTask(3, {bids: [5, 6, 7]})), NOW)
     a.records.append({t: 'bid', taskId: 4, price: '1', strategy: 'x', at: 0})
     a.scheduler.consider(withMyBid(makeTask(4, {biddingEnd: NOW - 2})), NOW)
     await a.jobs.settled()
-    expect(a.calls).toEqual(['assign 3', 'expire 4'])
-    expect(a.log.lines.filter((l) => l.event === 'tx').map((l) => l.message)).toEqual(['Assigned on task 3', 'Expire task on task 4'])
+    expect(a.calls).toEqual(['assign 3', 'assign 4'])
+    expect(a.log.lines.filter((l) => l.event === 'tx').map((l) => l.message)).toEqual(['Assigned on task 3', 'Assigned on task 4'])
   })
 
   it('assigns a full task only once its minimum open time is over (the cap alone is not enough)', async () => {
@@ -83,16 +84,16 @@ describe('the scheduler', () => {
     expect(a.calls).toEqual(['assign 3'])
   })
 
-  it('expires any open task whose window ended with fewer than two bids, whether or not we bid (even while stopping)', async () => {
+  it('expires any open task whose window ended without a bid, whether or not we bid (even while stopping)', async () => {
     const a = setup()
     for (const id of [11, 12, 13]) a.records.append({t: 'skip', taskId: id, reason: 'not ours', at: 0})
     a.scheduler.consider(makeTask(11, {biddingEnd: NOW - 2}), NOW) // no bid at all
-    a.scheduler.consider(makeTask(12, {biddingEnd: NOW - 2, bids: [5]}), NOW) // someone else's lone bid
+    a.scheduler.consider(makeTask(12, {biddingEnd: NOW - 2, bids: [5]}), NOW) // someone else's lone bid: assignable, its bidder assigns
     a.scheduler.consider(makeTask(13, {biddingEnd: NOW - 0.5}), NOW) // within the second after the window
     a.scheduler.consider(makeTask(14, {biddingEnd: NOW - 2, bids: [5, 6]}), NOW) // two bids: assign, not ours to send
     await a.jobs.settled()
-    expect([...a.calls].sort()).toEqual(['evaluate 14', 'expire 11', 'expire 12'])
-    expect(a.jobs.keys.filter((k) => k.startsWith('expire:'))).toEqual(['expire:11', 'expire:12'])
+    expect([...a.calls].sort()).toEqual(['evaluate 14', 'expire 11'])
+    expect(a.jobs.keys.filter((k) => k.startsWith('expire:'))).toEqual(['expire:11'])
     const draining = setup({draining: true, bidding: false})
     draining.scheduler.consider(makeTask(11, {biddingEnd: NOW - 2}), NOW)
     await draining.jobs.settled()
@@ -129,6 +130,26 @@ describe('the scheduler', () => {
     const b = setup({draining: true})
     b.scheduler.consider(mine, NOW)
     expect(b.calls).toEqual([])
+  })
+
+  it('seats the council of any assigned task that has none yet, ours or not, and does nothing else on it until then', async () => {
+    const a = setup()
+    const unseated = {...makeTask(20, {status: 'assigned', bids: [5]}), executor: addr(5), councilSeated: false}
+    a.scheduler.consider(unseated, NOW)
+    a.scheduler.consider({...unseated, id: 21, executor: ME}, NOW) // ours: no execution before the council sits
+    a.scheduler.consider({...assignedTask(22, 'council'), councilSeated: true}, NOW)
+    await a.jobs.settled()
+    expect(a.calls).toEqual(['seat 20', 'seat 21'])
+    expect(a.log.lines.filter((l) => l.event === 'tx').map((l) => l.message)).toEqual(['Seat the council on task 20', 'Seat the council on task 21'])
+  })
+
+  it('does council duty on a seat drawn from the pool, on a task it never bid for', async () => {
+    const a = setup()
+    const seat = assignedTask(23, 'council', {})
+    expect(seat.bids.some((b) => b.provider === ME)).toBe(false)
+    a.scheduler.consider(seat, NOW)
+    await a.jobs.settled()
+    expect(a.calls).toEqual(['council 23:0'])
   })
 
   it('times out an executor past its deadline when we sit on the council', async () => {
