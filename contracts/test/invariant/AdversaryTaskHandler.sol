@@ -46,6 +46,9 @@ contract AdversaryTaskHandler is CommonBase {
     address[] public providers;
     uint256[] public tasks;
     mapping(uint256 taskId => address[]) internal _bidders;
+    /// @notice The block whose hash seeds each task's next council draw (as the market set it).
+    mapping(uint256 taskId => uint256) public drawBlockOf;
+    address public constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     uint256 public currentTime;
     uint256 public currentBlock;
@@ -169,7 +172,8 @@ contract AdversaryTaskHandler is CommonBase {
         Committable,
         Voting,
         Finalizable,
-        TimedOut
+        TimedOut,
+        Seatable
     }
 
     function _pick(uint256 seed, Want want) internal view returns (bool, uint256, ITaskMarket.Task memory t) {
@@ -188,12 +192,14 @@ contract AdversaryTaskHandler is CommonBase {
             if (want == Want.Biddable) return nowTs < t.biddingEnd;
             if (want == Want.Assignable) {
                 return nowTs >= t.assignableAt
-                    && (t.bidCount == t.maxBids || (nowTs >= t.biddingEnd && t.bidCount >= 2));
+                    && (t.bidCount == t.maxBids || (nowTs >= t.biddingEnd && t.bidCount >= 1));
             }
-            if (want == Want.Expirable) return nowTs >= t.biddingEnd && t.bidCount < 2;
+            if (want == Want.Expirable) return nowTs >= t.biddingEnd && t.bidCount == 0;
             return false;
         }
         if (t.status != ITaskMarket.Status.Assigned) return false;
+        // councils come from the pool, seated (by anyone: the honest daemons) a block after the draw block
+        if (!t.councilSeated) return want == Want.Seatable && block.number > drawBlockOf[id];
         if (!t.voting) {
             if (want == Want.Committable) return nowTs < t.deadline;
             if (want == Want.TimedOut) return nowTs >= t.deadline;
@@ -231,10 +237,24 @@ contract AdversaryTaskHandler is CommonBase {
                 for (uint256 j = HONEST_FIRST; j < PROVIDERS; ++j) {
                     _honestBid(id, providers[j]);
                 }
-            } else if (t.status == ITaskMarket.Status.Assigned) {
+            } else if (_eligible(Want.Seatable, id, t)) {
+                _seat(id);
+            } else if (t.status == ITaskMarket.Status.Assigned && t.councilSeated) {
                 _honestWork(id, t);
             }
         }
+    }
+
+    /// @dev Seats a task's council from the pool (or re-anchors its draw, or fails it NoCouncil).
+    function _seat(uint256 id) internal {
+        _settled(id, market.getTask(id).executor, abi.encodeCall(ITaskMarket.seatCouncil, (id)));
+        ITaskMarket.Task memory t = market.getTask(id);
+        if (t.status == ITaskMarket.Status.Assigned && !t.councilSeated) drawBlockOf[id] = block.number; // re-anchored
+        address[] memory council = market.councilOf(id);
+        for (uint256 s; s < council.length; ++s) {
+            if (council[s] == t.executor || council[s] == client) _break("executor or client seated on its council");
+        }
+        done[t.councilSeated ? bytes32("seated") : bytes32("notSeated")]++;
     }
 
     function _highest(uint256 id, uint256 bids) internal view returns (uint256 highest) {
@@ -448,17 +468,14 @@ contract AdversaryTaskHandler is CommonBase {
         // Bids that cannot be crowded out: every honest bid was placed before the minimum open
         // time, and a held bid only leaves when a cheaper one evicts it.
         if (t.price > ghostMinHonestBid[id]) _break("executor dearer than an honest bid");
-        address[] memory council = market.councilOf(id);
-        for (uint256 s; s < council.length; ++s) {
-            if (council[s] == t.executor) _break("executor seated on its own council");
-        }
+        drawBlockOf[id] = block.number;
         if (isSybil(t.executor)) sybilExecutions++;
         else if (isHonest(t.executor)) honestExecutions++;
         done["assign"]++;
     }
 
     /// @notice Anyone finalizes a round that is over, times out a late executor (only a Sybil
-    ///         can be late: honest ones commit at once) or expires a task with fewer than 2 bids.
+    ///         can be late: honest ones commit at once) or expires a task without a bid.
     function poke(uint256 taskSeed, uint256 which) external act {
         bool ok;
         uint256 id;
@@ -519,6 +536,7 @@ contract AdversaryTaskHandler is CommonBase {
         uint256 execStake;
         uint256 execLocked;
         bool garbage;
+        bool[] revealed;
     }
 
     /// @dev Finalizes the open round and checks issue 12's rules on its outcome.
@@ -528,10 +546,12 @@ contract AdversaryTaskHandler is CommonBase {
         b.council = market.councilOf(id);
         b.stake = new uint256[](b.council.length);
         b.locked = new uint256[](b.council.length);
+        b.revealed = new bool[](b.council.length);
         (b.honest, b.sybil) = _composition(b.council);
         for (uint256 s; s < b.council.length; ++s) {
             b.stake[s] = registry.stakeOf(b.council[s]).staked;
             b.locked[s] = market.lockedFor(id, b.council[s]);
+            b.revealed[s] = market.verdictOf(id, k, b.council[s]).revealed;
         }
         b.execStake = registry.stakeOf(t.executor).staked;
         b.execLocked = market.lockedFor(id, t.executor);
@@ -542,9 +562,19 @@ contract AdversaryTaskHandler is CommonBase {
             _break("a round was finalized twice");
         } catch {}
 
+        ITaskMarket.Task memory after_ = market.getTask(id);
+        if (after_.status == ITaskMarket.Status.Assigned && !after_.councilSeated) {
+            // undecided (silence, a tie): the council was released and is re-drawn; nobody but
+            // the silent seats may have lost anything
+            drawBlockOf[id] = block.number;
+            if (registry.stakeOf(t.executor).staked != b.execStake) _break("executor slashed by an undecided round");
+            _judgeSeats(t, b);
+            done["redrawn"]++;
+            return;
+        }
         bool rejected = market.checkpointOf(id, k).state == ITaskMarket.CheckpointState.Rejected;
         _judgeExecutor(t, b, rejected);
-        _judgeSeats(id, t, b);
+        _judgeSeats(t, b);
         done[rejected ? bytes32("rejected") : bytes32("accepted")]++;
     }
 
@@ -580,12 +610,11 @@ contract AdversaryTaskHandler is CommonBase {
         }
     }
 
-    function _judgeSeats(uint256 id, ITaskMarket.Task memory t, Before memory b) internal {
+    function _judgeSeats(ITaskMarket.Task memory t, Before memory b) internal {
         for (uint256 s; s < b.council.length; ++s) {
             address v = b.council[s];
             uint256 loss = b.stake[s] - registry.stakeOf(v).staked;
-            bool revealed = market.verdictOf(id, t.nextCheckpoint, v).revealed;
-            uint256 due = revealed ? 0 : (t.nonRevealSlash < b.locked[s] ? t.nonRevealSlash : b.locked[s]);
+            uint256 due = b.revealed[s] ? 0 : (t.nonRevealSlash < b.locked[s] ? t.nonRevealSlash : b.locked[s]);
             if (loss != due) _break("a council seat lost other than its non-reveal slash");
             if (isLazy(v) && due != 0) lazySlashes++;
             if (v == t.executor) _break("executor seated on its own council");
@@ -668,8 +697,12 @@ contract AdversaryTaskHandler is CommonBase {
                 ITaskMarket.Task memory t = market.getTask(id);
                 if (t.status == ITaskMarket.Status.Open) {
                     running = true;
-                    if (_eligible(Want.Assignable, id, t)) market.assign(id);
-                    else if (_eligible(Want.Expirable, id, t)) _settled(id, address(0), abi.encodeCall(ITaskMarket.expire, (id)));
+                    if (_eligible(Want.Assignable, id, t)) {
+                        market.assign(id);
+                        drawBlockOf[id] = block.number;
+                    } else if (_eligible(Want.Expirable, id, t)) {
+                        _settled(id, address(0), abi.encodeCall(ITaskMarket.expire, (id)));
+                    }
                 } else if (t.status == ITaskMarket.Status.Assigned) {
                     running = true;
                     if (_eligible(Want.Finalizable, id, t)) _finalize(id, t);
