@@ -25,6 +25,7 @@ import type {DaemonStatus, LoadedModel, ProviderDaemonHandle, ProviderDaemonOpti
 import {daemonFilePath, readDaemonFile} from './daemon-file.js'
 import {Jobs} from './jobs.js'
 import {createLogger, type Logger} from './log.js'
+import {joinCouncilPools} from './council-pool.js'
 import {describeHost, registerProvider} from './registration.js'
 import {startProviderServer, type ProviderServer} from './server.js'
 import {openProviderStore, providerDir, type ProviderStore} from './state.js'
@@ -222,6 +223,10 @@ class ProviderDaemon {
     if (registration.endpoint !== this.url || infoChanged) {
       await registerProvider(chain, wallet, {endpoint: this.url, info})
       this.log.info('register', `Updated the registered endpoint to ${this.url} (was ${registration.endpoint})`)
+    }
+
+    if (o.councilDuty !== false) {
+      await joinCouncilPools({registry: withSigner(chain.registry, wallet), provider: me, models: this.engines.keys(), sendTx: tx.send, log: this.log})
     }
 
     indexer.onEvent((event) => {

@@ -41,6 +41,7 @@ With --json, the log goes to stderr and stdout carries one line once the daemon 
     gpu: Flags.string({description: 'Backend to use.', options: [...GPU_CHOICES], default: 'auto'}),
     threads: Flags.integer({description: 'Threads for inference. Defaults to all math cores.', min: 1}),
     sequences: Flags.integer({description: 'Requests each model serves at once.', default: 4, min: 1, max: 64}),
+    'council-duty': Flags.boolean({description: 'Join the council pool of every served model, so that councils drawn from the staked pool may seat this provider (and lock collateral) on tasks it did not bid for. --no-council-duty leaves pool membership as it is.', default: true, allowNo: true}),
     streams: Flags.string({description: 'Stream tasks to subscribe to: auto (streams of a held model whose price beats --min-stream-price-per-1k and whose collateral fits the free stake), none, or a comma-separated list of stream ids.', default: 'auto'}),
     'min-stream-price-per-1k': Flags.string({description: 'Lowest stream price worth subscribing to, oGPU per 1000 generated tokens. Defaults to the benchmark\'s cost of 1000 tokens at --gpu-second-price, plus --margin.'}),
     'redeem-threshold': Flags.string({description: 'Redeem a stream\'s voucher once it holds this much unredeemed, in oGPU. Defaults to 20 × the redeem gas at the current gas price. Always redeemed before a stream\'s close and on shutdown.'}),
@@ -97,6 +98,7 @@ With --json, the log goes to stderr and stdout carries one line once the daemon 
       sequences: flags.sequences,
       version: this.config.version,
       streams,
+      councilDuty: flags['council-duty'],
       ...(flags['min-stream-price-per-1k'] ? {minStreamPricePer1k: parseAmount(flags['min-stream-price-per-1k'], '--min-stream-price-per-1k', {allowZero: true})} : {}),
       ...(flags['redeem-threshold'] ? {redeemThreshold: parseAmount(flags['redeem-threshold'], '--redeem-threshold', {allowZero: true})} : {}),
       streamLimits: {

@@ -55,6 +55,9 @@ export interface ProviderDaemonOptions {
   version?: string
   /** How long a stop waits for running work before cancelling it. Defaults to 15000 ms. */
   shutdownGraceMs?: number
+  /** Join the council pool of every served model on start, so councils drawn from the pool may seat us on tasks we
+   *  did not bid for. Defaults to true. */
+  councilDuty?: boolean
   /** Streams to subscribe to: auto (those worth it), none, or a list of stream ids. Defaults to auto. */
   streams?: StreamMode
   /** Lowest price per 1000 generated tokens worth subscribing to, base units. Defaults to the benchmark's cost of 1000 tokens at gpuSecondPrice, plus the margin. */
