@@ -59,8 +59,14 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     bob = new ScriptedProvider(3, devnet)
     carol = new ScriptedProvider(4, devnet)
     mallory = new ScriptedProvider(5, devnet)
-    for (const p of [alice, bob, carol, mallory]) await p.setup(oGPU('1000'))
+    for (const p of [alice, bob, carol, mallory]) await p.setup(oGPU('1000'), MODEL)
   })
+
+  /** The task's seated council, as the scripted providers that hold its seats (drawn from the pool, not the bids). */
+  async function councilOf(taskId: number): Promise<ScriptedProvider[]> {
+    const seated = await alice.chain.market.councilOf(taskId)
+    return seated.map((a) => [alice, bob, carol, mallory].find((p) => p.address === a)!)
+  }
   afterAll(async () => {
     for (const p of [alice, bob, carol, mallory]) await p?.dispose()
     await stopDevnet(home)
@@ -97,13 +103,17 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     expect(assigned.status).toBe('assigned')
     expect(assigned.executor).toBe(bob.address)
     expect(assigned.price.value).toBe('20')
-    expect([...assigned.council].sort()).toEqual([alice.address, carol.address].sort())
+    // drawn from the pool (alice, carol, mallory: everyone but the executor), whoever bid
+    const members = await councilOf(taskId)
+    expect([...assigned.council].sort()).toEqual(members.map((m) => m.address).sort())
+    expect(members).toHaveLength(2)
+    expect(members).not.toContain(bob)
 
     const bobBefore = await balance(bob.address)
     for (const k of [0, 1]) {
       await bob.executeCheckpoint(taskId, k, items, 2)
-      for (const member of [alice, carol]) await member.commitVerdict(taskId, k, true)
-      for (const member of [alice, carol]) await member.reveal(taskId, k)
+      for (const member of members) await member.commitVerdict(taskId, k, true)
+      for (const member of members) await member.reveal(taskId, k)
       await alice.finalize(taskId, k)
     }
     const done = (await home.json(['task', 'show', String(taskId)])).data
@@ -159,8 +169,9 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     await alice.assign(taskId)
     const stakeBefore = (await mallory.registry.stakeOf(mallory.address)).staked
     await mallory.executeCheckpoint(taskId, 0, items, 2, {tamper: true})
-    for (const member of [alice, carol]) await member.commitVerdict(taskId, 0, false)
-    for (const member of [alice, carol]) await member.reveal(taskId, 0)
+    const members = await councilOf(taskId)
+    for (const member of members) await member.commitVerdict(taskId, 0, false)
+    for (const member of members) await member.reveal(taskId, 0)
     await carol.finalize(taskId, 0)
     const failed = (await home.json(['task', 'show', String(taskId)])).data
     expect(failed.status).toBe('failed')
@@ -269,11 +280,12 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     const notExecutor = await revertOf(bob.market.commitCheckpoint(taskId, 0, `0x${'12'.repeat(32)}`))
     expect(notExecutor?.code).toBe('REVERT_TaskMarketNotExecutor')
     await alice.executeCheckpoint(taskId, 0, items, 2)
-    const outsider = await revertOf(mallory.commitVerdict(taskId, 0, true))
+    const members = await councilOf(taskId)
+    const outsiderProvider = [bob, carol, mallory].find((p) => !members.includes(p))!
+    const outsider = await revertOf(outsiderProvider.commitVerdict(taskId, 0, true))
     expect(outsider?.code).toBe('REVERT_TaskMarketNotCouncilMember')
-    await bob.commitVerdict(taskId, 0, true)
-    await carol.commitVerdict(taskId, 0, true)
-    const mismatch = await revertOf(bob.reveal(taskId, 0, {accept: false}))
+    for (const member of members) await member.commitVerdict(taskId, 0, true)
+    const mismatch = await revertOf(members[0]!.reveal(taskId, 0, {accept: false}))
     expect(mismatch?.code).toBe('REVERT_VerdictRoundCommitmentMismatch')
     expect(mismatch?.message).toMatch(/commitment|revealed/i)
   })
@@ -321,8 +333,9 @@ describe('batch tasks end to end (scripted providers, real contracts, the CLI as
     for (const p of [bob, alice, carol]) await p.bid(taskId, p === bob ? oGPU('7') : oGPU('8'))
     await alice.assign(taskId)
     await bob.executeCheckpoint(taskId, 0, items, 1)
-    for (const member of [alice, carol]) await member.commitVerdict(taskId, 0, true)
-    for (const member of [alice, carol]) await member.reveal(taskId, 0)
+    const members = await councilOf(taskId)
+    for (const member of members) await member.commitVerdict(taskId, 0, true)
+    for (const member of members) await member.reveal(taskId, 0)
     await alice.finalize(taskId, 0)
     expect(await exited).toBe(0)
     expect(stdout).toMatch(/Assigned to 0x/)

@@ -77,8 +77,8 @@ export class ScriptedProvider {
     return sendTx(this.chain.provider, what, send)
   }
 
-  /** Stakes, registers, and starts its items server. */
-  async setup(stake: bigint): Promise<void> {
+  /** Stakes, registers, joins the council pool of `councilModel` (sha256 hex) if given, and starts its items server. */
+  async setup(stake: bigint, councilModel?: string): Promise<void> {
     this.server = createServer()
     const handler = createItemsHandler({
       domain: ogpuDomain(this.devnet.chainId, this.devnet.contracts.taskMarket),
@@ -102,16 +102,26 @@ export class ScriptedProvider {
     await this.tx('approve', () => this.token.approve(this.devnet.contracts.registry, stake))
     await this.tx('stake', () => this.registry.stake(stake))
     await this.tx('register', () => this.registry.register(this.endpoint, `0x${'11'.repeat(32)}`))
+    if (councilModel) await this.tx('join council pool', () => this.registry.joinCouncil(`0x${councilModel.replace(/^0x/, '')}`))
   }
 
   bid(taskId: number, price: bigint) {
     return this.tx('bid', () => this.market.bid(taskId, price))
   }
 
-  /** Assigns the task, first moving the clock past its minimum open time (a devnet task is assignable 2 s after submission). */
+  /** Assigns the task, first moving the clock past its minimum open time (a devnet task is assignable 2 s after
+   *  submission), then seats its council from the pool in the next block (as any daemon would). */
   async assign(taskId: number) {
     await untilAssignable(this.chain.provider, this.chain.market, taskId)
-    return this.tx('assign', () => this.market.assign(taskId))
+    const receipt = await this.tx('assign', () => this.market.assign(taskId))
+    await this.seat(taskId)
+    return receipt
+  }
+
+  /** Seats the task's council (mining a block first, so that the draw block's hash exists). */
+  async seat(taskId: number) {
+    await this.chain.provider.send('evm_mine', [])
+    return this.tx('seat council', () => this.market.seatCouncil(taskId))
   }
 
   /**
