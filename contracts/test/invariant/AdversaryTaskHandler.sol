@@ -20,6 +20,10 @@ import {ITaskMarket} from "../../src/interfaces/ITaskMarket.sol";
 ///             the truth as council members. Honest daemons also finalize what is ready.
 ///           - provider 7, lazy: bids just above the cheapest honest provider and executes truthfully, but as a
 ///             council member commits and never reveals.
+///         Councils are seated from the pool (every daemon pokes seatCouncil a block after the
+///         draw block); the handler checks each seating: pool members only, distinct, never the
+///         executor or the client. The Sybils keep their stake between 500 and 1,000 oGPU (the
+///         honest ones have 1,000 each): at most 3/8 of the pool's weight.
 ///         Honest duties run at the start of every call (honest daemons react within a block or
 ///         two): warp moves at most 30 s and every window is >= 120 s (the minimum open time
 ///         60 s), so an honest provider never misses a window and always gets to bid before a
@@ -35,6 +39,8 @@ contract AdversaryTaskHandler is CommonBase {
     uint256 internal constant HONEST_FIRST = 3;
     uint256 internal constant LAZY = 7;
     uint256 internal constant PROVIDERS = 8;
+    uint256 internal constant SYBIL_MIN_STAKE = 500e18;
+    uint256 internal constant SYBIL_MAX_STAKE = 1_000e18;
 
     ITaskMarket public immutable market;
     ProviderRegistry public immutable registry;
@@ -85,6 +91,12 @@ contract AdversaryTaskHandler is CommonBase {
     uint256 public honestExecutions;
     uint256 public earlyAssignsRefused;
     uint256 public evictionsOfSybils;
+    /// @notice Councils seated from the pool, their seats by kind, and undecided rounds re-drawn.
+    uint256 public councilsSeated;
+    uint256 public seatedHonest;
+    uint256 public seatedSybil;
+    uint256 public seatedLazy;
+    uint256 public redraws;
 
     /// @notice Set when a rule of issue 12 broke; `broken` says which.
     bool public ghostBroken;
@@ -250,11 +262,25 @@ contract AdversaryTaskHandler is CommonBase {
         _settled(id, market.getTask(id).executor, abi.encodeCall(ITaskMarket.seatCouncil, (id)));
         ITaskMarket.Task memory t = market.getTask(id);
         if (t.status == ITaskMarket.Status.Assigned && !t.councilSeated) drawBlockOf[id] = block.number; // re-anchored
-        address[] memory council = market.councilOf(id);
-        for (uint256 s; s < council.length; ++s) {
-            if (council[s] == t.executor || council[s] == client) _break("executor or client seated on its council");
-        }
         done[t.councilSeated ? bytes32("seated") : bytes32("notSeated")]++;
+        if (!t.councilSeated) return;
+        address[] memory council = market.councilOf(id);
+        councilsSeated++;
+        for (uint256 s; s < council.length; ++s) {
+            address m = council[s];
+            if (m == t.executor || m == client) _break("executor or client seated on its council");
+            (bool member,) = registry.councilPositionOf(model, m);
+            if (!member) _break("a council member outside the pool");
+            for (uint256 o; o < s; ++o) {
+                if (council[o] == m) _break("a member seated twice");
+            }
+            if (isHonest(m)) seatedHonest++;
+            else if (isSybil(m)) seatedSybil++;
+            else seatedLazy++;
+        }
+        try market.seatCouncil(id) {
+            _break("a council was seated twice");
+        } catch {}
     }
 
     function _highest(uint256 id, uint256 bids) internal view returns (uint256 highest) {
@@ -496,16 +522,20 @@ contract AdversaryTaskHandler is CommonBase {
         }
     }
 
-    /// @notice A Sybil moves stake: more (a bigger share of the pool) or out (free stake only).
+    /// @notice A Sybil moves stake between 500 and 1,000 oGPU (its start), so the attacker never
+    ///         holds more than 3/8 of the pool's weight: more (up to its start) or out (free stake only).
     function sybilStake(uint256 who, uint256 amount, bool out) external act {
         address s = providers[who % SYBILS];
+        uint256 staked = registry.stakeOf(s).staked;
         if (out) {
-            amount = bound(amount, 0, registry.freeStakeOf(s));
+            uint256 room = staked > SYBIL_MIN_STAKE ? staked - SYBIL_MIN_STAKE : 0;
+            uint256 free = registry.freeStakeOf(s);
+            amount = bound(amount, 0, free < room ? free : room);
             if (amount == 0) return;
             vm.prank(s);
             registry.requestUnstake(amount);
         } else {
-            amount = bound(amount, 0, token.balanceOf(s));
+            amount = bound(amount, 0, staked < SYBIL_MAX_STAKE ? SYBIL_MAX_STAKE - staked : 0);
             if (amount == 0) return;
             vm.prank(s);
             registry.stake(amount);
@@ -567,12 +597,14 @@ contract AdversaryTaskHandler is CommonBase {
             // undecided (silence, a tie): the council was released and is re-drawn; nobody but
             // the silent seats may have lost anything
             drawBlockOf[id] = block.number;
+            redraws++;
             if (registry.stakeOf(t.executor).staked != b.execStake) _break("executor slashed by an undecided round");
             _judgeSeats(t, b);
             done["redrawn"]++;
             return;
         }
-        bool rejected = market.checkpointOf(id, k).state == ITaskMarket.CheckpointState.Rejected;
+        // accepted, or failed: rejected by a majority, or undecided twice (the slash burned)
+        bool rejected = market.checkpointOf(id, k).state != ITaskMarket.CheckpointState.Accepted;
         _judgeExecutor(t, b, rejected);
         _judgeSeats(t, b);
         done[rejected ? bytes32("rejected") : bytes32("accepted")]++;
@@ -646,7 +678,7 @@ contract AdversaryTaskHandler is CommonBase {
         uint256 free = registry.freeStakeOf(p);
         if (free >= amount) return true;
         uint256 missing = amount - free;
-        if (token.balanceOf(p) < missing) return false;
+        if (isSybil(p) || token.balanceOf(p) < missing) return false; // Sybils keep to their stake cap
         vm.prank(p);
         registry.stake(missing);
         if (isHonest(p)) ghostHonestStaked[p] += missing;

@@ -138,6 +138,8 @@ contract TaskMarketAdversaryInvariantTest is MarketFixture {
         vm.assertGt(handler.captures(), 0, "no captured council");
         vm.assertGt(handler.councilsJudged(), handler.captures(), "every council captured");
         vm.assertGt(handler.lazySlashes(), 0, "lazy voter never slashed");
+        vm.assertGt(handler.councilsSeated(), 0, "no council seated");
+        vm.assertGt(handler.redraws(), 0, "no undecided round re-drawn");
     }
 
     function _logCounts() internal {
@@ -155,6 +157,11 @@ contract TaskMarketAdversaryInvariantTest is MarketFixture {
         emit log_named_uint("honest executions", handler.honestExecutions());
         emit log_named_uint("early assigns refused", handler.earlyAssignsRefused());
         emit log_named_uint("Sybil bids evicted by honest ones", handler.evictionsOfSybils());
+        emit log_named_uint("councils seated from the pool", handler.councilsSeated());
+        emit log_named_uint("seats: honest", handler.seatedHonest());
+        emit log_named_uint("seats: Sybil", handler.seatedSybil());
+        emit log_named_uint("seats: lazy", handler.seatedLazy());
+        emit log_named_uint("undecided rounds re-drawn", handler.redraws());
     }
 
     /// @notice After each run anyone can end every task: the market empties and every lock is released.
