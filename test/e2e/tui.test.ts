@@ -137,7 +137,7 @@ describe.skipIf(!hasTmux)('ogpu tui (the real binary in tmux, a devnet, scripted
     bob = new ScriptedProvider(3, devnet)
     carol = new ScriptedProvider(4, devnet)
     dave = new ScriptedProvider(5, devnet)
-    for (const p of [alice, bob, carol, dave]) await p.setup(oGPU('1000'))
+    for (const p of [alice, bob, carol, dave]) await p.setup(oGPU('1000'), MODEL)
     proxy = new RpcProxy(await freePort(), Number(new URL(devnet.rpcUrl).port))
     await proxy.start()
   })
@@ -206,6 +206,7 @@ describe.skipIf(!hasTmux)('ogpu tui (the real binary in tmux, a devnet, scripted
     await dave.bid(id, oGPU('23'))
     await untilAssignable(alice.chain.provider, alice.market, id)
     await (await alice.market.assign(id, {gasLimit: 2_000_000n})).wait()
+    await alice.seat(id) // the council comes from the pool, a block later
     const assigned = await screen.until((s) => s.includes(`Task #${id} · cp 1/1 running`) && s.includes('executor'), 'the assignment')
     expect(assigned).toMatch(new RegExp(`${short(bob.address)}\\s+\\d+\\s+executor`))
     expect(assigned).toMatch(/council/)
@@ -213,7 +214,7 @@ describe.skipIf(!hasTmux)('ogpu tui (the real binary in tmux, a devnet, scripted
     // The executor commits, the council votes: verdicts show as they happen.
     await bob.executeCheckpoint(id, 0, items, 1)
     const council = await alice.market.councilOf(id)
-    const members = [carol, dave].filter((p) => council.includes(p.address))
+    const members = [alice, carol, dave].filter((p) => council.includes(p.address))
     for (const m of members) await m.commitVerdict(id, 0, true)
     await screen.until((s) => s.includes('cp 0 voting: 2 committed'), 'committed verdicts')
     for (const m of members) await m.reveal(id, 0)
