@@ -1,7 +1,8 @@
 /**
  * bench/economics: what cheating and collusion are worth on a batch task, under the protocol's council rule
- * (a checkpoint is accepted only by a strict majority of the seated council; councils drawn at random, weighted by
- * stake, from the staked pool, the executor excluded). A Monte Carlo simulation with a fixed seed, checked against
+ * (a checkpoint is accepted only by a strict majority of the seated council, rejected by a strict majority, and
+ * re-drawn once when neither; one council per task, drawn at random, weighted by stake, from the model's staked pool,
+ * the executor excluded, as TaskMarket.seatCouncil does). A Monte Carlo simulation with a fixed seed, checked against
  * the closed forms docs/protocol.md states:
  *   - an attacker with stake share s captures a majority of a council of c with probability
  *     P(Binomial(c, s) >= floor(c/2) + 1), about s^ceil((c+1)/2) for small s;
@@ -83,21 +84,30 @@ interface Scenario {
   checkpoints: number
 }
 
-/** Simulated: the share of councils the attacker captures, and the share of cheating executors rejected. */
+/** Simulated: the share of councils the attacker captures, and the share of cheating executors rejected. As in
+ *  TaskMarket: one council per task, seated from the pool; a checkpoint is accepted by a strict majority of accepts,
+ *  rejected by a strict majority of rejects, and otherwise (a tie) undecided: the council is re-drawn once, and a
+ *  second undecided round fails the checkpoint (the executor's slash burned). */
 function simulate(x: Scenario): {capture: number; rejected: number} {
   const accounts = pool(x.s)
   let captured = 0
   let rejected = 0
   for (let trial = 0; trial < TRIALS; trial++) {
     let caught = false
+    let seats = drawCouncil(accounts, x.c)
+    if (seats.filter((a) => a.attacker).length > x.c / 2) captured++
     for (let k = 0; k < x.checkpoints && !caught; k++) {
-      const seats = drawCouncil(accounts, x.c)
-      const attackers = seats.filter((a) => a.attacker).length
-      if (k === 0 && attackers > x.c / 2) captured++
-      // Attacker seats vote accept; an honest seat accepts only if its own sample missed every tampered item.
-      let approvals = attackers
-      for (const seat of seats) if (!seat.attacker && random() >= detect(x.n, x.t, x.m)) approvals++
-      if (!(approvals > x.c / 2)) caught = true
+      for (let round = 0; round < 2; round++) {
+        // Attacker seats vote accept; an honest seat accepts only if its own sample missed every tampered item.
+        let approvals = seats.filter((a) => a.attacker).length
+        for (const seat of seats) if (!seat.attacker && random() >= detect(x.n, x.t, x.m)) approvals++
+        if (approvals > x.c / 2) break // accepted
+        if (x.c - approvals > x.c / 2 || round === 1) {
+          caught = true // rejected, or undecided twice
+          break
+        }
+        seats = drawCouncil(accounts, x.c) // undecided: a fresh council judges the same root
+      }
     }
     if (caught) rejected++
   }
