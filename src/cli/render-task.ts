@@ -51,7 +51,7 @@ export function renderTask(task: TaskJson): string {
     parts.push(
       `\n${keyValues([
         ['Executor', `${task.executor} at ${task.price?.value} oGPU`],
-        ['Council', task.council.map(short).join(', ') || '-'],
+        ['Council', task.councilSeated ? task.council.map(short).join(', ') : task.status === 'assigned' ? `pending: drawn from the pool after block ${task.drawBlock ?? '?'}` : task.council.map(short).join(', ') || '-'],
         ['Deadline', task.deadline ?? '-'],
       ])}`,
     )

@@ -33,7 +33,12 @@ export interface TaskJson
   bestBid: {index: number; provider: string; price: AmountJson} | null
   executor: string | null
   price: AmountJson | null
+  /** The seated council, drawn from the model's staked pool (empty while it is pending). */
   council: string[]
+  /** Whether the council of the current round is seated; false after assign or an undecided round, until seatCouncil. */
+  councilSeated: boolean
+  /** The block whose hash seeds the next council draw (null before assignment). */
+  drawBlock: number | null
   deadline: string | null
   checkpointList: Array<{
     k: number
@@ -78,6 +83,8 @@ export function taskJson(task: IndexedTask): TaskJson {
     executor: task.executor ?? null,
     price: task.price === undefined ? null : amountJson(task.price),
     council: task.council,
+    councilSeated: task.councilSeated ?? false,
+    drawBlock: task.drawBlock ?? null,
     deadline: iso(task.deadline),
     checkpointList: task.checkpointList.filter(Boolean).map((cp) => ({
       k: cp.k,
