@@ -37,7 +37,7 @@ describe('ogpu provider start: daemons bid, execute, validate and get paid (real
     return daemon.ready({readyTimeoutMs: 90_000})
   }
 
-  function writeSpec(name: string, options: {items?: number; commitWindow?: string} = {}) {
+  function writeSpec(name: string, options: {items?: number; commitWindow?: string; maxBids?: number} = {}) {
     const count = options.items ?? 20
     const items = Array.from({length: count}, (_, i) =>
       JSON.stringify(i % 5 === 4 ? {id: `${name}-${i}`, messages: [{role: 'user', content: `Tell me about item ${i}.`}]} : {id: `${name}-${i}`, prompt: `Question ${i} of ${name}?`}),
@@ -54,13 +54,13 @@ data: {uri: ./${name}.jsonl}
 instructions: {maxTokens: 8, checkpoints: 2, checkpointWindow: 60s}
 payment: {maxPrice: "30", councilFeePerVote: "1", collateral: "10"}
 verification: {council: 2, sampleSize: 3, commitWindow: ${options.commitWindow ?? '30s'}, revealWindow: 30s}
-halting: {maxBids: 3, biddingWindow: 30s}
+halting: {maxBids: ${options.maxBids ?? 3}, biddingWindow: 30s}
 `,
     )
     return path
   }
 
-  async function submit(name: string, options?: {commitWindow?: string}): Promise<number> {
+  async function submit(name: string, options?: {commitWindow?: string; maxBids?: number}): Promise<number> {
     const result = await home.json(['task', 'submit', writeSpec(name, options), '--wallet', 'dev1'])
     expect(result.code, result.stderr + result.stdout).toBe(0)
     return result.data.taskId
@@ -180,6 +180,25 @@ halting: {maxBids: 3, biddingWindow: 30s}
     expect(verified.data.accept).toBe(true)
     expect(verified.data.checkpoints[0].items).toHaveLength(10)
     expect(verified.data.checkpoints[0].items.every((i: any) => i.ok)).toBe(true)
+  })
+
+  // Councils come from the model's staked pool, not from the bids: with a cap of 1 bid, the first bid executes and
+  // the two other daemons, whose equal bids the cap refused, are seated from the pool and check, commit and reveal.
+  it('seats the council from the pool: daemons do council duty on a task they never bid for', async () => {
+    const id = await submit('pool', {maxBids: 1})
+    const done = await ended(id)
+    expect(STATUS[Number(done.status)]).toBe('finalized')
+    expect(done.bidCount).toBe(1n)
+    const bidder = (await chain.market.getBid(id, 0)).provider
+    const council = await chain.market.councilOf(id)
+    expect(council).toHaveLength(2)
+    expect(council).not.toContain(bidder)
+    for (const member of council) {
+      expect(await chain.registry.councilPositionOf(`0x${sha}`, member).then((r) => r.member)).toBe(true)
+      for (const k of [0, 1]) expect((await verdict(id, k, member)).revealed).toBe(true)
+    }
+    const seated = [a, b, c].find((daemon) => address[daemon.wallet] === council[0])!
+    expect(seated.logs().some((l) => l.event === 'council' && /Joined the council pool/.test(String(l.msg)))).toBe(true)
   })
 
   it('catches an executor that tampers with its outputs on the first checkpoint, slashes it and refunds the client', async () => {
