@@ -94,6 +94,13 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         uint64 openDispute; // open dispute accusing it; 0 = none
     }
 
+    /// @dev A provider's allowance on a stream: the part of the deposit reserved for it (one slot).
+    struct AllowanceStore {
+        uint96 left; // reserved and not yet redeemed
+        uint96 pendingDecrease; // the client's announced decrease (<= left when requested)
+        uint40 decreaseAt; // when the decrease may be applied (0 = none pending)
+    }
+
     /// @dev How a dispute was settled (see DisputeResolved).
     struct Outcome {
         uint256 slashed;
@@ -128,6 +135,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     mapping(uint256 streamId => address[32]) private _subscribers; // subscription order, first subscriberCount
     mapping(uint256 streamId => mapping(address provider => SubStore)) private _subs;
     mapping(uint256 streamId => mapping(address provider => uint256)) private _redeemed;
+    mapping(uint256 streamId => mapping(address provider => AllowanceStore)) private _allowances;
     mapping(uint256 disputeId => DisputeStore) private _disputes;
     mapping(uint256 disputeId => address[16]) private _councils;
     mapping(bytes32 receiptDigest => uint256 disputeId) private _receiptDisputes;
@@ -207,6 +215,56 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     /// @inheritdoc IStreamMarket
+    function increaseAllowance(uint256 streamId, address provider, uint256 amount) external nonReentrant {
+        if (amount == 0) revert StreamMarketZeroAmount();
+        StreamStore storage s = _openClientStream(streamId);
+        _requireSubscribed(streamId, provider);
+        uint256 deposit = s.deposit;
+        if (amount > deposit) revert StreamMarketAllowanceExceedsDeposit(streamId, amount, deposit);
+        AllowanceStore storage a = _allowances[streamId][provider];
+        uint256 left = a.left + amount; // <= the stream's total, < 2^96
+        deposit -= amount;
+        a.left = uint96(left);
+        s.deposit = uint96(deposit);
+        emit AllowanceIncreased(streamId, provider, amount, left, deposit);
+    }
+
+    /// @inheritdoc IStreamMarket
+    function requestAllowanceDecrease(uint256 streamId, address provider, uint256 amount) external nonReentrant {
+        if (amount == 0) revert StreamMarketZeroAmount();
+        StreamStore storage s = _openClientStream(streamId);
+        AllowanceStore storage a = _allowances[streamId][provider];
+        uint256 decreasable = _unannounced(a.left, a.pendingDecrease);
+        if (amount > decreasable) {
+            revert StreamMarketDecreaseExceedsAllowance(streamId, provider, amount, decreasable);
+        }
+        uint256 pending = a.pendingDecrease + amount;
+        uint40 decreaseAt = uint40(block.timestamp + s.closeNotice);
+        a.pendingDecrease = uint96(pending);
+        a.decreaseAt = decreaseAt;
+        emit AllowanceDecreaseRequested(streamId, provider, amount, pending, decreaseAt);
+    }
+
+    /// @inheritdoc IStreamMarket
+    function finishAllowanceDecrease(uint256 streamId, address provider) external nonReentrant {
+        StreamStore storage s = _streams[streamId];
+        _requireNotClosed(s, streamId);
+        AllowanceStore memory a = _allowances[streamId][provider];
+        if (a.decreaseAt == 0) revert StreamMarketNoAllowanceDecrease(streamId, provider);
+        if (block.timestamp < a.decreaseAt) {
+            revert StreamMarketAllowanceNoticeNotOver(streamId, provider, a.decreaseAt);
+        }
+        // Redeems during the notice may have eaten into the announced part (a provider that served
+        // against an older view): the decrease takes what is left of it.
+        uint256 amount = a.pendingDecrease < a.left ? a.pendingDecrease : a.left;
+        uint256 left = a.left - amount;
+        uint256 deposit = s.deposit + amount;
+        _allowances[streamId][provider] = AllowanceStore({left: uint96(left), pendingDecrease: 0, decreaseAt: 0});
+        s.deposit = uint96(deposit);
+        emit AllowanceDecreased(streamId, provider, amount, left, deposit);
+    }
+
+    /// @inheritdoc IStreamMarket
     function openDispute(
         address provider,
         Receipt calldata receipt,
@@ -278,7 +336,9 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
             revert StreamMarketSubscriptionBusy(streamId, msg.sender, sub.openDispute, sub.openSeats);
         }
         delete _subs[streamId][msg.sender];
-        uint8 count = _removeSubscriber(streamId, _streams[streamId], msg.sender);
+        StreamStore storage s = _streams[streamId];
+        uint8 count = _removeSubscriber(streamId, s, msg.sender);
+        _releaseAllowance(streamId, s, msg.sender);
         emit Unsubscribed(streamId, msg.sender, sub.locked, count);
         if (sub.locked != 0) _registry.unlock(msg.sender, sub.locked);
     }
@@ -372,19 +432,24 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         if (openDisputes != 0) revert StreamMarketDisputesOpen(streamId, openDisputes);
 
         s.status = StreamStatus.Closed;
-        uint256 refund = s.deposit;
-        s.deposit = 0;
         uint256 n = s.subscriberCount;
-        s.subscriberCount = 0;
-        emit StreamClosed(streamId, refund);
         address[32] storage list = _subscribers[streamId];
         mapping(address => SubStore) storage subs = _subs[streamId];
+        uint96[] memory locks = new uint96[](n);
         for (uint256 i; i < n; ++i) {
             address p = list[i];
-            uint96 locked = subs[p].locked;
+            _releaseAllowance(streamId, s, p); // back into the deposit, refunded below
+            locks[i] = subs[p].locked;
+        }
+        uint256 refund = s.deposit;
+        s.deposit = 0;
+        s.subscriberCount = 0;
+        emit StreamClosed(streamId, refund);
+        for (uint256 i; i < n; ++i) {
+            address p = list[i];
             delete subs[p]; // no open dispute: openSeats and openDispute are 0
             delete list[i];
-            if (locked != 0) _registry.unlock(p, locked);
+            if (locks[i] != 0) _registry.unlock(p, locks[i]);
         }
         _pay(s.client, refund);
     }
@@ -451,10 +516,39 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         stream.nonRevealSlash = s.nonRevealSlash;
         stream.voterRewardBps = s.voterRewardBps;
         stream.deposit = s.deposit;
+        stream.reserved = _reserved(streamId, s.subscriberCount);
         stream.createdAt = s.createdAt;
         stream.closeAt = s.closeAt;
         stream.subscriberCount = s.subscriberCount;
         stream.openDisputes = s.openDisputes;
+    }
+
+    /// @inheritdoc IStreamMarket
+    function allowanceOf(uint256 streamId, address provider) external view returns (Allowance memory) {
+        AllowanceStore memory a = _allowances[streamId][provider];
+        return Allowance({left: a.left, pendingDecrease: a.pendingDecrease, decreaseAt: a.decreaseAt});
+    }
+
+    /// @inheritdoc IStreamMarket
+    function surelyRedeemable(uint256 streamId, address provider) external view returns (uint256) {
+        StreamStatus status = _streams[streamId].status;
+        if (status != StreamStatus.Active && status != StreamStatus.Closing) return 0;
+        AllowanceStore memory a = _allowances[streamId][provider];
+        return _unannounced(a.left, a.pendingDecrease);
+    }
+
+    /// @dev What of an allowance no decrease is announced for: left - pending, or 0.
+    function _unannounced(uint256 left, uint256 pending) private pure returns (uint256) {
+        return left > pending ? left - pending : 0;
+    }
+
+    /// @dev The allowances left of the stream's subscribers (the only accounts that hold one).
+    function _reserved(uint256 streamId, uint256 n) private view returns (uint256 total) {
+        address[32] storage list = _subscribers[streamId];
+        mapping(address => AllowanceStore) storage allowances = _allowances[streamId];
+        for (uint256 i; i < n; ++i) {
+            total += allowances[list[i]].left;
+        }
     }
 
     /// @inheritdoc IStreamMarket
@@ -682,13 +776,30 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
             revert StreamMarketInvalidVoucherSignature(streamId, msg.sender, cumulativeAmount);
         }
         uint256 owed = cumulativeAmount - done;
-        if (deposit == 0) revert StreamMarketDepositEmpty(streamId, owed);
-        paid = owed < deposit ? owed : deposit;
+        AllowanceStore storage a = _allowances[streamId][msg.sender];
+        uint256 left = a.left;
+        if (left == 0 && deposit == 0) revert StreamMarketDepositEmpty(streamId, owed);
+        // The provider's allowance first (nobody else can touch it), then the unreserved deposit.
+        if (owed <= left) {
+            paid = owed;
+            left -= owed;
+            a.left = uint96(left);
+        } else {
+            uint256 fromDeposit = owed - left;
+            if (fromDeposit > deposit) fromDeposit = deposit;
+            paid = left + fromDeposit;
+            if (left != 0) {
+                left = 0;
+                a.left = 0;
+            }
+            if (fromDeposit != 0) {
+                deposit -= fromDeposit;
+                s.deposit = uint96(deposit);
+            }
+        }
         done += paid;
-        deposit -= paid;
         _redeemed[streamId][msg.sender] = done;
-        s.deposit = uint96(deposit);
-        emit VoucherRedeemed(streamId, msg.sender, cumulativeAmount, paid, done, deposit);
+        emit VoucherRedeemed(streamId, msg.sender, cumulativeAmount, paid, done, left, deposit);
     }
 
     function _pay(address to, uint256 amount) private {
@@ -818,6 +929,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         sub.noticeEnd = 0;
         sub.openDispute = 0;
         _removeSubscriber(streamId, s, provider);
+        _releaseAllowance(streamId, s, provider);
         if (locked != 0) slashed = _registry.slash(provider, locked, address(this));
     }
 
@@ -870,6 +982,33 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         }
         delete list[count];
         s.subscriberCount = count;
+    }
+
+    /// @dev Returns what is left of `provider`'s allowance (its pending decrease included) to the
+    ///      stream's unreserved deposit, when its subscription ends.
+    function _releaseAllowance(uint256 streamId, StreamStore storage s, address provider) private {
+        AllowanceStore storage a = _allowances[streamId][provider];
+        uint256 left = a.left;
+        if (left == 0 && a.decreaseAt == 0) return;
+        delete _allowances[streamId][provider];
+        uint256 deposit = s.deposit + left;
+        s.deposit = uint96(deposit);
+        emit AllowanceReleased(streamId, provider, left, deposit);
+    }
+
+    /// @dev The stream, checked to exist, not to be Closed and to be the caller's.
+    function _openClientStream(uint256 streamId) private view returns (StreamStore storage s) {
+        s = _streams[streamId];
+        _requireNotClosed(s, streamId);
+        if (msg.sender != s.client) revert StreamMarketNotClient(streamId, msg.sender);
+    }
+
+    /// @dev Reverts unless `provider` is subscribed to the stream (Active or Unsubscribing).
+    function _requireSubscribed(uint256 streamId, address provider) private view {
+        SubscriptionStatus status = _subs[streamId][provider].status;
+        if (status != SubscriptionStatus.Active && status != SubscriptionStatus.Unsubscribing) {
+            revert StreamMarketNotSubscribed(streamId, provider, status);
+        }
     }
 
     /// @dev The stream, checked to exist, to be `expected` and to be the caller's.

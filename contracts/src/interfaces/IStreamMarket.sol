@@ -35,10 +35,21 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///     stream is Active and has fewer than MAX_SUBSCRIBERS (32) subscribers; locks the stream's
 ///     `collateral` out of its free stake. Leaving takes `unsubscribeNotice` seconds, and waits
 ///     for every open dispute that accuses it or seats it.
-///   - Redeeming: pays min(cumulativeAmount - redeemed, deposit), so a provider never gets more
-///     than the client signed nor more than the deposit holds; what the deposit could not cover
-///     stays redeemable with the same voucher after a top-up. Allowed until the stream is Closed,
-///     whether or not the provider is still subscribed.
+///   - Allowances: the client reserves parts of the deposit for single subscribers
+///     (increaseAllowance). Only that provider's redeems can spend its allowance, so
+///     {surelyRedeemable} (the allowance left, less any announced decrease) is credit the chain
+///     guarantees: a provider that serves only within it is paid in full whatever the client and
+///     the other subscribers do, provided it redeems before the stream's closeAt. The client
+///     lowers an allowance only with a notice of `closeNotice` seconds
+///     (requestAllowanceDecrease, then finishAllowanceDecrease); the announced amount leaves
+///     surelyRedeemable at once. What is left of an allowance returns to the unreserved deposit
+///     when the subscription ends (finishUnsubscribe, removal by an invalid verdict) and at the
+///     close.
+///   - Redeeming: pays min(cumulativeAmount - redeemed, allowance left + unreserved deposit),
+///     from the caller's allowance first; so a provider never gets more than the client signed
+///     nor more than the stream holds for it; what could not be covered stays redeemable with the
+///     same voucher after a top-up or a new allowance. Allowed until the stream is Closed,
+///     whether or not the provider is still subscribed (its allowance ends with its subscription).
 ///   - Closing: `close` (client) starts `closeNotice`; providers keep redeeming; `finalizeClose`
 ///     (anyone, once the notice is over and no dispute is open) refunds the deposit to the client
 ///     and releases every subscriber's collateral. A Closed stream holds no funds and no locks.
@@ -180,7 +191,9 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param disputeBond See {StreamParams}.
     /// @param nonRevealSlash Slash per unrevealed dispute verdict (fixed at creation).
     /// @param voterRewardBps Voters' share of a slash or a bond (fixed at creation).
-    /// @param deposit Tokens left to pay vouchers with (0 once Closed).
+    /// @param deposit The unreserved deposit: tokens left to pay vouchers with that no allowance
+    ///        reserves (0 once Closed).
+    /// @param reserved The sum of the subscribers' allowances left (the rest of the stream's funds).
     /// @param createdAt Creation timestamp.
     /// @param closeAt End of the close notice (0 while Active).
     /// @param subscriberCount Current subscribers (Active or Unsubscribing).
@@ -206,6 +219,7 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint256 nonRevealSlash;
         uint16 voterRewardBps;
         uint256 deposit;
+        uint256 reserved;
         uint64 createdAt;
         uint64 closeAt;
         uint8 subscriberCount;
@@ -281,6 +295,16 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint8 reveals;
         uint8 approvals;
         uint8 rejections;
+    }
+
+    /// @notice A provider's allowance on a stream, as returned by {allowanceOf}.
+    /// @param left The part of the deposit still reserved for the provider (its redeems spend it first).
+    /// @param pendingDecrease The decrease the client announced (0 when none).
+    /// @param decreaseAt When the announced decrease may be applied (0 when none).
+    struct Allowance {
+        uint256 left;
+        uint256 pendingDecrease;
+        uint64 decreaseAt;
     }
 
     /// @notice One council member's verdict in a dispute, as returned by {verdictOf}.
@@ -462,10 +486,36 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param cumulativeAmount The voucher's amount.
     error StreamMarketInvalidVoucherSignature(uint256 streamId, address provider, uint256 cumulativeAmount);
 
-    /// @notice The stream's deposit is empty: nothing can be paid until a top-up.
+    /// @notice Neither the provider's allowance nor the stream's unreserved deposit holds anything:
+    ///         nothing can be paid until a top-up or a new allowance.
     /// @param streamId The stream.
     /// @param owed What the voucher still owes the provider.
     error StreamMarketDepositEmpty(uint256 streamId, uint256 owed);
+
+    /// @notice An allowance increase is larger than the unreserved deposit.
+    /// @param streamId The stream.
+    /// @param amount The increase asked for.
+    /// @param deposit The unreserved deposit.
+    error StreamMarketAllowanceExceedsDeposit(uint256 streamId, uint256 amount, uint256 deposit);
+
+    /// @notice An allowance decrease is larger than the part of the allowance not yet announced
+    ///         for a decrease.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param amount The decrease asked for.
+    /// @param decreasable The allowance left less the decrease already pending.
+    error StreamMarketDecreaseExceedsAllowance(uint256 streamId, address provider, uint256 amount, uint256 decreasable);
+
+    /// @notice No allowance decrease is pending for the provider on the stream.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    error StreamMarketNoAllowanceDecrease(uint256 streamId, address provider);
+
+    /// @notice The notice of an allowance decrease is not over yet.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param decreaseAt When it ends.
+    error StreamMarketAllowanceNoticeNotOver(uint256 streamId, address provider, uint64 decreaseAt);
 
     /// @notice redeemMany got no voucher or more than MAX_REDEEM_BATCH.
     /// @param length The batch's length.
@@ -566,25 +616,68 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param streamId The stream.
     /// @param provider The provider, who was paid.
     /// @param cumulativeAmount The voucher's cumulative amount.
-    /// @param paid Paid now: min(cumulativeAmount - previous redeemed, deposit).
+    /// @param paid Paid now: min(cumulativeAmount - previous redeemed, allowance + deposit),
+    ///        from its allowance first.
     /// @param redeemed The provider's redeemed total on the stream afterwards.
-    /// @param deposit The stream's deposit afterwards.
+    /// @param allowance The provider's allowance left afterwards.
+    /// @param deposit The stream's unreserved deposit afterwards.
     event VoucherRedeemed(
         uint256 indexed streamId,
         address indexed provider,
         uint256 cumulativeAmount,
         uint256 paid,
         uint256 redeemed,
+        uint256 allowance,
         uint256 deposit
     );
+
+    /// @notice The client reserved part of the unreserved deposit for a subscriber.
+    /// @param streamId The stream.
+    /// @param provider The subscriber.
+    /// @param amount The amount moved from the deposit into its allowance.
+    /// @param allowance Its allowance left afterwards.
+    /// @param deposit The unreserved deposit afterwards.
+    event AllowanceIncreased(
+        uint256 indexed streamId, address indexed provider, uint256 amount, uint256 allowance, uint256 deposit
+    );
+
+    /// @notice The client announced a decrease of a provider's allowance; it leaves
+    ///         surelyRedeemable now and the allowance at decreaseAt.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param amount The decrease announced by this call.
+    /// @param pendingDecrease The whole decrease pending afterwards.
+    /// @param decreaseAt When it may be applied (the notice restarts with every request).
+    event AllowanceDecreaseRequested(
+        uint256 indexed streamId, address indexed provider, uint256 amount, uint256 pendingDecrease, uint64 decreaseAt
+    );
+
+    /// @notice An announced allowance decrease was applied after its notice.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param amount The amount moved back into the unreserved deposit.
+    /// @param allowance The provider's allowance left afterwards.
+    /// @param deposit The unreserved deposit afterwards.
+    event AllowanceDecreased(
+        uint256 indexed streamId, address indexed provider, uint256 amount, uint256 allowance, uint256 deposit
+    );
+
+    /// @notice A provider's subscription ended (finished unsubscribing, removed, or the stream
+    ///         closed): what was left of its allowance went back into the unreserved deposit.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param amount The amount returned.
+    /// @param deposit The unreserved deposit afterwards.
+    event AllowanceReleased(uint256 indexed streamId, address indexed provider, uint256 amount, uint256 deposit);
 
     /// @notice The client started closing the stream.
     /// @param streamId The stream.
     /// @param closeAt When the notice ends (finalizeClose possible, no new dispute).
     event StreamCloseRequested(uint256 indexed streamId, uint64 closeAt);
 
-    /// @notice The stream closed: the deposit was refunded to the client and every subscriber's
-    ///         remaining collateral released (subscribersOf is empty afterwards).
+    /// @notice The stream closed: the deposit (every allowance left included) was refunded to the
+    ///         client and every subscriber's remaining collateral released (subscribersOf is empty
+    ///         afterwards).
     /// @param streamId The stream.
     /// @param clientRefund Refunded to the client.
     event StreamClosed(uint256 indexed streamId, uint256 clientRefund);
@@ -713,6 +806,36 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param streamId The stream.
     function close(uint256 streamId) external;
 
+    /// @notice Reserves `amount` of the unreserved deposit for `provider`, a subscriber (Active
+    ///         or Unsubscribing): only its redeems can spend it. Only the client, while Active or
+    ///         Closing.
+    /// @dev Reverts StreamMarketZeroAmount, StreamMarketUnknownStream, StreamMarketStreamClosed,
+    ///      StreamMarketNotClient, StreamMarketNotSubscribed, StreamMarketAllowanceExceedsDeposit.
+    /// @param streamId The stream.
+    /// @param provider The subscriber.
+    /// @param amount The amount.
+    function increaseAllowance(uint256 streamId, address provider, uint256 amount) external;
+
+    /// @notice Announces a decrease of `provider`'s allowance by `amount` (added to any pending
+    ///         decrease; the notice of closeNotice seconds restarts). surelyRedeemable drops by
+    ///         `amount` at once; the allowance itself only at {finishAllowanceDecrease}, so the
+    ///         provider can still redeem what it served before it saw the announcement. Only the
+    ///         client, while Active or Closing.
+    /// @dev Reverts StreamMarketZeroAmount, StreamMarketUnknownStream, StreamMarketStreamClosed,
+    ///      StreamMarketNotClient, StreamMarketDecreaseExceedsAllowance.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @param amount The decrease.
+    function requestAllowanceDecrease(uint256 streamId, address provider, uint256 amount) external;
+
+    /// @notice Applies the pending decrease of `provider`'s allowance once its notice is over:
+    ///         moves min(pending, allowance left) back into the unreserved deposit. Anyone.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketStreamClosed,
+    ///      StreamMarketNoAllowanceDecrease, StreamMarketAllowanceNoticeNotOver.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    function finishAllowanceDecrease(uint256 streamId, address provider) external;
+
     /// @notice Opens a dispute on a response of `provider`, named by its receipt and the
     ///         provider's EIP-712 signature of it, and pulls the stream's dispute bond from the
     ///         caller. Only the client, while Active or Closing before closeAt; the provider must
@@ -754,15 +877,17 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     function requestUnsubscribe(uint256 streamId) external;
 
     /// @notice Ends the caller's subscription once its notice is over and no open dispute accuses
-    ///         or seats it: releases its collateral and removes it from subscribersOf.
+    ///         or seats it: releases its collateral, returns its allowance left to the unreserved
+    ///         deposit (redeem first) and removes it from subscribersOf.
     /// @dev Reverts StreamMarketNotSubscribed, StreamMarketUnsubscribeNoticeNotOver,
     ///      StreamMarketSubscriptionBusy.
     /// @param streamId The stream.
     function finishUnsubscribe(uint256 streamId) external;
 
     /// @notice Redeems a voucher signed by the stream's client for the caller: pays
-    ///         min(cumulativeAmount - redeemed, deposit). While the stream is Active or Closing;
-    ///         the caller need not be subscribed any more.
+    ///         min(cumulativeAmount - redeemed, allowance left + unreserved deposit), from the
+    ///         caller's allowance first. While the stream is Active or Closing; the caller need not
+    ///         be subscribed any more.
     /// @dev Reverts StreamMarketUnknownStream, StreamMarketStreamClosed,
     ///      StreamMarketCumulativeNotIncreasing, StreamMarketInvalidVoucherSignature,
     ///      StreamMarketDepositEmpty.
@@ -879,6 +1004,21 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param streamId The stream.
     /// @return The stream.
     function getStream(uint256 streamId) external view returns (Stream memory);
+
+    /// @notice `provider`'s allowance on the stream (zeros when none).
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @return The allowance.
+    function allowanceOf(uint256 streamId, address provider) external view returns (Allowance memory);
+
+    /// @notice What `provider` can surely redeem on the stream: its allowance left less any
+    ///         announced decrease (0 when the stream is unknown or Closed). Nobody but the provider
+    ///         can lower it without a notice, so a provider may serve against it; it must redeem
+    ///         before the stream's closeAt.
+    /// @param streamId The stream.
+    /// @param provider The provider.
+    /// @return The amount.
+    function surelyRedeemable(uint256 streamId, address provider) external view returns (uint256);
 
     /// @notice The stream's subscribers in subscription order (Active and Unsubscribing).
     /// @param streamId The stream.

@@ -16,7 +16,9 @@ import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 ///         honest responses too (the provider then wins the bond). Providers subscribe, serve
 ///         (sign receipts), redeem their latest voucher (alone or batched over their streams),
 ///         try to redeem more than they were signed or an old voucher (must fail), request and
-///         finish unsubscribing. Anyone finalizes disputes and closes; stakers stake, unbond and
+///         finish unsubscribing. Clients reserve parts of their deposits for single subscribers
+///         (allowances), announce decreases and apply them after the notice; every redeem of a
+///         voucher that surelyRedeemable covered must be paid in full. Anyone finalizes disputes and closes; stakers stake, unbond and
 ///         claim; impostors try to vote or dispute where they may not. Each action looks for a
 ///         stream or dispute where it is possible and skips impossible ones, so the campaign runs
 ///         with fail_on_revert: any revert is a bug. Ghost variables follow every deposit and
@@ -70,6 +72,8 @@ contract StreamHandler is CommonBase {
     uint256 public ghostOpenBonds;
     /// @notice Set if a redeem above what the client signed, or of an old voucher, went through.
     bool public ghostOverRedeemed;
+    /// @notice Set if a redeem owed no more than surelyRedeemable and was paid less.
+    bool public ghostShortPaid;
     /// @notice Set if a non-member voted, a non-client disputed or closed, or a settlement ran twice.
     bool public ghostUnauthorized;
 
@@ -272,6 +276,70 @@ contract StreamHandler is CommonBase {
         done["updateTerms"]++;
     }
 
+    /// @notice The client reserves part of the deposit for a subscriber, announces a decrease of
+    ///         an allowance, or anyone applies a decrease whose notice is over (and one whose
+    ///         notice is not, which must fail).
+    function allowance(uint256 streamSeed, uint256 providerSeed, uint256 amount) external useTime {
+        (bool ok, uint256 id, IStreamMarket.Stream memory s) = _pickStream(streamSeed, Want.Open);
+        if (!ok) return;
+        address p;
+        (ok, p) = _pickSubscriber(id, providerSeed);
+        if (!ok) return;
+        uint256 mode = amount % 4; // 2 and 3: apply
+        if (mode == 0) {
+            if (s.deposit == 0) return;
+            vm.prank(s.client);
+            market.increaseAllowance(id, p, bound(amount >> 8, 1, s.deposit));
+            done["allowanceIncreased"]++;
+            // half the time the client changes its mind at once and announces a decrease of part of it
+            uint256 sure = market.surelyRedeemable(id, p);
+            if ((amount >> 128) % 2 == 0 && sure != 0) {
+                vm.prank(s.client);
+                market.requestAllowanceDecrease(id, p, bound(amount >> 64, 1, sure));
+                done["allowanceDecreaseRequested"]++;
+            }
+        } else if (mode == 1) {
+            // a subscriber with something left to decrease, starting from the picked one
+            address[] memory subs = market.subscribersOf(id);
+            for (uint256 i; i < subs.length; ++i) {
+                address q = subs[(providerSeed % subs.length + i) % subs.length];
+                uint256 decreasable = market.surelyRedeemable(id, q);
+                if (decreasable == 0) continue;
+                vm.prank(s.client);
+                market.requestAllowanceDecrease(id, q, bound(amount >> 8, 1, decreasable));
+                done["allowanceDecreaseRequested"]++;
+                return;
+            }
+        } else {
+            _finishDecrease(id);
+        }
+    }
+
+    /// @dev Applies a due decrease of a subscriber of any open stream, the picked one first, if
+    ///      there is one; tries those not due yet, which must fail.
+    function _finishDecrease(uint256 first) internal {
+        uint256 n = streams.length;
+        for (uint256 k; k <= n; ++k) {
+            uint256 id = k == 0 ? first : streams[k - 1];
+            IStreamMarket.StreamStatus st = market.getStream(id).status;
+            if (st != IStreamMarket.StreamStatus.Active && st != IStreamMarket.StreamStatus.Closing) continue;
+            address[] memory subs = market.subscribersOf(id);
+            for (uint256 i; i < subs.length; ++i) {
+                uint64 decreaseAt = market.allowanceOf(id, subs[i]).decreaseAt;
+                if (decreaseAt == 0) continue;
+                if (block.timestamp < decreaseAt) {
+                    try market.finishAllowanceDecrease(id, subs[i]) {
+                        ghostUnauthorized = true; // decreased before the notice was over
+                    } catch {}
+                    continue;
+                }
+                market.finishAllowanceDecrease(id, subs[i]);
+                done["allowanceDecreased"]++;
+                return;
+            }
+        }
+    }
+
     /// @notice The client closes (1 time in 6), or anyone finalizes a close whose notice is over.
     function poke(uint256 streamSeed, uint256 which) external useTime {
         if (which % 6 == 0) {
@@ -288,7 +356,8 @@ contract StreamHandler is CommonBase {
     }
 
     function _finalizeClose(uint256 id) internal {
-        uint256 refund = market.getStream(id).deposit;
+        IStreamMarket.Stream memory s = market.getStream(id);
+        uint256 refund = s.deposit + s.reserved;
         market.finalizeClose(id);
         ghostPaidOut[id] += refund;
         done["finalizeClose"]++;
@@ -398,11 +467,15 @@ contract StreamHandler is CommonBase {
         uint256 signed = ghostSigned[id][p];
         uint256 redeemedBefore = market.redeemed(id, p);
         _tryCheating(id, p, s.client, signed, redeemedBefore);
-        if (signed <= redeemedBefore || s.deposit == 0) return;
+        uint256 allowanceLeft = market.allowanceOf(id, p).left;
+        if (signed <= redeemedBefore || (s.deposit == 0 && allowanceLeft == 0)) return;
+        uint256 sure = market.surelyRedeemable(id, p);
         uint256 balanceBefore = token.balanceOf(p);
         vm.prank(p);
         uint256 paid = market.redeem(id, signed, _latestVoucher[id][p]);
         _booked(id, p, redeemedBefore, balanceBefore, paid);
+        if (signed - redeemedBefore <= sure && paid != signed - redeemedBefore) ghostShortPaid = true;
+        if (allowanceLeft != 0) done["paidFromAllowance"]++;
         if (market.redeemed(id, p) < signed) done["partialRedeem"]++;
         done["redeem"]++;
     }
@@ -416,7 +489,9 @@ contract StreamHandler is CommonBase {
             IStreamMarket.Stream memory s = market.getStream(id);
             bool open = s.status == IStreamMarket.StreamStatus.Active || s.status == IStreamMarket.StreamStatus.Closing;
             uint256 signed = ghostSigned[id][p];
-            if (!open || s.deposit == 0 || signed <= market.redeemed(id, p)) continue;
+            uint256 allowanceLeft = market.allowanceOf(id, p).left;
+            if (!open || (s.deposit == 0 && allowanceLeft == 0) || signed <= market.redeemed(id, p)) continue;
+            if (allowanceLeft != 0) done["paidFromAllowance"]++;
             before[n] = market.redeemed(id, p);
             rs[n++] = IStreamMarket.Redemption({streamId: id, cumulativeAmount: signed, signature: _latestVoucher[id][p]});
         }
@@ -682,7 +757,7 @@ contract StreamHandler is CommonBase {
 
     /// @notice The selectors the campaign calls.
     function selectors() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](15);
+        s = new bytes4[](16);
         s[0] = this.create.selector;
         s[1] = this.topUp.selector;
         s[2] = this.updateTerms.selector;
@@ -698,5 +773,6 @@ contract StreamHandler is CommonBase {
         s[12] = this.impostor.selector;
         s[13] = this.staker.selector;
         s[14] = this.warp.selector;
+        s[15] = this.allowance.selector;
     }
 }

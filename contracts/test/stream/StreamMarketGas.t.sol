@@ -31,6 +31,11 @@ contract StreamMarketGasTest is StreamFixture {
         id = _streamWith(5);
         _redeem(id, providers[0], 1e18);
         _redeem(id, providers[1], 1e18);
+        vm.startPrank(client);
+        market.increaseAllowance(id, providers[2], 20e18);
+        market.increaseAllowance(id, providers[3], 20e18);
+        vm.stopPrank();
+        _redeem(id, providers[3], 1e18);
 
         full = _streamWith(31);
         closing32 = _streamWith(32);
@@ -145,6 +150,44 @@ contract StreamMarketGasTest is StreamFixture {
     function test_gas_subscribe32nd() public {
         _subscribe(full, providers[31]);
         vm.snapshotGasLastCall("subscribe (32nd)");
+    }
+
+    // ------------------------------------------------------------------ allowances
+
+    function test_gas_increaseAllowance() public {
+        vm.prank(client);
+        market.increaseAllowance(id, providers[4], 10e18);
+        vm.snapshotGasLastCall("increaseAllowance (first)");
+    }
+
+    function test_gas_requestAllowanceDecrease() public {
+        vm.prank(client);
+        market.requestAllowanceDecrease(id, providers[2], 5e18);
+        vm.snapshotGasLastCall("requestAllowanceDecrease");
+    }
+
+    function test_gas_finishAllowanceDecrease() public {
+        vm.prank(client);
+        market.requestAllowanceDecrease(id, providers[2], 5e18);
+        vm.warp(block.timestamp + CLOSE_NOTICE);
+        market.finishAllowanceDecrease(id, providers[2]);
+        vm.snapshotGasLastCall("finishAllowanceDecrease");
+    }
+
+    /// @notice The guaranteed path: a provider redeems from its allowance (first voucher, and a later one).
+    function test_gas_redeem_fromAllowance_perResponseBudget() public {
+        for (uint256 k; k < 2; ++k) {
+            address p = providers[2 + k];
+            uint256 cumulative = 3e18;
+            bytes memory sig = _voucher(id, p, cumulative);
+            vm.prank(p);
+            market.redeem(id, cumulative, sig);
+            string memory name = k == 0 ? "redeem from allowance (first voucher)" : "redeem from allowance (later voucher)";
+            uint256 exec = vm.snapshotGasLastCall(name);
+            uint256 txGas = TX_BASE + _calldataGas(abi.encodeCall(IStreamMarket.redeem, (id, cumulative, sig))) + exec;
+            vm.snapshotValue(string.concat(name, ": whole transaction"), txGas);
+            vm.assertLe(txGas, REDEEM_TX_BUDGET, "redeem transaction over 100k gas");
+        }
     }
 
     function test_gas_requestUnsubscribe() public {

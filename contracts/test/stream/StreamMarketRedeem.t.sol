@@ -53,7 +53,7 @@ contract StreamMarketRedeemTest is StreamFixture {
         uint256 before = token.balanceOf(p0);
         bytes memory sig = _voucher(id, p0, 3e18);
         vm.expectEmit(address(market));
-        emit IStreamMarket.VoucherRedeemed(id, p0, 3e18, 3e18, 3e18, DEPOSIT - 3e18);
+        emit IStreamMarket.VoucherRedeemed(id, p0, 3e18, 3e18, 3e18, 0, DEPOSIT - 3e18);
         vm.expectEmit(address(token));
         emit IERC20.Transfer(address(market), p0, 3e18);
         uint256 paid = _redeemWith(p0, id, 3e18, sig);
@@ -68,7 +68,7 @@ contract StreamMarketRedeemTest is StreamFixture {
         vm.assertEq(_redeem(id, p0, 1e18), 1e18);
         vm.assertEq(_redeem(id, p0, 1e18 + 1), 1);
         vm.expectEmit(address(market));
-        emit IStreamMarket.VoucherRedeemed(id, p0, 5e18, 5e18 - 1e18 - 1, 5e18, DEPOSIT - 5e18);
+        emit IStreamMarket.VoucherRedeemed(id, p0, 5e18, 5e18 - 1e18 - 1, 5e18, 0, DEPOSIT - 5e18);
         vm.assertEq(_redeem(id, p0, 5e18), 4e18 - 1);
         vm.assertEq(market.redeemed(id, p0), 5e18);
     }
@@ -94,7 +94,7 @@ contract StreamMarketRedeemTest is StreamFixture {
         _redeem(id, p1, 90e18); // 10 left
         bytes memory sig = _voucher(id, p0, 25e18);
         vm.expectEmit(address(market));
-        emit IStreamMarket.VoucherRedeemed(id, p0, 25e18, 10e18, 10e18, 0);
+        emit IStreamMarket.VoucherRedeemed(id, p0, 25e18, 10e18, 10e18, 0, 0);
         vm.assertEq(_redeemWith(p0, id, 25e18, sig), 10e18, "never more than the deposit");
         vm.assertEq(market.redeemed(id, p0), 10e18);
         // empty deposit: nothing to pay, by name
@@ -290,13 +290,13 @@ contract StreamMarketRedeemTest is StreamFixture {
         rs[3] = _redemption(id, p0, 2.5e18); // the same stream again, higher
         uint256 before = token.balanceOf(p0);
         vm.expectEmit(address(market));
-        emit IStreamMarket.VoucherRedeemed(id, p0, 2e18, 2e18, 2e18, DEPOSIT - 2e18);
+        emit IStreamMarket.VoucherRedeemed(id, p0, 2e18, 2e18, 2e18, 0, DEPOSIT - 2e18);
         vm.expectEmit(address(market));
-        emit IStreamMarket.VoucherRedeemed(b, p0, 3e18, 3e18, 3e18, DEPOSIT - 3e18);
+        emit IStreamMarket.VoucherRedeemed(b, p0, 3e18, 3e18, 3e18, 0, DEPOSIT - 3e18);
         vm.expectEmit(address(market));
-        emit IStreamMarket.VoucherRedeemed(c, p0, 5e18, 4e18, 5e18, DEPOSIT - 5e18);
+        emit IStreamMarket.VoucherRedeemed(c, p0, 5e18, 4e18, 5e18, 0, DEPOSIT - 5e18);
         vm.expectEmit(address(market));
-        emit IStreamMarket.VoucherRedeemed(id, p0, 2.5e18, 0.5e18, 2.5e18, DEPOSIT - 2.5e18);
+        emit IStreamMarket.VoucherRedeemed(id, p0, 2.5e18, 0.5e18, 2.5e18, 0, DEPOSIT - 2.5e18);
         vm.expectEmit(address(token));
         emit IERC20.Transfer(address(market), p0, 9.5e18);
         vm.prank(p0);
