@@ -185,8 +185,20 @@ const EXPLAIN: Partial<Record<RevertName, Explain>> = {
     message: `The voucher of ${oGPU(cumulative)} for ${provider} on stream ${streamId} is not signed by the stream's client.`,
   }),
   StreamMarketDepositEmpty: ([streamId, owed]) => ({
-    message: `Stream ${streamId}'s deposit is empty; ${oGPU(owed)} stays owed and redeemable after a top-up.`,
+    message: `Neither this provider's allowance nor stream ${streamId}'s unreserved deposit holds anything; ${oGPU(owed)} stays owed and redeemable after a top-up or a new allowance.`,
     hint: `The client tops it up with \`ogpu stream topup ${streamId} AMOUNT\`.`,
+  }),
+  StreamMarketAllowanceExceedsDeposit: ([streamId, amount, deposit]) => ({
+    message: `An allowance of ${oGPU(amount)} does not fit in stream ${streamId}'s unreserved deposit of ${oGPU(deposit)}.`,
+    hint: `Top the stream up first: \`ogpu stream topup ${streamId} AMOUNT\`.`,
+  }),
+  StreamMarketDecreaseExceedsAllowance: ([streamId, provider, amount, decreasable]) => ({
+    message: `${provider}'s allowance on stream ${streamId} can be lowered by at most ${oGPU(decreasable)} (asked: ${oGPU(amount)}).`,
+  }),
+  StreamMarketNoAllowanceDecrease: ([streamId, provider]) => ({message: `No allowance decrease of ${provider} is pending on stream ${streamId}.`}),
+  StreamMarketAllowanceNoticeNotOver: ([streamId, provider, decreaseAt]) => ({
+    message: `The notice of the decrease of ${provider}'s allowance on stream ${streamId} ends at ${when(decreaseAt)}.`,
+    hint: 'Apply it after that time (`ogpu stream allowance ID PROVIDER AMOUNT` again).',
   }),
   StreamMarketInvalidBatch: ([length, max]) => ({message: `A batch of ${length} vouchers is not allowed (1..${max}).`}),
   StreamMarketInvalidReceiptSignature: ([streamId, provider, requestId]) => ({

@@ -50,7 +50,7 @@ export function renderStream(s: StreamDetailJson, now: number): string {
       ['Prices', `${s.prices.generatedPerKToken.value} oGPU per 1k generated, ${s.prices.verifiedPerKToken.value} oGPU per 1k verified`],
       ['Council', `${s.council.size}, ${method(s)}`],
       ['Collateral', `${s.collateral.value} oGPU per subscriber`],
-      ['Deposit', `${s.deposit.value} oGPU`],
+      ['Deposit', `${s.deposit.value} oGPU unreserved, ${s.reserved.value} oGPU in subscribers' allowances`],
       ['Spent', `${s.spent.value} oGPU (redeemed by current subscribers)`],
       ['Notices', `unsubscribe ${formatDuration(s.notice.unsubscribeSeconds)}, close ${formatDuration(s.notice.closeSeconds)}`],
       ['Disputes', `bond ${s.disputes.bond.value} oGPU, commit ${formatDuration(s.disputes.commitWindowSeconds)}, reveal ${formatDuration(s.disputes.revealWindowSeconds)}`],

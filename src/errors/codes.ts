@@ -170,6 +170,7 @@ export const ERROR_CODES = {
   STREAM_CLOSING: {kind: 'user', meaning: 'The stream is already closing (its notice runs).'},
   STREAM_NOT_ACTIVE: {kind: 'user', meaning: 'The stream takes no more requests.'},
   NOT_STREAM_CLIENT: {kind: 'user', meaning: 'The wallet is not the client of the stream.'},
+  INSUFFICIENT_DEPOSIT: {kind: 'user', meaning: "The stream's unreserved deposit is smaller than the allowance increase asked for."},
   NOT_CLIENT: {kind: 'user', meaning: 'Only the client of a stream can dispute its responses.'},
   NOT_SUBSCRIBED: {kind: 'user', meaning: 'The wallet is not subscribed to the stream.'},
   NOTICE_NOT_OVER: {kind: 'user', meaning: 'The unsubscribe notice is not over yet.'},

@@ -19,6 +19,7 @@ export type GatewayEvent =
   | {type: 'voucher'; provider: string; cumulative: string; delivered: boolean; reason?: string}
   | {type: 'dispute'; provider: string; digest: string; disputeId?: string; error?: string}
   | {type: 'charge_mismatch'; provider: string; stated: string; computed: string}
+  | {type: 'allowance'; provider: string; amount: string; allowance: string}
 
 /** The stream a role works for, and where it reports. */
 export interface StreamContext {

@@ -14,7 +14,8 @@ import type {ChainContext} from '../chain/context.js'
 import {UserError} from '../errors/index.js'
 import type {EvidenceCallBody} from '../protocol/stream.js'
 import {CachedTypedDataWallet} from '../protocol/typed-data-cache.js'
-import {getStream, openDispute, redeemed, type StreamInfo, streamDomain, streamMarketAddress, subscribersOf} from '../stream/chain.js'
+import {allowanceOf, allowanceTopUps, getStream, increaseAllowance, openDispute, redeemed, type StreamInfo, streamDomain, streamMarketAddress, subscribersOf} from '../stream/chain.js'
+import {formatAmount} from '../chain/units.js'
 import {gatewayError, statusOf} from './caller.js'
 import type {GatewayEvent, Part, StreamContext} from './context.js'
 import {Disputes} from './disputes.js'
@@ -52,6 +53,12 @@ export interface GatewayOptions {
   preferredGenerators?: readonly string[]
   /** Open disputes on failed verifications. Defaults to true. */
   disputes?: boolean
+  /**
+   * Keep every subscriber's allowance (the part of the deposit only it can redeem, which is all a provider counts a
+   * voucher up to) at an equal share of the stream's funds: refilled from the unreserved deposit when it falls below
+   * half of its share. Defaults to true; `ogpu stream allowance` sets them by hand.
+   */
+  allowances?: boolean
   /** The calls to providers. Defaults to HTTP (./provider-client.ts). */
   calls?: ProviderCalls
   onEvent?: (event: GatewayEvent) => void
@@ -97,6 +104,7 @@ export class StreamGateway {
   private readonly disputes: Disputes
   private timer: NodeJS.Timeout | undefined
   private inflight = 0
+  private allowancesRunning: Promise<void> | undefined
   private closed = false
 
   private constructor(
@@ -154,6 +162,7 @@ export class StreamGateway {
       })
     const gateway = new StreamGateway(options, stream)
     await gateway.pool.refresh()
+    await gateway.keepAllowances().catch((error) => gateway.log(`allowances failed: ${(error as Error).message}`))
     // The book never signs below what a provider already redeemed on chain (a lost or stale book).
     for (const s of gateway.pool.all()) gateway.book.raiseTo(s.address, await redeemed(options.chain, options.streamId, s.address))
     const interval = options.healthIntervalMs ?? 2000
@@ -174,6 +183,27 @@ export class StreamGateway {
   async refresh(): Promise<void> {
     this.stream = await getStream(this.options.chain, this.options.streamId)
     await this.pool.refresh()
+    await this.keepAllowances()
+  }
+
+  /**
+   * Tops the subscribers' allowances up to an equal share of the stream's funds (src/stream/chain.ts
+   * allowanceTopUps), one transaction at a time; a call while one runs waits for it.
+   */
+  keepAllowances(): Promise<void> {
+    if (this.options.allowances === false || this.stream.status !== 'active') return Promise.resolve()
+    this.allowancesRunning ??= (async () => {
+      const {chain, wallet, streamId} = this.options
+      const current = await Promise.all(this.pool.all().map((s) => allowanceOf(chain, streamId, s.address)))
+      const plan = allowanceTopUps(this.stream.deposit, current.map((a) => ({provider: a.provider, left: a.surelyRedeemable})))
+      for (const step of plan) {
+        const result = await increaseAllowance(chain, wallet, streamId, step.provider, step.amount)
+        this.log(`allowance of ${step.provider} on stream ${streamId} raised by ${formatAmount(step.amount)} to ${formatAmount(result.allowance)} oGPU (tx ${result.txHash})`)
+        this.emit({type: 'allowance', provider: step.provider, amount: step.amount.toString(), allowance: result.allowance.toString()})
+      }
+      if (plan.length > 0) this.stream = await getStream(chain, streamId)
+    })().finally(() => (this.allowancesRunning = undefined))
+    return this.allowancesRunning
   }
 
   private async subscriberRecords(): Promise<SubscriberRecord[]> {

@@ -10,7 +10,7 @@ import {chainTime} from '../chain/account.js'
 import type {ChainContext} from '../chain/context.js'
 import {signPermit} from '../chain/permit.js'
 import {eventIn, eventsIn} from '../chain/contracts/events.js'
-import {getStream, RESPONSE_METHODS, type StreamParams, streamMarketAddress, type StreamMarket, streamMarketOf, subscription, toId, type TxResult} from '../chain/contracts/stream-market.js'
+import {type AllowanceInfo, allowanceOf, getStream, RESPONSE_METHODS, type StreamParams, streamMarketAddress, type StreamMarket, streamMarketOf, subscription, toId, type TxResult} from '../chain/contracts/stream-market.js'
 import {sendTx} from '../chain/tx.js'
 import {formatAmount} from '../chain/units.js'
 import {BugError, UserError} from '../errors/index.js'
@@ -162,6 +162,102 @@ export async function finishUnsubscribe(chain: ChainContext, signer: Wallet, id:
   const receipt = await sendTx(chain.provider, 'Finish unsubscribe', () => market.finishUnsubscribe(toId(id)), chain.tx)
   const event = eventIn(receipt, market, market.getEvent('Unsubscribed'))
   return {released: event ? (event.released) : 0n, ...txOf(receipt)}
+}
+
+// ------------------------------------------------------------------------------------------------ allowances
+
+/** Reserves `amount` of the stream's unreserved deposit for `provider`, a subscriber (client only). */
+export async function increaseAllowance(chain: ChainContext, signer: Wallet, id: bigint | number, provider: string, amount: bigint): Promise<TxResult & {allowance: bigint; deposit: bigint}> {
+  if (amount <= 0n) throw new UserError('The allowance increase must be greater than zero.', {code: 'INVALID_AMOUNT'})
+  const market = streamMarketOf(chain, signer)
+  const receipt = await sendTx(chain.provider, 'Increase allowance', () => market.increaseAllowance(toId(id), getAddress(provider), amount), chain.tx)
+  const event = eventIn(receipt, market, market.getEvent('AllowanceIncreased'))
+  if (!event) throw new BugError('The increaseAllowance transaction emitted no AllowanceIncreased event.', {code: 'UNEXPECTED', details: {tx: receipt.hash}})
+  return {allowance: event.allowance, deposit: event.deposit, ...txOf(receipt)}
+}
+
+/** Announces a decrease of `provider`'s allowance (client only); it can be applied after the close notice. */
+export async function requestAllowanceDecrease(chain: ChainContext, signer: Wallet, id: bigint | number, provider: string, amount: bigint): Promise<TxResult & {pendingDecrease: bigint; decreaseAt: number}> {
+  if (amount <= 0n) throw new UserError('The allowance decrease must be greater than zero.', {code: 'INVALID_AMOUNT'})
+  const market = streamMarketOf(chain, signer)
+  const receipt = await sendTx(chain.provider, 'Request allowance decrease', () => market.requestAllowanceDecrease(toId(id), getAddress(provider), amount), chain.tx)
+  const event = eventIn(receipt, market, market.getEvent('AllowanceDecreaseRequested'))
+  if (!event) throw new BugError('The requestAllowanceDecrease transaction emitted no AllowanceDecreaseRequested event.', {code: 'UNEXPECTED', details: {tx: receipt.hash}})
+  return {pendingDecrease: event.pendingDecrease, decreaseAt: Number(event.decreaseAt), ...txOf(receipt)}
+}
+
+/** Applies `provider`'s announced allowance decrease once its notice is over (anyone). */
+export async function finishAllowanceDecrease(chain: ChainContext, signer: Wallet, id: bigint | number, provider: string): Promise<TxResult & {decreased: bigint; allowance: bigint}> {
+  const market = streamMarketOf(chain, signer)
+  const receipt = await sendTx(chain.provider, 'Finish allowance decrease', () => market.finishAllowanceDecrease(toId(id), getAddress(provider)), chain.tx)
+  const event = eventIn(receipt, market, market.getEvent('AllowanceDecreased'))
+  if (!event) throw new BugError('The finishAllowanceDecrease transaction emitted no AllowanceDecreased event.', {code: 'UNEXPECTED', details: {tx: receipt.hash}})
+  return {decreased: event.amount, allowance: event.allowance, ...txOf(receipt)}
+}
+
+export interface SetAllowanceResult {
+  /** What was sent: an increase, an announced decrease, or nothing (already there); a due decrease is applied first. */
+  action: 'increased' | 'decrease-requested' | 'unchanged'
+  /** Whether a decrease whose notice was over was applied first. */
+  appliedDue: boolean
+  txHashes: string[]
+  /** The allowance afterwards. */
+  allowance: AllowanceInfo
+}
+
+/**
+ * Brings what `provider` can surely redeem on the stream to `target` (client only): applies a due decrease first,
+ * then increases the allowance from the unreserved deposit, or announces a decrease (effective after the close
+ * notice; surelyRedeemable drops at once).
+ */
+export async function setAllowance(chain: ChainContext, signer: Wallet, id: bigint | number, provider: string, target: bigint): Promise<SetAllowanceResult> {
+  if (target < 0n) throw new UserError('An allowance cannot be negative.', {code: 'INVALID_AMOUNT'})
+  const txHashes: string[] = []
+  let current = await allowanceOf(chain, id, provider)
+  let appliedDue = false
+  if (current.decreaseAt !== 0 && current.decreaseAt <= (await chainTime(chain))) {
+    txHashes.push((await finishAllowanceDecrease(chain, signer, id, provider)).txHash)
+    appliedDue = true
+    current = await allowanceOf(chain, id, provider)
+  }
+  let action: SetAllowanceResult['action'] = 'unchanged'
+  if (target > current.surelyRedeemable) {
+    const more = target - current.surelyRedeemable
+    const stream = await getStream(chain, id)
+    if (more > stream.deposit)
+      throw new UserError(`Stream ${id} has ${formatAmount(stream.deposit)} oGPU unreserved; raising ${getAddress(provider)}'s allowance to ${formatAmount(target)} oGPU takes ${formatAmount(more)} oGPU.`, {
+        code: 'INSUFFICIENT_DEPOSIT',
+        hint: `Top the stream up first: \`ogpu stream topup ${id} AMOUNT\`.`,
+      })
+    txHashes.push((await increaseAllowance(chain, signer, id, provider, more)).txHash)
+    action = 'increased'
+  } else if (target < current.surelyRedeemable) {
+    txHashes.push((await requestAllowanceDecrease(chain, signer, id, provider, current.surelyRedeemable - target)).txHash)
+    action = 'decrease-requested'
+  }
+  return {action, appliedDue, txHashes, allowance: action === 'unchanged' && !appliedDue ? current : await allowanceOf(chain, id, provider)}
+}
+
+/**
+ * The default split of a stream's funds among its subscribers: each gets an equal share of the stream's funds
+ * (unreserved deposit + allowances left). Returns the increases to send (those whose allowance is below half of its
+ * share, so a redeem does not trigger a refill at once), bounded by the unreserved deposit, in subscriber order.
+ */
+export function allowanceTopUps(deposit: bigint, allowances: ReadonlyArray<{provider: string; left: bigint}>): Array<{provider: string; amount: bigint}> {
+  const n = BigInt(allowances.length)
+  if (n === 0n) return []
+  const total = deposit + allowances.reduce((sum, a) => sum + a.left, 0n)
+  const share = total / n
+  let free = deposit
+  const out: Array<{provider: string; amount: bigint}> = []
+  for (const a of allowances) {
+    if (free === 0n) break
+    if (a.left * 2n >= share || share === 0n) continue
+    const amount = share - a.left < free ? share - a.left : free
+    out.push({provider: a.provider, amount})
+    free -= amount
+  }
+  return out
 }
 
 export interface OpenDisputeInput {

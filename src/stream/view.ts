@@ -36,7 +36,10 @@ export interface StreamJson {
   maxDowntimeSeconds: number
   notice: {unsubscribeSeconds: number; closeSeconds: number}
   disputes: {bond: AmountJson; commitWindowSeconds: number; revealWindowSeconds: number; nonRevealSlash: AmountJson; voterRewardBps: number}
+  /** The unreserved deposit (what no allowance reserves). */
   deposit: AmountJson
+  /** The subscribers' allowances left, summed (the part of the funds only their own redeems can spend). */
+  reserved: AmountJson
   createdAt: string | null
   /** End of the close notice (null while active). */
   closeAt: string | null
@@ -67,6 +70,7 @@ export function streamJson(s: StreamInfo, now: number): StreamJson {
       voterRewardBps: s.voterRewardBps,
     },
     deposit: amountJson(s.deposit),
+    reserved: amountJson(s.reserved),
     createdAt: iso(s.createdAt),
     closeAt: iso(s.closeAt),
     finalizable: s.status === 'closing' && now >= s.closeAt && s.openDisputes === 0,

@@ -72,7 +72,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
 
   const subscription = (id: bigint, who: string) => streamMarket.subscription(id, who)
 
-  async function createStream(options: {price?: string; councilSize?: number} = {}): Promise<bigint> {
+  async function createStream(options: {price?: string; councilSize?: number; deposit?: string} = {}): Promise<bigint> {
     const wallet = client()
     const market = streamMarket.connect(wallet)
     const token = chain.token.connect(wallet)
@@ -93,7 +93,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
       commitWindow: 8,
       revealWindow: 8,
       disputeBond: oGPU('1'),
-      deposit: oGPU('100'),
+      deposit: oGPU(options.deposit ?? '100'),
     }
     const next = await streamMarket.nextStreamId()
     await sendTx(chain.provider, 'create stream', () => market.create(params))
@@ -106,9 +106,15 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     return {response, auth: signed.auth, headers: signed.headers}
   }
 
-  async function voucher(daemon: Daemon, provider: string, amount: bigint, signer = client()) {
-    const signature = await signVoucher(signer, domain, {streamId, provider, cumulativeAmount: amount})
-    return fetch(`${daemon.localUrl}/v1/ogpu/vouchers`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({streamId: streamId.toString(), cumulativeAmount: amount.toString(), signature})})
+  async function voucher(daemon: Daemon, provider: string, amount: bigint, signer = client(), stream = streamId) {
+    const signature = await signVoucher(signer, domain, {streamId: stream, provider, cumulativeAmount: amount})
+    return fetch(`${daemon.localUrl}/v1/ogpu/vouchers`, {method: 'POST', headers: {'content-type': 'application/json'}, body: JSON.stringify({streamId: stream.toString(), cumulativeAmount: amount.toString(), signature})})
+  }
+
+  /** The client reserves `amount` of the stream's deposit for `provider` (what the provider counts vouchers up to). */
+  async function allow(stream: bigint, provider: string, amount: bigint) {
+    const market = streamMarket.connect(client())
+    await sendTx(chain.provider, 'increase allowance', () => market.increaseAllowance(stream, provider, amount))
   }
 
   const generations = async (daemon: Daemon) => (await daemon.status()).streams.api.generations as number
@@ -150,6 +156,10 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
   it('subscribes by itself to a new stream of its model, and lists its models', async () => {
     streamId = await createStream()
     await waitFor(async () => (await subscription(streamId, address.dev2!)).status === 1n && (await subscription(streamId, address.dev3!)).status === 1n, 'both daemons to subscribe', 30_000, 100)
+    // A provider counts a voucher only up to what it can surely redeem: the client reserves part of the deposit for each.
+    await allow(streamId, address.dev2!, oGPU('40'))
+    await allow(streamId, address.dev3!, oGPU('40'))
+    expect(await streamMarket.surelyRedeemable(streamId, address.dev2!)).toBe(oGPU('40'))
     const models = await jsonOf(await fetch(`${a.localUrl}/v1/models`))
     expect(models).toMatchObject({object: 'list', data: [{id: 'tiny', object: 'model', sha256: sha}]})
   })
@@ -253,6 +263,71 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     chargesA.push(...[]) // (charged below via the status check)
     const status = await a.status()
     expect(status.streams.api.refused).toMatchObject({unsigned: 1, bad_signature: 3, expired: 1, too_large: 2, unknown_stream: 1, invalid_request: 1, replayed: 1, over_credit: 2})
+  })
+
+  it('attack 3: a voucher of 1000 oGPU on a deposit of 0.001 counts only 0.001; over that, 402 before any GPU time', async () => {
+    const small = await createStream({deposit: '0.001'})
+    await waitFor(async () => (await subscription(small, address.dev2!)).status === 1n, 'A to subscribe', 30_000, 100)
+    await allow(small, address.dev2!, oGPU('0.001'))
+    const body = JSON.stringify({messages: [{role: 'user', content: 'Hi'}], max_tokens: 4})
+    const first = await post(a, '/v1/chat/completions', body, {stream: small})
+    expect(first.response.status).toBe(200)
+    const charged = [BigInt((await jsonOf(first.response)).ogpu.charge)]
+    // A re-reads the stream on the AllowanceIncreased event (its status shows the stream once it has served on it)
+    const streamStatus = async () => ((await a.status()) as any).streams.streams[small.toString()]
+    await waitFor(async () => ((await streamStatus())?.surelyRedeemable === oGPU('0.001').toString() ? true : undefined), 'A to see its allowance', 30_000, 100)
+    // The client "pays" with a voucher of 1000 oGPU: stored, but it counts only what A can surely redeem.
+    const stored = await jsonOf(await voucher(a, address.dev2!, oGPU('1000'), client(), small))
+    expect(stored).toMatchObject({stored: true, unpaid: '0', counted: oGPU('0.001').toString(), surelyRedeemable: oGPU('0.001').toString()})
+    // Served only while what is at risk (charges beyond 0.001) plus the worst case (0.004) fits in A's limit (0.02),
+    // then refused with the amounts: before the fix every request was served (the voucher made "unpaid" 0).
+    const atRisk = async () => BigInt((await streamStatus()).atRisk)
+    for (let i = 0; ; i++) {
+      expect(i).toBeLessThan(40)
+      const before = await generations(a)
+      const risk = await atRisk()
+      const next = await post(a, '/v1/chat/completions', body, {stream: small})
+      if (risk + oGPU('0.004') > oGPU('0.02')) {
+        expect(next.response.status).toBe(402)
+        const error = (await jsonOf(next.response)).error
+        expect(error.code).toBe('over_credit')
+        expect(error.message).toContain(`newest voucher ${oGPU('1000')} wei, of which ${oGPU('0.001')} wei counts`)
+        expect(await generations(a)).toBe(before) // no GPU time: no token was generated
+        break
+      }
+      expect(next.response.status).toBe(200)
+      charged.push(BigInt((await jsonOf(next.response)).ogpu.charge))
+    }
+    const total = charged.reduce((x, y) => x + y, 0n)
+    expect(total).toBeLessThanOrEqual(oGPU('0.001') + oGPU('0.02'))
+    // On chain the 1000 voucher pays exactly the allowance: what A counted is what it gets.
+    const paid = await streamMarket.connect(new Wallet(devKeys(10)[2]!, chain.provider)).redeem.staticCall(small, oGPU('1000'), await signVoucher(client(), domain, {streamId: small, provider: address.dev2!, cumulativeAmount: oGPU('1000')}))
+    expect(paid).toBe(oGPU('0.001'))
+  })
+
+  it('a provider that serves within surelyRedeemable is paid in full, even after another subscriber drained the deposit first', async () => {
+    const shared = await createStream({deposit: '1'})
+    await waitFor(async () => (await subscription(shared, address.dev2!)).status === 1n && (await subscription(shared, address.dev3!)).status === 1n, 'both to subscribe', 30_000, 100)
+    await allow(shared, address.dev2!, oGPU('0.5'))
+    // A serves; the client signs A's charges
+    const body = JSON.stringify({messages: [{role: 'user', content: 'Hi'}], max_tokens: 4})
+    const served = await post(a, '/v1/chat/completions', body, {stream: shared})
+    expect(served.response.status).toBe(200)
+    const owedA = BigInt((await jsonOf(served.response)).ogpu.charge)
+    expect(owedA).toBeLessThanOrEqual(await streamMarket.surelyRedeemable(shared, address.dev2!))
+    expect((await voucher(a, address.dev2!, owedA, client(), shared)).status).toBe(200)
+    // B (another subscriber) holds an over-signed voucher and redeems first: it takes every unreserved token
+    const walletB = new Wallet(devKeys(10)[3]!, chain.provider)
+    const bigB = await signVoucher(client(), domain, {streamId: shared, provider: address.dev3!, cumulativeAmount: oGPU('1000')})
+    await sendTx(chain.provider, 'B redeems', () => streamMarket.connect(walletB).redeem(shared, oGPU('1000'), bigB))
+    expect(await streamMarket.redeemed(shared, address.dev3!)).toBe(oGPU('0.5'))
+    expect((await streamMarket.getStream(shared)).deposit).toBe(0n)
+    // A is still paid in full, from its allowance
+    const walletA = new Wallet(devKeys(10)[2]!, chain.provider)
+    expect([walletA.address, walletB.address]).toEqual([address.dev2, address.dev3])
+    const voucherA = await signVoucher(client(), domain, {streamId: shared, provider: address.dev2!, cumulativeAmount: owedA})
+    await sendTx(chain.provider, 'A redeems', () => streamMarket.connect(walletA).redeem(shared, owedA, voucherA))
+    expect(await streamMarket.redeemed(shared, address.dev2!)).toBe(owedA)
   })
 
   it('limits the request rate of a client (429) without GPU time', async () => {

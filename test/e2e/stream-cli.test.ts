@@ -12,7 +12,7 @@ import {resolvePaths} from '../../src/config/paths.js'
 import {devKeys} from '../../src/devnet/devnet.js'
 import {canonicalHash} from '../../src/protocol/canonical.js'
 import {fromReceipt, receiptDigest, RECEIPT_TYPES, type Receipt, signReceipt, signVoucher, VOUCHER_TYPES} from '../../src/protocol/stream.js'
-import {commitVerdict, redeem, redeemed, revealVerdict, streamDomain, streamMarketOf, verdictCommitment} from '../../src/stream/chain.js'
+import {allowanceOf, commitVerdict, redeem, redeemed, revealVerdict, streamDomain, streamMarketOf, verdictCommitment} from '../../src/stream/chain.js'
 import {createHome, freePort, type OgpuHome, repoRoot, startDevnet, stopDevnet} from '../helpers/cli.js'
 import {advance} from '../helpers/market.js'
 
@@ -194,6 +194,32 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect(s.subscribers[0].redeemed.value).toBe('1.25')
   })
 
+  it('stream allowance reserves part of the deposit for one subscriber; lowering it is only announced (the close notice)', async () => {
+    const raised = await home.json(['stream', 'allowance', String(streamId), alice.address, '5', '--wallet', 'dev1'])
+    expect(raised.code, raised.stderr + raised.stdout).toBe(0)
+    expect(raised.data).toMatchObject({streamId, provider: alice.address, action: 'increased', allowance: {value: '5'}, surelyRedeemable: {value: '5'}, decreaseAt: null})
+    expect((await allowanceOf(chain, streamId, alice.address)).surelyRedeemable).toBe(oGPU('5'))
+    let s = await show()
+    expect(s.deposit.value).toBe('48.75')
+    expect(s.reserved.value).toBe('5')
+    const lowered = await home.json(['stream', 'allowance', String(streamId), alice.address, '2', '--wallet', 'dev1'])
+    expect(lowered.code, lowered.stderr + lowered.stdout).toBe(0)
+    // surelyRedeemable drops at once; the allowance itself only after the notice
+    expect(lowered.data).toMatchObject({action: 'decrease-requested', allowance: {value: '5'}, pendingDecrease: {value: '3'}, surelyRedeemable: {value: '2'}})
+    expect(lowered.data.decreaseAt).toBeGreaterThan(0)
+    s = await show()
+    expect(s.reserved.value).toBe('5')
+    const notSubscribed = await home.json(['stream', 'allowance', String(streamId), client.address, '1', '--wallet', 'dev1'])
+    expect(notSubscribed.code).toBe(2)
+    expect(notSubscribed.data.error.code).toBe('REVERT_StreamMarketNotSubscribed')
+    const tooMuch = await home.json(['stream', 'allowance', String(streamId), bob.address, '1000', '--wallet', 'dev1'])
+    expect(tooMuch.code).toBe(2)
+    expect(tooMuch.data.error.code).toBe('INSUFFICIENT_DEPOSIT')
+    const notClient = await home.json(['stream', 'allowance', String(streamId), bob.address, '1', '--wallet', 'dev2'])
+    expect(notClient.code).toBe(2)
+    expect(notClient.data.error.code).toBe('REVERT_StreamMarketNotClient')
+  })
+
   it('disputes a receipt from a file; the other subscriber judges; finalize settles it', async () => {
     const domain = streamDomain(chain)
     const receipt: Receipt = {streamId: BigInt(streamId), requestId: `0x${randomBytes(32).toString('hex')}`, responseHash: `0x${randomBytes(32).toString('hex')}`, promptTokens: 5, completionTokens: 7}
@@ -263,13 +289,14 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
 
     await advance(chain.provider, 61)
     const before = await balance(client.address)
-    const deposit = (await show()).deposit.wei
+    const open = await show()
+    const deposit = (BigInt(open.deposit.wei) + BigInt(open.reserved.wei)).toString() // allowances left come back too
     const done = await home.json(['stream', 'finalize', String(streamId), '--wallet', 'dev1'])
     expect(done.code, done.stderr + done.stdout).toBe(0)
     expect(done.data.refund.wei).toBe(deposit)
     expect((await balance(client.address)) - before).toBe(BigInt(deposit))
     const s = await show()
-    expect(s).toMatchObject({status: 'closed', deposit: {value: '0'}, subscribers: []})
+    expect(s).toMatchObject({status: 'closed', deposit: {value: '0'}, reserved: {value: '0'}, subscribers: []})
     expect((await chain.registry.stakeOf(alice.address)).locked).toBe(0n)
     expect((await home.json(['stream', 'list'])).data.streams).toEqual([])
     expect((await home.json(['stream', 'list', '--status', 'closed'])).data.streams.map((x: any) => x.id)).toEqual([streamId])

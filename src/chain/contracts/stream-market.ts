@@ -66,8 +66,10 @@ export interface StreamInfo extends StreamParams {
   nonRevealSlash: bigint
   /** Voters' share of a slash or a bond, basis points (fixed at creation). */
   voterRewardBps: number
-  /** Tokens left to pay vouchers with (0 once closed). */
+  /** The unreserved deposit: tokens left to pay vouchers with that no allowance reserves (0 once closed). */
   deposit: bigint
+  /** The subscribers' allowances left, summed: the rest of the stream's funds. */
+  reserved: bigint
   createdAt: number
   /** End of the close notice (0 while active). */
   closeAt: number
@@ -91,6 +93,23 @@ export interface SubscriptionInfo {
   openDispute: bigint
   /** Open disputes of the stream in which it holds a council seat. */
   openSeats: number
+}
+
+/**
+ * A provider's allowance on a stream (IStreamMarket.allowanceOf and surelyRedeemable): the part of the deposit
+ * reserved for it, which only its own redeems can spend.
+ */
+export interface AllowanceInfo {
+  streamId: bigint
+  provider: string
+  /** Reserved and not yet redeemed, wei. */
+  left: bigint
+  /** The decrease the client announced (0 when none), wei. */
+  pendingDecrease: bigint
+  /** When the announced decrease may be applied (0 when none). */
+  decreaseAt: number
+  /** left − pendingDecrease (0 once the stream is closed): what the provider may serve against. */
+  surelyRedeemable: bigint
 }
 
 /** A dispute (IStreamMarket.getDispute). */
@@ -199,6 +218,7 @@ export function streamFrom(id: bigint, s: IStreamMarket.StreamStructOutput): Str
     nonRevealSlash: s.nonRevealSlash,
     voterRewardBps: Number(s.voterRewardBps),
     deposit: s.deposit,
+    reserved: s.reserved,
     createdAt: Number(s.createdAt),
     closeAt: Number(s.closeAt),
     subscriberCount: Number(s.subscriberCount),
@@ -245,6 +265,13 @@ export async function subscription(chain: ChainContext, id: bigint | number, pro
 /** What `provider` has redeemed on the stream so far, wei. */
 export async function redeemed(chain: ChainContext, id: bigint | number, provider: string): Promise<bigint> {
   return await streamMarketOf(chain).redeemed(toId(id), provider)
+}
+
+/** `provider`'s allowance on the stream (zeros when none). */
+export async function allowanceOf(chain: ChainContext, id: bigint | number, provider: string): Promise<AllowanceInfo> {
+  const market = streamMarketOf(chain)
+  const [a, sure] = await Promise.all([market.allowanceOf(toId(id), provider), market.surelyRedeemable(toId(id), provider)])
+  return {streamId: toId(id), provider: getAddress(provider), left: a.left, pendingDecrease: a.pendingDecrease, decreaseAt: Number(a.decreaseAt), surelyRedeemable: sure}
 }
 
 /** The dispute, or undefined when there is no dispute `id`. */

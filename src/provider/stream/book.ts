@@ -141,3 +141,32 @@ export function unredeemedOf(entry: StreamBookEntry | undefined): bigint {
   const left = BigInt(entry.voucher.amount) - BigInt(entry.redeemed)
   return left > 0n ? left : 0n
 }
+
+/** A provider's credit on a stream: what it charged against what the chain guarantees it will be paid. */
+export interface StreamCredit {
+  /** Sum of its charges on the stream, wei. */
+  charged: bigint
+  /** The newest voucher's cumulative amount, wei. */
+  voucher: bigint
+  /** What the chain guarantees it in all: redeemed + surelyRedeemable (same read), wei. */
+  guaranteed: bigint
+  /** The part of the voucher that counts: min(voucher, guaranteed). A voucher beyond what its provider can surely redeem is a promise, not a payment. */
+  counted: bigint
+  /** charged − counted (never negative): what the provider loses if the client pays nothing more. */
+  atRisk: bigint
+}
+
+/**
+ * The one home of the credit rule (issue 12, attack 3): a voucher counts only up to what the provider can surely
+ * redeem, `stream.redeemed + stream.surelyRedeemable` as read from the chain together (an own redeem moves an amount
+ * from the second to the first, so the sum stays right while the cache is a little stale; a client's announced
+ * decrease lowers it, and the provider's view is re-read on that event, well within the close notice).
+ */
+export function creditOf(entry: StreamBookEntry | undefined, stream: {redeemed: bigint; surelyRedeemable: bigint}): StreamCredit {
+  const charged = BigInt(entry?.charged ?? '0')
+  const voucher = BigInt(entry?.voucher?.amount ?? '0')
+  const guaranteed = stream.redeemed + stream.surelyRedeemable
+  const counted = voucher < guaranteed ? voucher : guaranteed
+  const atRisk = charged > counted ? charged - counted : 0n
+  return {charged, voucher, guaranteed, counted, atRisk}
+}

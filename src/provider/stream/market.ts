@@ -36,6 +36,14 @@ export interface StreamInfo {
   deposit: bigint
   /** This provider's subscription. */
   subscription: SubscriptionStatusName
+  /** What this provider has redeemed on the stream (read with `surelyRedeemable`, so the two agree). */
+  redeemed: bigint
+  /**
+   * What this provider can surely redeem on the stream: its allowance left less any announced decrease. Only its own
+   * redeems lower it (and raise `redeemed` by as much), so redeemed + surelyRedeemable is what the chain guarantees
+   * it, until the client announces a decrease (an event re-reads the stream).
+   */
+  surelyRedeemable: bigint
 }
 
 export function streamMarketContract(address: string, runner: Provider | Signer): StreamMarket {
@@ -46,7 +54,12 @@ const hex = (s: string) => s.toLowerCase().replace(/^0x/, '')
 
 /** Reads a stream and `provider`'s subscription to it (status none when the stream does not exist). */
 export async function readStream(market: StreamReads, id: bigint, provider: string): Promise<StreamInfo> {
-  const [s, sub] = await Promise.all([market.getStream(id), market.subscription(id, provider)])
+  const [s, sub, redeemed, surelyRedeemable] = await Promise.all([
+    market.getStream(id),
+    market.subscription(id, provider),
+    market.redeemed(id, provider),
+    market.surelyRedeemable(id, provider),
+  ])
   return {
     id,
     client: getAddress(s.client),
@@ -62,6 +75,8 @@ export async function readStream(market: StreamReads, id: bigint, provider: stri
     subscriberCount: Number(s.subscriberCount),
     deposit: s.deposit,
     subscription: SUBSCRIPTION_STATUS[Number(sub.status)] ?? 'none',
+    redeemed,
+    surelyRedeemable,
   }
 }
 
@@ -80,7 +95,7 @@ export interface StreamEvent {
 }
 
 /** What the cache reads of the StreamMarket. */
-export type StreamReads = Pick<StreamMarket, 'getStream' | 'subscription' | 'nextStreamId'>
+export type StreamReads = Pick<StreamMarket, 'getStream' | 'subscription' | 'nextStreamId' | 'redeemed' | 'surelyRedeemable'>
 
 export interface StreamCacheOptions {
   /** Milliseconds a cached stream answers before it is re-read in the background. Defaults to 5000. */
@@ -108,6 +123,8 @@ export function unknownStream(id: bigint): StreamInfo {
     subscriberCount: 0,
     deposit: 0n,
     subscription: 'none',
+    redeemed: 0n,
+    surelyRedeemable: 0n,
   }
 }
 

@@ -33,7 +33,7 @@ import {type PrefillJudge, Verification} from './api/verification.js'
 import {VoucherIntake} from './api/vouchers.js'
 import {DEFAULT_STREAM_LIMITS, Refusal, type StreamLimits} from './auth.js'
 import type {StreamBackend} from './backend.js'
-import {unpaidOf} from './book.js'
+import {creditOf, unpaidOf} from './book.js'
 
 export {storedEvidence} from './api/evidence.js'
 export type {TokenTransform} from './api/generation.js'
@@ -143,6 +143,7 @@ export class StreamApi {
   streamsStatus(): Record<string, unknown> {
     const out: Record<string, unknown> = {}
     for (const [id, e] of Object.entries(this.options.book.state.streams)) {
+      const stream = this.options.streams.peek(BigInt(id))
       out[id] = {
         requests: e.requests,
         verifications: e.verifications,
@@ -153,7 +154,10 @@ export class StreamApi {
         voucher: e.voucher?.amount ?? null,
         redeemed: e.redeemed,
         unpaid: unpaidOf(e).toString(),
-        subscription: this.options.streams.peek(BigInt(id))?.subscription ?? null,
+        // What the chain guarantees of the voucher, and the charges beyond it (null before the stream is read).
+        surelyRedeemable: stream ? stream.surelyRedeemable.toString() : null,
+        atRisk: stream ? creditOf(e, stream).atRisk.toString() : null,
+        subscription: stream?.subscription ?? null,
       }
     }
     return out

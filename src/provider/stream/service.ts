@@ -71,6 +71,8 @@ export class StreamService {
   private readonly jobs: Jobs
   private gasPrice: {value: bigint; at: number} = {value: 0n, at: 0}
   private readonly considered = new Set<string>()
+  /** Streams where the client announced a decrease of this provider's allowance: redeem what it no longer covers now. */
+  private readonly urgent = new Set<string>()
 
   constructor(private readonly options: StreamServiceOptions) {
     this.jobs = new Jobs({onError: (key, error) => options.log.error('stream', `${key} failed: ${errorText(error)}`)})
@@ -151,12 +153,25 @@ export class StreamService {
       case 'StreamClosed':
       case 'DepositToppedUp':
       case 'DisputeResolved':
+      case 'AllowanceIncreased':
+      case 'AllowanceDecreased':
+      case 'AllowanceReleased':
         if (this.cache.peek(streamId!) || (event.args.provider as string | undefined) === me) await this.cache.refresh(streamId!)
         if (event.name === 'DisputeResolved') this.disputes.resolved(event.args.disputeId as bigint)
+        return
+      case 'AllowanceDecreaseRequested':
+        // The client announced a decrease of this provider's allowance: surelyRedeemable dropped on chain now, the
+        // allowance drops after the close notice. Re-read it (the admission counts vouchers against it), and redeem
+        // at once what it no longer covers, well within the notice.
+        if ((event.args.provider as string | undefined) !== me) return
+        await this.cache.refresh(streamId!)
+        this.urgent.add(String(streamId))
         return
       case 'VoucherRedeemed': {
         const record = redeemedRecord(event.args, me, event.log.transactionHash)
         if (record) this.book.appendSoon(record)
+        // redeemed and surelyRedeemable are read together: re-read them after an own redemption
+        if (record) await this.cache.refresh(streamId!)
         return
       }
       case 'DisputeOpened':
@@ -220,7 +235,9 @@ export class StreamService {
         if (stream?.status === 'closed') return false
         if (!all && this.jobs.deferred(`redeem:${e.streamId}`)) return false
         const closing = stream?.status === 'closing' && stream.closeAt - now < 30
-        return all || closing || unredeemedOf(e) >= threshold
+        // An announced allowance decrease that leaves part of the voucher uncovered: redeem now, within the notice.
+        const exposed = this.urgent.has(e.streamId) && stream !== undefined && unredeemedOf(e) > stream.surelyRedeemable
+        return all || closing || exposed || unredeemedOf(e) >= threshold
       })
       if (due.length === 0) return
       const batch = due.slice(0, MAX_REDEEM_BATCH).map((e) => ({streamId: BigInt(e.streamId), cumulativeAmount: BigInt(e.voucher!.amount), signature: e.voucher!.signature}))
@@ -234,7 +251,9 @@ export class StreamService {
         // The status is current the moment the receipt is in (its VoucherRedeemed logs carry the redeemed totals);
         // a chain read then reconciles (the book keeps the larger amount; a failed read changes nothing).
         this.book.appendMany(this.redeemedIn(receipt))
+        for (const b of batch) this.urgent.delete(b.streamId.toString())
         await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId, receipt.hash).catch(() => {})))
+        await Promise.all(batch.map((b) => this.cache.refresh(b.streamId).catch(() => {})))
         this.options.log.info('redeem', `${what}: ${batch.map((b) => `stream ${b.streamId} up to ${formatAmount(b.cumulativeAmount)} oGPU`).join(', ')}`, {tx: receipt.hash})
       } catch (error) {
         const name = revertOf(error)

@@ -92,6 +92,9 @@ export function streamOf(client: string, overrides: Partial<StreamInfo> = {}): S
     subscriberCount: 1,
     deposit: 10n ** 20n,
     subscription: 'active',
+    redeemed: 0n,
+    // The whole deposit reserved for this provider: its vouchers count in full unless a test says otherwise.
+    surelyRedeemable: 10n ** 20n,
     ...overrides,
   }
 }

@@ -200,7 +200,7 @@ describe('vouchers', () => {
   it('stores a growing voucher durably, answers a retry again, refuses one that does not grow or is not the client\'s', async () => {
     const s = await start()
     const first = await sign(100n)
-    expect(await (await post(s, 100n, first)).json()).toEqual({streamId: '1', cumulativeAmount: '100', stored: true, charged: '0', unpaid: '0', redeemed: '0'})
+    expect(await (await post(s, 100n, first)).json()).toEqual({streamId: '1', cumulativeAmount: '100', stored: true, charged: '0', unpaid: '0', redeemed: '0', counted: '100', surelyRedeemable: (10n ** 20n).toString(), atRisk: '0'})
     expect(s.book.durable).toMatchObject([{t: 'voucher', streamId: '1', amount: '100', signature: first}])
     expect(await (await post(s, 100n, first)).json()).toMatchObject({stored: false, cumulativeAmount: '100'})
     const older = await post(s, 50n, await sign(50n))
@@ -208,6 +208,40 @@ describe('vouchers', () => {
     const stranger = await post(s, 200n, await sign(200n, Wallet.createRandom()))
     expect([stranger.status, (await stranger.json()).error.code]).toEqual([401, 'bad_signature'])
     expect(s.book.durable).toHaveLength(1)
+  })
+})
+
+describe('credit the chain guarantees (issue 12, attack 3)', () => {
+  const oGPU = (n: number) => BigInt(Math.round(n * 1000)) * 10n ** 15n
+  const postVoucher = async (s: ServedApi, amount: bigint) =>
+    (await fetch(`${s.url}/v1/ogpu/vouchers`, {method: 'POST', body: JSON.stringify({streamId: '1', cumulativeAmount: amount.toString(), signature: await signVoucher(client, domain, {streamId: 1n, provider: provider.address, cumulativeAmount: amount})})})).json()
+
+  it('counts a voucher of 1000 oGPU on a deposit of 0.001 only up to what it can surely redeem, and refuses 402 before any GPU time', async () => {
+    const backend = fakeBackend()
+    // The whole deposit (0.001 oGPU) reserved for this provider; a credit limit of 0.008 (one request's worst case).
+    const stream = streamOf(client.address, {deposit: 0n, surelyRedeemable: oGPU(0.001)})
+    const s = await start({backend, stream, limits: {creditLimit: oGPU(0.008), maxTokens: 16, ratePerSecond: 1000, rateBurst: 1000}})
+    // The first request fits the credit limit alone (4 tokens at 1 oGPU per 1k: 0.004 charged).
+    expect((await s.post('/v1/chat/completions', chat)).status).toBe(200)
+    // The client "pays" with a voucher of 1000 oGPU: stored, but it counts only 0.001.
+    expect(await postVoucher(s, oGPU(1000))).toMatchObject({stored: true, unpaid: '0', counted: oGPU(0.001).toString(), surelyRedeemable: oGPU(0.001).toString(), atRisk: oGPU(0.003).toString()})
+    // 0.003 at risk + 0.008 worst case > 0.008: refused with the amounts, before any token is generated.
+    const refused = await s.post('/v1/chat/completions', chat)
+    const error = (await refused.json()).error
+    expect([refused.status, error.code]).toEqual([402, 'over_credit'])
+    expect(error.message).toContain(`stream 1 owes ${oGPU(0.003)} wei beyond what this provider can surely redeem`)
+    expect(error.message).toContain(`newest voucher ${oGPU(1000)} wei, of which ${oGPU(0.001)} wei counts`)
+    expect(backend.calls).toBe(1)
+    expect(s.api.streamsStatus()['1']).toMatchObject({unpaid: '0', surelyRedeemable: oGPU(0.001).toString(), atRisk: oGPU(0.003).toString()})
+  })
+
+  it('counts what it already redeemed with what it can still surely redeem', async () => {
+    const backend = fakeBackend()
+    const stream = streamOf(client.address, {redeemed: oGPU(0.004), surelyRedeemable: 0n})
+    const s = await start({backend, stream, limits: {creditLimit: oGPU(0.008), maxTokens: 16}})
+    expect((await s.post('/v1/chat/completions', chat)).status).toBe(200)
+    expect(await postVoucher(s, oGPU(0.004))).toMatchObject({counted: oGPU(0.004).toString(), atRisk: '0'})
+    expect((await s.post('/v1/chat/completions', chat)).status).toBe(200)
   })
 })
 

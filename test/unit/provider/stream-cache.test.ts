@@ -22,6 +22,8 @@ function fakeMarket(created: bigint, subscribed: bigint[] = []) {
       calls.nextStreamId++
       return created
     },
+    redeemed: async () => 0n,
+    surelyRedeemable: async () => 0n,
   }
   return {market: market as unknown as StreamReads, calls}
 }

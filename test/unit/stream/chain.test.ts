@@ -13,7 +13,7 @@ import {taskMarketAt} from '../../../src/chain/contracts/task-market.js'
 import {tokenAt} from '../../../src/chain/contracts/token.js'
 import type {NetworkFile} from '../../../src/chain/networks.js'
 import {BugError, UserError} from '../../../src/errors/index.js'
-import {findStream, getStream, listStreams, redeemResult, streamMarketAddress, streamMarketOf, toId} from '../../../src/stream/chain.js'
+import {allowanceTopUps, findStream, getStream, listStreams, redeemResult, streamMarketAddress, streamMarketOf, toId} from '../../../src/stream/chain.js'
 import {type EmittedLog, emitted, FakeNode, word} from '../../helpers/fake-node.js'
 
 const MARKET = getAddress(`0x${'5a'.repeat(20)}`)
@@ -86,7 +86,7 @@ function receiptOf(hash: string, block: number, logs: EmittedLog[]): Transaction
 
 describe('redeemResult', () => {
   const redeemed = (streamId: bigint, paid: bigint, total: bigint, deposit: bigint) =>
-    emitted(market, market.getEvent('VoucherRedeemed'), [streamId, provider1, total, paid, total, deposit])
+    emitted(market, market.getEvent('VoucherRedeemed'), [streamId, provider1, total, paid, total, 0n, deposit])
 
   it('sums what the VoucherRedeemed logs of the market paid, per stream, in log order', () => {
     const hash = keccak256(toUtf8Bytes('redeem many'))
@@ -138,6 +138,7 @@ function streamStruct(client: string, status: number) {
     nonRevealSlash: 2n,
     voterRewardBps: 1000,
     deposit: 500n,
+    reserved: 0n,
     createdAt: 1_700_000_000,
     closeAt: 0,
     subscriberCount: 2,
@@ -229,5 +230,25 @@ describe('stream readers: ids, enums and the market address', () => {
     expect(devnet).toBeInstanceOf(UserError)
     expect(devnet).toMatchObject({code: 'NO_STREAM_MARKET', hint: expect.stringContaining('ogpu devnet stop')})
     expect(errorOf(() => streamMarketAddress(chainOf({})))).toMatchObject({code: 'NO_STREAM_MARKET', hint: expect.stringContaining('ogpu deploy')})
+  })
+})
+
+describe('allowanceTopUps (the gateway\'s default split)', () => {
+  it('gives every subscriber an equal share of the stream\'s funds, from the unreserved deposit', () => {
+    expect(allowanceTopUps(90n, [{provider: provider1, left: 0n}, {provider: provider2, left: 0n}, {provider: alice, left: 0n}])).toEqual([
+      {provider: provider1, amount: 30n},
+      {provider: provider2, amount: 30n},
+      {provider: alice, amount: 30n},
+    ])
+  })
+
+  it('refills only an allowance under half of its share, and never beyond the unreserved deposit', () => {
+    // funds 100: share 50; provider1 at 30 (over half) stays, provider2 at 10 gets 40
+    expect(allowanceTopUps(60n, [{provider: provider1, left: 30n}, {provider: provider2, left: 10n}])).toEqual([{provider: provider2, amount: 40n}])
+    // a new subscriber while the deposit is all reserved: nothing to give until a top-up
+    expect(allowanceTopUps(0n, [{provider: provider1, left: 50n}, {provider: provider2, left: 0n}])).toEqual([])
+    // a short deposit goes to the first in line
+    expect(allowanceTopUps(10n, [{provider: provider1, left: 45n}, {provider: provider2, left: 0n}, {provider: alice, left: 0n}])).toEqual([{provider: provider2, amount: 10n}])
+    expect(allowanceTopUps(10n, [])).toEqual([])
   })
 })

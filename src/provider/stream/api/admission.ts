@@ -1,6 +1,7 @@
 /**
  * Admission of signed requests, shared by generation, verification and evidence: the checks of ../auth.ts in their
- * order, then the replay window, the client's rate and its unpaid credit. Everything after the stream lookup is
+ * order, then the replay window, the client's rate and its credit (../book.ts creditOf: a voucher counts only up to
+ * what this provider can surely redeem on chain). Everything after the stream lookup is
  * synchronous, so a request id is checked and recorded atomically.
  */
 import type {IncomingHttpHeaders} from 'node:http'
@@ -10,7 +11,7 @@ import type {TypedDataDomain} from 'ethers'
 import type {StreamRequestAuth} from '../../../protocol/stream.js'
 import {checkExpiry, checkStream, RateLimiter, readAuthHeaders, recoverSigner, Refusal, type StreamLimits} from '../auth.js'
 import type {StreamBackend} from '../backend.js'
-import {type StreamBookStore, unpaidOf} from '../book.js'
+import {creditOf, type StreamBookStore, type StreamCredit} from '../book.js'
 import type {StreamCache, StreamInfo} from '../market.js'
 
 /** What the API reads of the stream cache. */
@@ -45,6 +46,13 @@ export interface Admitted {
    * first token. Calling `journal` again does nothing.
    */
   accept: () => () => void
+}
+
+const CREDIT_HINT = 'POST a voucher to /v1/ogpu/vouchers, and reserve enough of the deposit for this provider (`ogpu stream allowance STREAM PROVIDER AMOUNT`).'
+
+/** The amounts behind a credit decision, for a 402's message. */
+function creditText(c: StreamCredit): string {
+  return `charged ${c.charged} wei, newest voucher ${c.voucher} wei, of which ${c.counted} wei counts: redeemed + surelyRedeemable on chain is ${c.guaranteed} wei`
 }
 
 export class Admission {
@@ -87,9 +95,9 @@ export class Admission {
     if (this.seenRequest(auth.requestId)) throw new Refusal('replayed', `Request ${auth.requestId} was already served.`)
     if (!this.rate.take(stream.client)) throw new Refusal('rate_limited', `Over ${limits.ratePerSecond} requests per second (burst ${limits.rateBurst}) for client ${stream.client}.`)
     if (options.billable) {
-      const unpaid = unpaidOf(book.state.streams[stream.id.toString()])
-      if (unpaid > limits.creditLimit)
-        throw new Refusal('over_credit', `Stream ${stream.id} owes ${unpaid} wei beyond its newest voucher, over the credit limit of ${limits.creditLimit} wei. POST a voucher to /v1/ogpu/vouchers.`)
+      const credit = creditOf(book.state.streams[stream.id.toString()], stream)
+      if (credit.atRisk > limits.creditLimit)
+        throw new Refusal('over_credit', `Stream ${stream.id} owes ${credit.atRisk} wei beyond what this provider can surely redeem (${creditText(credit)}), over the credit limit of ${limits.creditLimit} wei. ${CREDIT_HINT}`)
     }
     const accept = () => {
       this.seen.set(auth.requestId, auth.expiry)
@@ -105,19 +113,20 @@ export class Admission {
 
   /**
    * Reserves a request's worst-case charge against the stream's credit before any GPU time, so that requests running
-   * at once can never together exceed the limit: 402 over_credit, with the amounts, when unpaid + reserved + this
-   * request's worst case is over the credit limit. Returns the release, to call once the real charge is appended to
+   * at once can never together exceed the limit: 402 over_credit, with the amounts, when what is at risk (charges
+   * beyond the part of the voucher the chain guarantees) + reserved + this request's worst case is over the credit
+   * limit. Returns the release, to call once the real charge is appended to
    * the book.
    */
   reserve(stream: StreamInfo, worstCase: bigint): () => void {
     const key = stream.id.toString()
-    const unpaid = unpaidOf(this.ports.book.state.streams[key])
+    const credit = creditOf(this.ports.book.state.streams[key], stream)
     const reserved = this.reserved.get(key) ?? 0n
     const limit = this.ports.limits.creditLimit
-    if (unpaid + reserved + worstCase > limit)
+    if (credit.atRisk + reserved + worstCase > limit)
       throw new Refusal(
         'over_credit',
-        `This request may cost up to ${worstCase} wei; stream ${stream.id} owes ${unpaid} wei beyond its newest voucher and ${reserved} wei is reserved for requests running now, over the credit limit of ${limit} wei. POST a voucher to /v1/ogpu/vouchers, or ask for fewer tokens.`,
+        `This request may cost up to ${worstCase} wei; stream ${stream.id} owes ${credit.atRisk} wei beyond what this provider can surely redeem (${creditText(credit)}) and ${reserved} wei is reserved for requests running now, over the credit limit of ${limit} wei. ${CREDIT_HINT} Or ask for fewer tokens.`,
       )
     this.reserved.set(key, reserved + worstCase)
     let released = false

@@ -9,7 +9,7 @@ import type {TypedDataDomain} from 'ethers'
 import {sendJson} from '../../../http/index.js'
 import {recoverVoucher} from '../../../protocol/stream.js'
 import {Refusal} from '../auth.js'
-import {unpaidOf} from '../book.js'
+import {creditOf, unpaidOf} from '../book.js'
 import type {ApiBook, StreamLookup} from './admission.js'
 import {invalid, parseJson, readRequestBody} from './request.js'
 
@@ -52,6 +52,20 @@ export class VoucherIntake {
     if (amount <= previous && !retry) throw new Refusal('replayed', `The voucher's cumulative amount ${amount} does not grow: the newest stored is ${previous}.`)
     if (amount > previous) book.append({t: 'voucher', streamId: key, amount: amount.toString(), signature: body.signature, at: Date.now()})
     const now = book.state.streams[key]
-    sendJson(res, 200, {streamId: key, cumulativeAmount: now?.voucher?.amount ?? amount.toString(), stored: amount > previous, charged: now?.charged ?? '0', unpaid: unpaidOf(now).toString(), redeemed: now?.redeemed ?? '0'})
+    // `counted`: the part of the voucher this provider can surely redeem (redeemed + surelyRedeemable on chain);
+    // `atRisk`: the charges beyond it. A voucher larger than the client's allowance for this provider is stored, but
+    // counts only up to the allowance.
+    const credit = creditOf(now, stream)
+    sendJson(res, 200, {
+      streamId: key,
+      cumulativeAmount: now?.voucher?.amount ?? amount.toString(),
+      stored: amount > previous,
+      charged: now?.charged ?? '0',
+      unpaid: unpaidOf(now).toString(),
+      redeemed: now?.redeemed ?? '0',
+      counted: credit.counted.toString(),
+      surelyRedeemable: stream.surelyRedeemable.toString(),
+      atRisk: credit.atRisk.toString(),
+    })
   }
 }
