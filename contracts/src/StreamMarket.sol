@@ -27,25 +27,25 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     using SafeERC20 for IERC20;
     using VerdictRound for VerdictRound.Rounds;
 
-    /// @inheritdoc IStreamMarket
-    uint8 public constant MAX_SUBSCRIBERS = 32;
-    /// @inheritdoc IStreamMarket
-    uint8 public constant MAX_COUNCIL_SIZE = 16;
+    // Limits and type hashes (see IStreamMarket's notes; internal: no getters, to keep the runtime
+    // code under EIP-170).
+    uint8 internal constant MAX_SUBSCRIBERS = 32;
+    uint8 internal constant MAX_COUNCIL_SIZE = 16;
     /// @inheritdoc IStreamMarket
     uint256 public constant MAX_REDEEM_BATCH = 32;
-    /// @inheritdoc IStreamMarket
-    uint32 public constant MAX_DURATION = 365 days;
-    /// @inheritdoc IStreamMarket
-    uint256 public constant MAX_URI_LENGTH = 256;
-    /// @inheritdoc IStreamMarket
-    bytes32 public constant VOUCHER_TYPEHASH =
+    uint32 internal constant MAX_DURATION = 365 days;
+    uint256 internal constant MAX_URI_LENGTH = 256;
+    bytes32 internal constant VOUCHER_TYPEHASH =
         keccak256("Voucher(uint256 streamId,address provider,uint256 cumulativeAmount)");
-    /// @inheritdoc IStreamMarket
-    bytes32 public constant RECEIPT_TYPEHASH = keccak256(
+    bytes32 internal constant RECEIPT_TYPEHASH = keccak256(
         "Receipt(uint256 streamId,bytes32 requestId,bytes32 responseHash,uint32 promptTokens,uint32 completionTokens)"
     );
 
     uint256 private constant BPS = 10_000;
+    /// @dev When someone other than the client proves a response invalid, it gets its bond back and
+    ///      this share of what the voters leave of the slash; the client, who paid for the bad
+    ///      response, gets the rest.
+    uint256 private constant DISPUTER_REWARD_BPS = 5_000;
     /// @dev A dispute that no majority of its council judges invalid leaves the response valid
     ///      (the disputer carries the burden of proof; ties and silence included).
     bool private constant ACCEPT_WITHOUT_MAJORITY = true;
@@ -107,6 +107,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         uint256 rewardEach;
         uint256 toClient;
         uint256 toProvider;
+        uint256 toDisputer;
     }
 
     /// @dev A dispute in storage (its phases and votes live in the verdict round `disputeId`).
@@ -122,6 +123,8 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         // slots 2, 3
         bytes32 requestId;
         bytes32 responseHash;
+        // slot 4
+        address disputer; // who opened it and paid the bond
     }
 
     IERC20 private immutable _token;
@@ -182,7 +185,6 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     /// @inheritdoc IStreamMarket
     function updateTerms(uint256 streamId, uint256 pricePerKTokenGenerated, uint256 pricePerKTokenVerified)
         external
-        nonReentrant
     {
         StreamStore storage s = _clientStream(streamId, StreamStatus.Active);
         s.priceGenerated = SafeCast.toUint128(pricePerKTokenGenerated);
@@ -206,7 +208,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     /// @inheritdoc IStreamMarket
-    function close(uint256 streamId) external nonReentrant {
+    function close(uint256 streamId) external {
         StreamStore storage s = _clientStream(streamId, StreamStatus.Active);
         uint40 closeAt = uint40(block.timestamp + s.closeNotice);
         s.status = StreamStatus.Closing;
@@ -215,7 +217,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     /// @inheritdoc IStreamMarket
-    function increaseAllowance(uint256 streamId, address provider, uint256 amount) external nonReentrant {
+    function increaseAllowance(uint256 streamId, address provider, uint256 amount) external {
         if (amount == 0) revert StreamMarketZeroAmount();
         StreamStore storage s = _openClientStream(streamId);
         _requireSubscribed(streamId, provider);
@@ -230,7 +232,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     /// @inheritdoc IStreamMarket
-    function requestAllowanceDecrease(uint256 streamId, address provider, uint256 amount) external nonReentrant {
+    function requestAllowanceDecrease(uint256 streamId, address provider, uint256 amount) external {
         if (amount == 0) revert StreamMarketZeroAmount();
         StreamStore storage s = _openClientStream(streamId);
         AllowanceStore storage a = _allowances[streamId][provider];
@@ -246,7 +248,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     /// @inheritdoc IStreamMarket
-    function finishAllowanceDecrease(uint256 streamId, address provider) external nonReentrant {
+    function finishAllowanceDecrease(uint256 streamId, address provider) external {
         StreamStore storage s = _streams[streamId];
         _requireNotClosed(s, streamId);
         AllowanceStore memory a = _allowances[streamId][provider];
@@ -282,7 +284,9 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         uint96 bond = s.disputeBond;
         _storeDispute(disputeId, provider, receipt, bond, council.length);
         VerdictRound.Round memory r = _rounds.open(disputeId, council.length, s.commitWindow, s.revealWindow);
-        emit DisputeOpened(disputeId, streamId, provider, receipt, evidenceUri, bond, council, r.commitEnd, r.revealEnd);
+        emit DisputeOpened(
+            disputeId, streamId, provider, msg.sender, receipt, evidenceUri, bond, council, r.commitEnd, r.revealEnd
+        );
         if (bond != 0) _token.safeTransferFrom(msg.sender, address(this), bond);
     }
 
@@ -313,7 +317,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     /// @inheritdoc IStreamMarket
-    function requestUnsubscribe(uint256 streamId) external nonReentrant {
+    function requestUnsubscribe(uint256 streamId) external {
         SubStore storage sub = _subs[streamId][msg.sender];
         SubscriptionStatus status = sub.status;
         if (status != SubscriptionStatus.Active) revert StreamMarketNotSubscribed(streamId, msg.sender, status);
@@ -365,14 +369,14 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     /// @inheritdoc IStreamMarket
-    function commitVerdict(uint256 disputeId, bytes32 commitment) external nonReentrant {
+    function commitVerdict(uint256 disputeId, bytes32 commitment) external {
         uint256 seat = _seatOf(disputeId, msg.sender);
         _rounds.commit(disputeId, seat, msg.sender, commitment);
         emit VerdictCommitted(disputeId, msg.sender, commitment);
     }
 
     /// @inheritdoc IStreamMarket
-    function revealVerdict(uint256 disputeId, bool accept, bytes32 salt) external nonReentrant {
+    function revealVerdict(uint256 disputeId, bool accept, bytes32 salt) external {
         uint256 seat = _seatOf(disputeId, msg.sender);
         _rounds.reveal(disputeId, seat, msg.sender, accept, salt);
         emit VerdictRevealed(disputeId, msg.sender, accept);
@@ -398,10 +402,18 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
             o.toProvider = d.bond - o.rewardEach * approvals;
             _subs[d.streamId][d.provider].openDispute = 0;
         } else {
-            // The slash comes to the market: the reject voters' share out, the rest to the client.
+            // The slash comes to the market: the reject voters' share out; the rest to the client, or,
+            // when someone else proved it, the bond back and a share of the rest to that disputer.
             o.slashed = _removeAccused(d.streamId, s, d.provider);
             o.rewardEach = o.slashed * s.voterRewardBps / BPS / rejections;
-            o.toClient = o.slashed - o.rewardEach * rejections + d.bond;
+            uint256 rest = o.slashed - o.rewardEach * rejections;
+            if (d.disputer == s.client) {
+                o.toClient = rest + d.bond;
+            } else {
+                o.toDisputer = rest * DISPUTER_REWARD_BPS / BPS;
+                o.toClient = rest - o.toDisputer;
+                o.toDisputer += d.bond;
+            }
         }
         uint256 majority = valid ? r.revealed & r.accepts : r.revealed & ~r.accepts;
         _settleCouncil(disputeId, d.streamId, d.seats, majority, ~uint256(r.revealed), o.rewardEach);
@@ -417,8 +429,10 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
             o.toClient,
             o.toProvider
         );
+        if (o.toDisputer != 0) emit DisputerRewarded(disputeId, d.disputer, d.bond, o.toDisputer - d.bond);
         _pay(s.client, o.toClient);
         _pay(d.provider, o.toProvider);
+        _pay(d.disputer, o.toDisputer);
     }
 
     /// @inheritdoc IStreamMarket
@@ -433,23 +447,21 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
 
         s.status = StreamStatus.Closed;
         uint256 n = s.subscriberCount;
+        s.subscriberCount = 0;
         address[32] storage list = _subscribers[streamId];
         mapping(address => SubStore) storage subs = _subs[streamId];
-        uint96[] memory locks = new uint96[](n);
         for (uint256 i; i < n; ++i) {
-            address p = list[i];
-            _releaseAllowance(streamId, s, p); // back into the deposit, refunded below
-            locks[i] = subs[p].locked;
+            _releaseAllowance(streamId, s, list[i]); // back into the deposit, refunded below
         }
         uint256 refund = s.deposit;
         s.deposit = 0;
-        s.subscriberCount = 0;
         emit StreamClosed(streamId, refund);
         for (uint256 i; i < n; ++i) {
             address p = list[i];
+            uint96 locked = subs[p].locked;
             delete subs[p]; // no open dispute: openSeats and openDispute are 0
             delete list[i];
-            if (locks[i] != 0) _registry.unlock(p, locks[i]);
+            if (locked != 0) _registry.unlock(p, locked);
         }
         _pay(s.client, refund);
     }
@@ -476,11 +488,6 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     /// @inheritdoc IStreamMarket
     function registry() external view returns (IProviderRegistry) {
         return _registry;
-    }
-
-    /// @inheritdoc IStreamMarket
-    function config() external view returns (Config memory) {
-        return _config;
     }
 
     /// @inheritdoc IStreamMarket
@@ -516,17 +523,10 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         stream.nonRevealSlash = s.nonRevealSlash;
         stream.voterRewardBps = s.voterRewardBps;
         stream.deposit = s.deposit;
-        stream.reserved = _reserved(streamId, s.subscriberCount);
         stream.createdAt = s.createdAt;
         stream.closeAt = s.closeAt;
         stream.subscriberCount = s.subscriberCount;
         stream.openDisputes = s.openDisputes;
-    }
-
-    /// @inheritdoc IStreamMarket
-    function allowanceOf(uint256 streamId, address provider) external view returns (Allowance memory) {
-        AllowanceStore memory a = _allowances[streamId][provider];
-        return Allowance({left: a.left, pendingDecrease: a.pendingDecrease, decreaseAt: a.decreaseAt});
     }
 
     /// @inheritdoc IStreamMarket
@@ -542,15 +542,6 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         return left > pending ? left - pending : 0;
     }
 
-    /// @dev The allowances left of the stream's subscribers (the only accounts that hold one).
-    function _reserved(uint256 streamId, uint256 n) private view returns (uint256 total) {
-        address[32] storage list = _subscribers[streamId];
-        mapping(address => AllowanceStore) storage allowances = _allowances[streamId];
-        for (uint256 i; i < n; ++i) {
-            total += allowances[list[i]].left;
-        }
-    }
-
     /// @inheritdoc IStreamMarket
     function subscribersOf(uint256 streamId) external view returns (address[] memory list) {
         uint256 n = _streams[streamId].subscriberCount;
@@ -564,13 +555,17 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     /// @inheritdoc IStreamMarket
     function subscription(uint256 streamId, address provider) external view returns (Subscription memory) {
         SubStore memory sub = _subs[streamId][provider];
+        AllowanceStore memory a = _allowances[streamId][provider];
         return Subscription({
             status: sub.status,
             locked: sub.locked,
             subscribedAt: sub.subscribedAt,
             noticeEnd: sub.noticeEnd,
             openDispute: sub.openDispute,
-            openSeats: sub.openSeats
+            openSeats: sub.openSeats,
+            allowance: a.left,
+            pendingDecrease: a.pendingDecrease,
+            decreaseAt: a.decreaseAt
         });
     }
 
@@ -586,6 +581,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         VerdictRound.Round memory r = _rounds.get(disputeId);
         dispute.streamId = d.streamId;
         dispute.provider = d.provider;
+        dispute.disputer = d.disputer;
         dispute.state = _disputeState(r.state);
         dispute.receipt = Receipt({
             streamId: d.streamId,
@@ -623,38 +619,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         v.commitment = _rounds.commitmentAt(disputeId, seat);
     }
 
-    /// @inheritdoc IStreamMarket
-    function disputeOfReceipt(bytes32 digest) external view returns (uint256) {
-        return _receiptDisputes[digest];
-    }
 
-    /// @inheritdoc IStreamMarket
-    function verdictCommitment(uint256 disputeId, bool accept, bytes32 salt, address voter)
-        external
-        view
-        returns (bytes32)
-    {
-        return VerdictRound.commitmentOf(disputeId, accept, salt, voter);
-    }
-
-    /// @inheritdoc IStreamMarket
-    function voucherDigest(uint256 streamId, address provider, uint256 cumulativeAmount)
-        external
-        view
-        returns (bytes32)
-    {
-        return _voucherDigest(streamId, provider, cumulativeAmount);
-    }
-
-    /// @inheritdoc IStreamMarket
-    function receiptDigest(Receipt calldata receipt) external view returns (bytes32) {
-        return _receiptDigest(receipt);
-    }
-
-    /// @inheritdoc IStreamMarket
-    function lockedFor(uint256 streamId, address provider) external view returns (uint256) {
-        return _subs[streamId][provider].locked;
-    }
 
     // ================================================================== internal: create
 
@@ -780,22 +745,17 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         uint256 left = a.left;
         if (left == 0 && deposit == 0) revert StreamMarketDepositEmpty(streamId, owed);
         // The provider's allowance first (nobody else can touch it), then the unreserved deposit.
-        if (owed <= left) {
-            paid = owed;
-            left -= owed;
+        uint256 fromAllowance = owed < left ? owed : left;
+        uint256 fromDeposit = owed - fromAllowance;
+        if (fromDeposit > deposit) fromDeposit = deposit;
+        paid = fromAllowance + fromDeposit;
+        if (fromAllowance != 0) {
+            left -= fromAllowance;
             a.left = uint96(left);
-        } else {
-            uint256 fromDeposit = owed - left;
-            if (fromDeposit > deposit) fromDeposit = deposit;
-            paid = left + fromDeposit;
-            if (left != 0) {
-                left = 0;
-                a.left = 0;
-            }
-            if (fromDeposit != 0) {
-                deposit -= fromDeposit;
-                s.deposit = uint96(deposit);
-            }
+        }
+        if (fromDeposit != 0) {
+            deposit -= fromDeposit;
+            s.deposit = uint96(deposit);
         }
         done += paid;
         _redeemed[streamId][msg.sender] = done;
@@ -819,7 +779,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     ) private view returns (bytes32 digest) {
         uint256 streamId = receipt.streamId;
         _requireNotClosed(s, streamId);
-        if (msg.sender != s.client) revert StreamMarketNotClient(streamId, msg.sender);
+        if (msg.sender == provider) revert StreamMarketSelfDispute(streamId, provider);
         if (s.status == StreamStatus.Closing && block.timestamp >= s.closeAt) {
             revert StreamMarketCloseNoticeOver(streamId, s.closeAt);
         }
@@ -852,19 +812,25 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
             promptTokens: receipt.promptTokens,
             completionTokens: receipt.completionTokens,
             requestId: receipt.requestId,
-            responseHash: receipt.responseHash
+            responseHash: receipt.responseHash,
+            disputer: msg.sender
         });
     }
 
-    /// @dev Seats the council of a new dispute: the first min(councilSize, subscribers - 1)
-    ///      subscribers other than `accused`, in subscription order; counts the seat on each.
+    /// @dev Seats the council of a new dispute: the first min(councilSize, subscribers left)
+    ///      subscribers other than `accused` and the disputer (the caller), in subscription order;
+    ///      counts the seat on each.
     function _seatCouncil(uint256 streamId, StreamStore storage s, address accused, uint256 disputeId)
         private
         returns (address[] memory council)
     {
         uint256 n = s.subscriberCount;
         uint256 seats = s.councilSize;
-        if (seats > n - 1) seats = n - 1; // the accused is a subscriber, so n >= 1
+        // the accused is a subscriber, so n >= 1; so may the disputer be
+        uint256 eligible = n - 1;
+        SubscriptionStatus disputerStatus = _subs[streamId][msg.sender].status;
+        if (disputerStatus == SubscriptionStatus.Active || disputerStatus == SubscriptionStatus.Unsubscribing) --eligible;
+        if (seats > eligible) seats = eligible;
         if (seats == 0) revert StreamMarketNoCouncil(streamId, accused);
         council = new address[](seats);
         address[32] storage list = _subscribers[streamId];
@@ -873,7 +839,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         uint256 filled;
         for (uint256 i; filled < seats; ++i) {
             address p = list[i];
-            if (p == accused) continue;
+            if (p == accused || p == msg.sender) continue;
             council[filled] = p;
             stored[filled] = p;
             subs[p].openSeats += 1;

@@ -308,3 +308,9 @@ export function revertOf(error: unknown): RevertName | undefined {
   const c = converted(error)
   return c instanceof ContractRevertError ? c.revert : undefined
 }
+
+/** The decoded arguments of the custom error a contract refused with (undefined when the error is no decoded revert). */
+export function revertArgsOf(error: unknown): readonly unknown[] | undefined {
+  const c = converted(error)
+  return c instanceof ContractRevertError ? c.args : undefined
+}

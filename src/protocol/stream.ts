@@ -101,7 +101,7 @@ export const recoverVoucher = (domain: TypedDataDomain, voucher: Voucher, signat
 
 export const signReceipt = (signer: Signer, domain: TypedDataDomain, receipt: Receipt): Promise<string> => signer.signTypedData(domain, RECEIPT_TYPES, receipt)
 export const recoverReceipt = (domain: TypedDataDomain, receipt: Receipt, signature: string): string => recover(domain, RECEIPT_TYPES, receipt, signature)
-/** The receipt's EIP-712 digest: IStreamMarket.receiptDigest, and the key of disputeOfReceipt. */
+/** The receipt's EIP-712 digest (what the provider signs): the key of IStreamMarket.disputeOfReceipt. */
 export const receiptDigest = (domain: TypedDataDomain, receipt: Receipt): string => TypedDataEncoder.hash(domain, RECEIPT_TYPES, receipt)
 
 export const signAttestation = (signer: Signer, domain: TypedDataDomain, attestation: Attestation): Promise<string> =>

@@ -9,12 +9,11 @@ import {getAddress, isAddress, isHexString, type Wallet} from 'ethers'
 import {chainTime, formatDuration} from '../chain/account.js'
 import type {ChainContext} from '../chain/context.js'
 import {CancelledError, UserError} from '../errors/index.js'
-import {receiptDigest, recoverReceipt, type Receipt} from '../protocol/stream.js'
+import {recoverReceipt, type Receipt} from '../protocol/stream.js'
 import {
   closeStream,
   type CreateResult,
   createStream,
-  disputeOfReceipt,
   finalizeClose,
   finishUnsubscribe,
   getStream,
@@ -198,13 +197,10 @@ export async function checkDispute(chain: ChainContext, wallet: Wallet, input: O
       code: 'INVALID_RECEIPT',
       hint: 'A dispute needs the receipt exactly as the provider signed it (and the network it was signed on).',
     })
-  const stream = await getStream(chain, input.receipt.streamId)
-  if (stream.client !== wallet.address)
-    throw new UserError(`Only the client of stream ${stream.id} (${stream.client}) can dispute its responses; this wallet is ${wallet.address}.`, {
-      code: 'NOT_CLIENT',
-      hint: 'Use the wallet that created the stream (--wallet).',
+  if (getAddress(input.provider) === wallet.address)
+    throw new UserError(`${wallet.address} is the provider this receipt names: a provider cannot dispute its own response.`, {
+      code: 'SELF_DISPUTE',
+      hint: 'Dispute with another wallet (--wallet): the client, another subscriber or any account can, paying the bond.',
     })
-  const existing = await disputeOfReceipt(chain, receiptDigest(domain, input.receipt))
-  if (existing !== 0n)
-    throw new UserError(`This receipt was already disputed (dispute ${existing}).`, {code: 'ALREADY_DISPUTED', hint: `See \`ogpu stream dispute show ${existing}\`.`})
+  await getStream(chain, input.receipt.streamId) // UNKNOWN_STREAM before any bond is paid
 }

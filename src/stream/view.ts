@@ -38,8 +38,6 @@ export interface StreamJson {
   disputes: {bond: AmountJson; commitWindowSeconds: number; revealWindowSeconds: number; nonRevealSlash: AmountJson; voterRewardBps: number}
   /** The unreserved deposit (what no allowance reserves). */
   deposit: AmountJson
-  /** The subscribers' allowances left, summed (the part of the funds only their own redeems can spend). */
-  reserved: AmountJson
   createdAt: string | null
   /** End of the close notice (null while active). */
   closeAt: string | null
@@ -70,7 +68,6 @@ export function streamJson(s: StreamInfo, now: number): StreamJson {
       voterRewardBps: s.voterRewardBps,
     },
     deposit: amountJson(s.deposit),
-    reserved: amountJson(s.reserved),
     createdAt: iso(s.createdAt),
     closeAt: iso(s.closeAt),
     finalizable: s.status === 'closing' && now >= s.closeAt && s.openDisputes === 0,
@@ -83,6 +80,8 @@ export interface DisputeJson {
   id: number
   streamId: number
   provider: string
+  /** Who opened it and paid the bond. */
+  disputer: string
   state: string
   receipt: {requestId: string; responseHash: string; promptTokens: number; completionTokens: number}
   bond: AmountJson
@@ -103,6 +102,7 @@ export function disputeJson(d: DisputeInfo, now: number): DisputeJson {
     id: Number(d.id),
     streamId: Number(d.streamId),
     provider: d.provider,
+    disputer: d.disputer,
     state: d.state,
     receipt: {requestId: d.receipt.requestId, responseHash: d.receipt.responseHash, promptTokens: d.receipt.promptTokens, completionTokens: d.receipt.completionTokens},
     bond: amountJson(d.bond),
@@ -140,6 +140,8 @@ export interface SubscriberJson {
   endpoint: string
   status: SubscriptionStatus
   locked: AmountJson
+  /** Its allowance left: the part of the deposit only its redeems can spend. */
+  allowance: AmountJson
   redeemed: AmountJson
   subscribedAt: string | null
   /** While unsubscribing: when it may leave. */
@@ -151,6 +153,8 @@ export interface SubscriberJson {
 
 export interface StreamDetailJson extends StreamJson {
   subscribers: SubscriberJson[]
+  /** The subscribers' allowances left, summed (the stream's funds beyond the unreserved deposit). */
+  reserved: AmountJson
   /** What the client has paid so far: everything its subscribers redeemed. */
   spent: AmountJson
   openDisputes: DisputeJson[]
@@ -173,7 +177,7 @@ export async function showStream(chain: ChainContext, id: bigint, options: ShowS
   const addresses = await subscribersOf(chain, id)
   const timeoutMs = options.healthTimeoutMs ?? 1500
   const subscribers = await Promise.all(
-    addresses.map(async (address): Promise<SubscriberJson & {_redeemed: bigint}> => {
+    addresses.map(async (address): Promise<SubscriberJson & {_redeemed: bigint; _allowance: bigint}> => {
       const [sub, paid, registered] = await Promise.all([
         subscription(chain, id, address),
         redeemed(chain, id, address),
@@ -186,12 +190,14 @@ export async function showStream(chain: ChainContext, id: bigint, options: ShowS
         endpoint,
         status: sub.status,
         locked: amountJson(sub.locked),
+        allowance: amountJson(sub.allowance),
         redeemed: amountJson(paid),
         subscribedAt: iso(sub.subscribedAt),
         noticeEnd: iso(sub.noticeEnd),
         openDispute: sub.openDispute === 0n ? null : Number(sub.openDispute),
         health,
         _redeemed: paid,
+        _allowance: sub.allowance,
       }
     }),
   )
@@ -200,7 +206,8 @@ export async function showStream(chain: ChainContext, id: bigint, options: ShowS
   const spent = subscribers.reduce((sum, s) => sum + s._redeemed, 0n)
   return {
     ...streamJson(stream, now),
-    subscribers: subscribers.map(({_redeemed, ...s}) => s),
+    subscribers: subscribers.map(({_redeemed, _allowance, ...s}) => s),
+    reserved: amountJson(subscribers.reduce((sum, s) => sum + s._allowance, 0n)),
     spent: amountJson(spent),
     openDisputes: disputes.map((d) => disputeJson(d, now)),
   }

@@ -11,7 +11,7 @@ import {sendTx} from '../../src/chain/tx.js'
 import {resolvePaths} from '../../src/config/paths.js'
 import {devKeys} from '../../src/devnet/devnet.js'
 import {canonicalHash} from '../../src/protocol/canonical.js'
-import {fromReceipt, receiptDigest, RECEIPT_TYPES, type Receipt, signReceipt, signVoucher, VOUCHER_TYPES} from '../../src/protocol/stream.js'
+import {fromReceipt, receiptDigest, RECEIPT_TYPES, type Receipt, signReceipt, signVoucher} from '../../src/protocol/stream.js'
 import {allowanceOf, commitVerdict, redeem, redeemed, revealVerdict, streamDomain, streamMarketOf, verdictCommitment} from '../../src/stream/chain.js'
 import {createHome, freePort, type OgpuHome, repoRoot, startDevnet, stopDevnet} from '../helpers/cli.js'
 import {advance} from '../helpers/market.js'
@@ -173,13 +173,12 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect(total.data.total).toBe(1)
   })
 
-  it("the wire module's voucher and receipt digests equal the contract's; a signed voucher redeems exactly its amount", async () => {
+  it("the chain recovers the wire module's voucher signature: a signed voucher redeems exactly its amount", async () => {
     const domain = streamDomain(chain)
-    const market = streamMarketOf(chain)
+    // The contract has no digest getters (EIP-170): the redeem below and the dispute after it check that the chain
+    // recovers what the wire module signs; here the wire module against ethers' own EIP-712 encoder.
     const voucher = {streamId: BigInt(streamId), provider: alice.address, cumulativeAmount: oGPU('1.25')}
-    expect(TypedDataEncoder.hash(domain, VOUCHER_TYPES, voucher)).toBe(await market.voucherDigest(voucher.streamId, voucher.provider, voucher.cumulativeAmount))
     const receipt: Receipt = {streamId: BigInt(streamId), requestId: `0x${randomBytes(32).toString('hex')}`, responseHash: `0x${randomBytes(32).toString('hex')}`, promptTokens: 12, completionTokens: 34}
-    expect(receiptDigest(domain, receipt)).toBe(await market.receiptDigest(receipt))
     expect(TypedDataEncoder.hash(domain, RECEIPT_TYPES, receipt)).toBe(receiptDigest(domain, receipt))
 
     const aliceBefore = await balance(alice.address)
@@ -202,6 +201,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     let s = await show()
     expect(s.deposit.value).toBe('48.75')
     expect(s.reserved.value).toBe('5')
+    expect(s.subscribers[0].allowance.value).toBe('5')
     const lowered = await home.json(['stream', 'allowance', String(streamId), alice.address, '2', '--wallet', 'dev1'])
     expect(lowered.code, lowered.stderr + lowered.stdout).toBe(0)
     // surelyRedeemable drops at once; the allowance itself only after the notice
@@ -244,7 +244,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect(s.subscribers[0].openDispute).toBe(1)
     const again = await home.json(['stream', 'dispute', 'open', '--receipt', file, '--wallet', 'dev1'])
     expect(again.code).toBe(2)
-    expect(again.data.error.code).toBe('ALREADY_DISPUTED')
+    expect(again.data.error).toMatchObject({code: 'REVERT_StreamMarketReceiptAlreadyDisputed', message: 'This receipt was already disputed (dispute 1).'})
 
     const salt = `0x${randomBytes(32).toString('hex')}`
     await commitVerdict(chain, bob, 1, await verdictCommitment(chain, 1, true, salt, bob.address))

@@ -12,9 +12,9 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///         prices per 1,000 tokens and a deposit; registered providers subscribe at any time,
 ///         locking collateral in the {IProviderRegistry}; the client pays them off-chain with
 ///         cumulative EIP-712 vouchers that each provider redeems on chain whenever it likes
-///         (no gas per request). The client can dispute a response the provider signed: the
-///         other subscribers judge it with a commit-reveal verdict round; an invalid response
-///         gets the provider slashed and removed, a valid one wins it the client's bond.
+///         (no gas per request). Anyone can dispute a response the provider signed, with a bond:
+///         the other subscribers judge it with a commit-reveal verdict round; an invalid response
+///         gets the provider slashed and removed, a valid one wins it the disputer's bond.
 ///
 /// Lifecycle of a stream: Active -> (close) Closing -> (finalizeClose, after the notice) Closed.
 /// Lifecycle of a subscription: (subscribe) Active -> (requestUnsubscribe) Unsubscribing ->
@@ -53,25 +53,37 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///   - Closing: `close` (client) starts `closeNotice`; providers keep redeeming; `finalizeClose`
 ///     (anyone, once the notice is over and no dispute is open) refunds the deposit to the client
 ///     and releases every subscriber's collateral. A Closed stream holds no funds and no locks.
-///   - Disputes: the client names a response by its provider-signed receipt and pays the stream's
-///     `disputeBond`. The council is the first min(councilSize, subscribers - 1) OTHER subscribers
-///     in subscription order (longest-subscribed first): deterministic and known in advance. They
+///   - Disputes: anyone but the accused (the client, another subscriber, any account) names a
+///     response by its provider-signed receipt and pays the stream's `disputeBond`. The council is
+///     the first councilSize subscribers other than the accused and the disputer, in subscription
+///     order (longest-subscribed first): deterministic and known in advance. They
 ///     commit and reveal a verdict (accept = the response is valid) as in TaskMarket. The
 ///     response is Invalid iff more than seats / 2 seats reveal "invalid" (a strict majority of
 ///     the seated council); otherwise (a tie, too few reveals, none at all) it is Valid: the
 ///     disputer carries the burden of proof against a provider-signed receipt.
 ///       Invalid: the accused's collateral on the stream is slashed, `voterRewardBps` of it split
-///       equally among the reject voters and the rest (with rounding dust) paid to the client;
-///       the accused is removed from the stream; the bond goes back to the client.
+///       equally among the reject voters; the accused is removed from the stream. The rest (with
+///       rounding dust) and the bond go to the client when it disputed; when someone else did, that
+///       disputer gets its bond back and half of the rest, the client (who paid for the bad
+///       response) the other half.
 ///       Valid: `voterRewardBps` of the bond is split equally among the accept voters and the rest
-///       (all of it when nobody accepted) goes to the provider.
+///       (all of it when nobody accepted) goes to the provider: a disputer of honest work loses
+///       its bond.
 ///     Either way a seat that did not reveal is slashed `nonRevealSlash` (capped at what it has
 ///     locked on the stream) to the client; minority voters get nothing. One open dispute per
 ///     accused provider at a time, one dispute per receipt ever, and none once the close notice
 ///     is over.
 ///
+/// The configuration is public through ConfigUpdated (and copied into each stream at creation);
+/// which receipts were disputed, through DisputeOpened; the market keeps no getters for them, nor
+/// for its constants, to stay under EIP-170.
+/// Limits: at most 32 subscribers per stream, councils of at most 16, durations (notices, windows,
+/// max downtime) of at most 365 days, spec and evidence URIs of at most 256 bytes.
+///
 /// All payments are pushed inside the call that settles them; the token must be the registry's
-/// plain ERC-20. The market needs MARKET_ROLE on the registry.
+/// plain ERC-20. Every function that calls out (token, registry) is nonReentrant and follows
+/// checks-effects-interactions; the ones that make no external call are not guarded (nothing
+/// they do can be re-entered). The market needs MARKET_ROLE on the registry.
 interface IStreamMarket is IVerdictRound, IERC5267 {
     // ---------------------------------------------------------------- types
 
@@ -192,8 +204,8 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param nonRevealSlash Slash per unrevealed dispute verdict (fixed at creation).
     /// @param voterRewardBps Voters' share of a slash or a bond (fixed at creation).
     /// @param deposit The unreserved deposit: tokens left to pay vouchers with that no allowance
-    ///        reserves (0 once Closed).
-    /// @param reserved The sum of the subscribers' allowances left (the rest of the stream's funds).
+    ///        reserves (0 once Closed). The rest of the stream's funds are its subscribers'
+    ///        allowances (subscription(..).allowance).
     /// @param createdAt Creation timestamp.
     /// @param closeAt End of the close notice (0 while Active).
     /// @param subscriberCount Current subscribers (Active or Unsubscribing).
@@ -219,7 +231,6 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint256 nonRevealSlash;
         uint16 voterRewardBps;
         uint256 deposit;
-        uint256 reserved;
         uint64 createdAt;
         uint64 closeAt;
         uint8 subscriberCount;
@@ -234,6 +245,10 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param noticeEnd When Unsubscribing: when it may finish (0 otherwise).
     /// @param openDispute The open dispute accusing it (0 when none).
     /// @param openSeats Open disputes of the stream in which it holds a council seat.
+    /// @param allowance Its allowance left: the part of the deposit reserved for it, which only its
+    ///        redeems spend (they spend it first). Kept after the subscription ends until released.
+    /// @param pendingDecrease The allowance decrease the client announced (0 when none).
+    /// @param decreaseAt When the announced decrease may be applied (0 when none).
     struct Subscription {
         SubscriptionStatus status;
         uint256 locked;
@@ -241,6 +256,9 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint64 noticeEnd;
         uint256 openDispute;
         uint8 openSeats;
+        uint256 allowance;
+        uint256 pendingDecrease;
+        uint64 decreaseAt;
     }
 
     /// @notice The provider's signed receipt of one response (EIP-712 type `Receipt`).
@@ -270,9 +288,10 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @notice A dispute, as returned by {getDispute}.
     /// @param streamId The stream.
     /// @param provider The accused provider.
+    /// @param disputer Who opened it and paid the bond.
     /// @param state Its state.
     /// @param receipt The disputed receipt.
-    /// @param bond The client's bond (held by the market while Open).
+    /// @param bond The disputer's bond (held by the market while Open).
     /// @param council The voters, seat by seat.
     /// @param openedAt Opening timestamp.
     /// @param commitEnd End of the commit phase.
@@ -284,6 +303,7 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     struct Dispute {
         uint256 streamId;
         address provider;
+        address disputer;
         DisputeState state;
         Receipt receipt;
         uint256 bond;
@@ -295,16 +315,6 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint8 reveals;
         uint8 approvals;
         uint8 rejections;
-    }
-
-    /// @notice A provider's allowance on a stream, as returned by {allowanceOf}.
-    /// @param left The part of the deposit still reserved for the provider (its redeems spend it first).
-    /// @param pendingDecrease The decrease the client announced (0 when none).
-    /// @param decreaseAt When the announced decrease may be applied (0 when none).
-    struct Allowance {
-        uint256 left;
-        uint256 pendingDecrease;
-        uint64 decreaseAt;
     }
 
     /// @notice One council member's verdict in a dispute, as returned by {verdictOf}.
@@ -539,7 +549,12 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param disputeId The open dispute.
     error StreamMarketProviderUnderDispute(uint256 streamId, address provider, uint256 disputeId);
 
-    /// @notice No other subscriber can sit on the dispute's council.
+    /// @notice The accused cannot dispute its own receipt.
+    /// @param streamId The stream.
+    /// @param provider The accused provider (the caller).
+    error StreamMarketSelfDispute(uint256 streamId, address provider);
+
+    /// @notice No subscriber but the accused and the disputer can sit on the dispute's council.
     /// @param streamId The stream.
     /// @param provider The accused provider (the only subscriber).
     error StreamMarketNoCouncil(uint256 streamId, address provider);
@@ -682,10 +697,11 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param clientRefund Refunded to the client.
     event StreamClosed(uint256 indexed streamId, uint256 clientRefund);
 
-    /// @notice The client disputed a response; the bond was pulled and the council seated.
+    /// @notice Someone disputed a response; the bond was pulled from it and the council seated.
     /// @param disputeId The new dispute's id.
     /// @param streamId The stream.
     /// @param provider The accused provider.
+    /// @param disputer Who disputed and paid the bond (kept off the council).
     /// @param receipt The disputed receipt (signed by the provider).
     /// @param evidenceUri Where the council finds the request and the response.
     /// @param bond The bond.
@@ -696,6 +712,7 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint256 indexed disputeId,
         uint256 indexed streamId,
         address indexed provider,
+        address disputer,
         Receipt receipt,
         string evidenceUri,
         uint256 bond,
@@ -734,7 +751,8 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param rejections Revealed "invalid" verdicts.
     /// @param providerSlashed Collateral slashed from the provider (0 when valid).
     /// @param rewardPerVoter Paid to each majority voter (out of the slash, or out of the bond).
-    /// @param toClient Paid to the client: the slash's rest plus the bond (invalid), else 0.
+    /// @param toClient Paid to the client (invalid, else 0): the slash's rest plus the bond when it
+    ///        disputed; half of the slash's rest when someone else did (see DisputerRewarded).
     /// @param toProvider Paid to the provider: the bond's rest (valid), else 0.
     event DisputeResolved(
         uint256 indexed disputeId,
@@ -748,6 +766,14 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint256 toClient,
         uint256 toProvider
     );
+
+    /// @notice A disputer other than the client proved a response invalid: it got its bond back and
+    ///         a share of the slash (paid in the same call as DisputeResolved).
+    /// @param disputeId The dispute.
+    /// @param disputer The disputer.
+    /// @param bond Its bond, returned.
+    /// @param reward Its share of what the voters left of the slash.
+    event DisputerRewarded(uint256 indexed disputeId, address indexed disputer, uint256 bond, uint256 reward);
 
     // ---------------------------------------------------------------- client
 
@@ -838,11 +864,11 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
 
     /// @notice Opens a dispute on a response of `provider`, named by its receipt and the
     ///         provider's EIP-712 signature of it, and pulls the stream's dispute bond from the
-    ///         caller. Only the client, while Active or Closing before closeAt; the provider must
+    ///         caller. Anyone but the accused, while Active or Closing before closeAt; the provider must
     ///         be subscribed (Active or Unsubscribing) and not already accused; the receipt must
-    ///         never have been disputed. The council is the first min(councilSize,
-    ///         subscribers - 1) other subscribers in subscription order.
-    /// @dev Reverts StreamMarketUnknownStream, StreamMarketStreamClosed, StreamMarketNotClient,
+    ///         never have been disputed. The council is the first councilSize subscribers other
+    ///         than the accused and the caller, in subscription order.
+    /// @dev Reverts StreamMarketUnknownStream, StreamMarketStreamClosed, StreamMarketSelfDispute,
     ///      StreamMarketCloseNoticeOver, StreamMarketInvalidEvidenceUri, StreamMarketNotSubscribed,
     ///      StreamMarketProviderUnderDispute, StreamMarketInvalidReceiptSignature,
     ///      StreamMarketReceiptAlreadyDisputed, StreamMarketNoCouncil.
@@ -907,8 +933,10 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @return paid The total paid.
     function redeemMany(Redemption[] calldata redemptions) external returns (uint256 paid);
 
-    /// @notice A council member commits its verdict on a dispute:
-    ///         commitment = {verdictCommitment}(disputeId, accept, salt, voter).
+    /// @notice A council member commits its verdict on a dispute: commitment =
+    ///         keccak256(abi.encode(block.chainid, address(this), disputeId, accept, salt, voter)),
+    ///         accept = the response is valid, salt a secret random 32 bytes (computed off chain:
+    ///         the market has no getter for it, to stay under EIP-170).
     /// @dev Reverts StreamMarketUnknownDispute, StreamMarketDisputeNotOpen,
     ///      StreamMarketNotCouncilMember, VerdictRoundCommitClosed, VerdictRoundAlreadyCommitted.
     /// @param disputeId The dispute.
@@ -948,33 +976,9 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
 
     // ---------------------------------------------------------------- views
 
-    /// @notice Most subscribers per stream: 32.
-    /// @return The cap.
-    function MAX_SUBSCRIBERS() external view returns (uint8);
-
-    /// @notice Largest council: 16 (the verdict round's seat limit).
-    /// @return The cap.
-    function MAX_COUNCIL_SIZE() external view returns (uint8);
-
     /// @notice Most vouchers per redeemMany: 32.
     /// @return The cap.
     function MAX_REDEEM_BATCH() external view returns (uint256);
-
-    /// @notice Longest notice, window or max downtime: 365 days.
-    /// @return The duration, seconds.
-    function MAX_DURATION() external view returns (uint32);
-
-    /// @notice Longest spec or evidence URI: 256 bytes.
-    /// @return The length.
-    function MAX_URI_LENGTH() external view returns (uint256);
-
-    /// @notice keccak256("Voucher(uint256 streamId,address provider,uint256 cumulativeAmount)").
-    /// @return The type hash.
-    function VOUCHER_TYPEHASH() external view returns (bytes32);
-
-    /// @notice keccak256("Receipt(uint256 streamId,bytes32 requestId,bytes32 responseHash,uint32 promptTokens,uint32 completionTokens)").
-    /// @return The type hash.
-    function RECEIPT_TYPEHASH() external view returns (bytes32);
 
     /// @notice The EIP-712 domain separator of {name: "ogpu", version: "1", chainId, this}.
     /// @return The separator.
@@ -988,10 +992,6 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @return The registry.
     function registry() external view returns (IProviderRegistry);
 
-    /// @notice The current configuration.
-    /// @return The configuration.
-    function config() external view returns (Config memory);
-
     /// @notice The id the next stream will get (ids start at 1).
     /// @return The id.
     function nextStreamId() external view returns (uint256);
@@ -1004,12 +1004,6 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param streamId The stream.
     /// @return The stream.
     function getStream(uint256 streamId) external view returns (Stream memory);
-
-    /// @notice `provider`'s allowance on the stream (zeros when none).
-    /// @param streamId The stream.
-    /// @param provider The provider.
-    /// @return The allowance.
-    function allowanceOf(uint256 streamId, address provider) external view returns (Allowance memory);
 
     /// @notice What `provider` can surely redeem on the stream: its allowance left less any
     ///         announced decrease (0 when the stream is unknown or Closed). Nobody but the provider
@@ -1047,43 +1041,4 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param voter The account.
     /// @return The verdict.
     function verdictOf(uint256 disputeId, address voter) external view returns (Verdict memory);
-
-    /// @notice The dispute that judged (or judges) a receipt, by its EIP-712 digest (0 when none).
-    /// @param digest The receipt's EIP-712 digest ({receiptDigest}).
-    /// @return The dispute id.
-    function disputeOfReceipt(bytes32 digest) external view returns (uint256);
-
-    /// @notice The commitment `voter` must submit for `accept` and `salt` in a dispute:
-    ///         keccak256(abi.encode(block.chainid, address(this), disputeId, accept, salt, voter)).
-    /// @param disputeId The dispute (its verdict round id).
-    /// @param accept The verdict (true = valid).
-    /// @param salt A secret random salt.
-    /// @param voter The council member.
-    /// @return The commitment.
-    function verdictCommitment(uint256 disputeId, bool accept, bytes32 salt, address voter)
-        external
-        view
-        returns (bytes32);
-
-    /// @notice The EIP-712 digest the client signs for a voucher.
-    /// @param streamId The stream.
-    /// @param provider The provider.
-    /// @param cumulativeAmount The cumulative amount.
-    /// @return The digest.
-    function voucherDigest(uint256 streamId, address provider, uint256 cumulativeAmount)
-        external
-        view
-        returns (bytes32);
-
-    /// @notice The EIP-712 digest a provider signs for a receipt.
-    /// @param receipt The receipt.
-    /// @return The digest.
-    function receiptDigest(Receipt calldata receipt) external view returns (bytes32);
-
-    /// @notice Collateral this market holds locked for `provider` on the stream (its own ledger;
-    ///         the registry only keeps the provider's total). Same as subscription(..).locked.
-    /// @param streamId The stream.
-    /// @param provider The provider.
-    /// @return The amount.
-    function lockedFor(uint256 streamId, address provider) external view returns (uint256);
 }

@@ -19,7 +19,8 @@ import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 ///         finish unsubscribing. Clients reserve parts of their deposits for single subscribers
 ///         (allowances), announce decreases and apply them after the notice; every redeem of a
 ///         voucher that surelyRedeemable covered must be paid in full. Anyone finalizes disputes and closes; stakers stake, unbond and
-///         claim; impostors try to vote or dispute where they may not. Each action looks for a
+///         claim; impostors try to vote or close where they may not, and the accused to dispute
+///         itself. Clients, strangers and other providers dispute (with the bond). Each action looks for a
 ///         stream or dispute where it is possible and skips impossible ones, so the campaign runs
 ///         with fail_on_revert: any revert is a bug. Ghost variables follow every deposit and
 ///         every voucher.
@@ -28,6 +29,9 @@ contract StreamHandler is CommonBase {
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
     bytes32 internal constant VOUCHER_TYPEHASH =
         keccak256("Voucher(uint256 streamId,address provider,uint256 cumulativeAmount)");
+    bytes32 internal constant RECEIPT_TYPEHASH = keccak256(
+        "Receipt(uint256 streamId,bytes32 requestId,bytes32 responseHash,uint32 promptTokens,uint32 completionTokens)"
+    );
     /// @notice Most streams per run, and most streams running at once (Active or Closing).
     uint256 public constant MAX_STREAMS = 16;
     uint256 public constant MAX_RUNNING = 4;
@@ -68,6 +72,8 @@ contract StreamHandler is CommonBase {
     mapping(uint256 streamId => mapping(address provider => bytes)) internal _lastReceiptSig;
     /// @notice The response hash an honest provider returns for a request.
     mapping(bytes32 requestId => bytes32) internal _truth;
+    /// @notice Receipts disputed so far (by digest).
+    mapping(bytes32 digest => bool) internal _disputed;
     /// @notice Bonds of the disputes opened and not yet finalized.
     uint256 public ghostOpenBonds;
     /// @notice Set if a redeem above what the client signed, or of an old voucher, went through.
@@ -106,6 +112,14 @@ contract StreamHandler is CommonBase {
     }
 
     // ================================================================== views for the tests
+
+    /// @notice The stream's allowances left, summed over its subscribers.
+    function reservedOf(uint256 id) public view returns (uint256 total) {
+        address[] memory subs = market.subscribersOf(id);
+        for (uint256 i; i < subs.length; ++i) {
+            total += market.subscription(id, subs[i]).allowance;
+        }
+    }
 
     function streamCount() external view returns (uint256) {
         return streams.length;
@@ -325,7 +339,7 @@ contract StreamHandler is CommonBase {
             if (st != IStreamMarket.StreamStatus.Active && st != IStreamMarket.StreamStatus.Closing) continue;
             address[] memory subs = market.subscribersOf(id);
             for (uint256 i; i < subs.length; ++i) {
-                uint64 decreaseAt = market.allowanceOf(id, subs[i]).decreaseAt;
+                uint64 decreaseAt = market.subscription(id, subs[i]).decreaseAt;
                 if (decreaseAt == 0) continue;
                 if (block.timestamp < decreaseAt) {
                     try market.finishAllowanceDecrease(id, subs[i]) {
@@ -357,7 +371,7 @@ contract StreamHandler is CommonBase {
 
     function _finalizeClose(uint256 id) internal {
         IStreamMarket.Stream memory s = market.getStream(id);
-        uint256 refund = s.deposit + s.reserved;
+        uint256 refund = s.deposit + reservedOf(id);
         market.finalizeClose(id);
         ghostPaidOut[id] += refund;
         done["finalizeClose"]++;
@@ -446,7 +460,7 @@ contract StreamHandler is CommonBase {
             completionTokens: uint32(tokens)
         });
         _lastReceipt[id][p] = r;
-        _lastReceiptSig[id][p] = _sign(_keyOf[p], market.receiptDigest(r));
+        _lastReceiptSig[id][p] = _sign(_keyOf[p], _receiptDigest(r));
         if (ghostSigned[id][p] == 0) _voucherHolders[id].push(p);
         uint256 cumulative = ghostSigned[id][p] + 1 + tokens * s.pricePerKTokenGenerated / 1_000;
         ghostSigned[id][p] = cumulative;
@@ -467,7 +481,7 @@ contract StreamHandler is CommonBase {
         uint256 signed = ghostSigned[id][p];
         uint256 redeemedBefore = market.redeemed(id, p);
         _tryCheating(id, p, s.client, signed, redeemedBefore);
-        uint256 allowanceLeft = market.allowanceOf(id, p).left;
+        uint256 allowanceLeft = market.subscription(id, p).allowance;
         if (signed <= redeemedBefore || (s.deposit == 0 && allowanceLeft == 0)) return;
         uint256 sure = market.surelyRedeemable(id, p);
         uint256 balanceBefore = token.balanceOf(p);
@@ -489,7 +503,7 @@ contract StreamHandler is CommonBase {
             IStreamMarket.Stream memory s = market.getStream(id);
             bool open = s.status == IStreamMarket.StreamStatus.Active || s.status == IStreamMarket.StreamStatus.Closing;
             uint256 signed = ghostSigned[id][p];
-            uint256 allowanceLeft = market.allowanceOf(id, p).left;
+            uint256 allowanceLeft = market.subscription(id, p).allowance;
             if (!open || (s.deposit == 0 && allowanceLeft == 0) || signed <= market.redeemed(id, p)) continue;
             if (allowanceLeft != 0) done["paidFromAllowance"]++;
             before[n] = market.redeemed(id, p);
@@ -555,15 +569,38 @@ contract StreamHandler is CommonBase {
             address p = subs[(providerSeed % subs.length + i) % subs.length];
             IStreamMarket.Receipt memory r = _lastReceipt[id][p];
             if (r.streamId == 0 || market.subscription(id, p).openDispute != 0) continue;
-            if (market.disputeOfReceipt(market.receiptDigest(r)) != 0) continue;
-            _ensureBalance(s.client, s.disputeBond);
-            vm.prank(s.client);
+            if (_disputed[_receiptDigest(r)]) continue;
+            address disputer = _disputer(id, s, p, providerSeed >> 128);
+            _ensureBalance(disputer, s.disputeBond);
+            vm.prank(disputer);
             uint256 disputeId = market.openDispute(p, r, _lastReceiptSig[id][p], "ipfs://evidence");
+            if (disputer != s.client) done["disputeByOther"]++;
             disputes.push(disputeId);
+            _disputed[_receiptDigest(r)] = true;
             ghostOpenBonds += s.disputeBond;
             done[r.responseHash == _truth[r.requestId] ? bytes32("disputeHonest") : bytes32("disputeCheater")]++;
             return;
         }
+    }
+
+    /// @dev Who disputes `accused`'s receipt: the client (1 time in 3), the other client (a
+    ///      stranger to the stream), or a provider other than the accused (when it is a subscriber
+    ///      itself, only if a council seat is left for someone else).
+    function _disputer(uint256 id, IStreamMarket.Stream memory s, address accused, uint256 seed)
+        internal
+        view
+        returns (address)
+    {
+        uint256 mode = seed % 3;
+        if (mode == 1) return clients[0] == s.client ? clients[1] : clients[0];
+        if (mode == 2) {
+            address q = providers[(seed >> 8) % PROVIDERS];
+            IStreamMarket.SubscriptionStatus st = market.subscription(id, q).status;
+            bool subscribed =
+                st == IStreamMarket.SubscriptionStatus.Active || st == IStreamMarket.SubscriptionStatus.Unsubscribing;
+            if (q != accused && (!subscribed || s.subscriberCount >= 3)) return q;
+        }
+        return s.client;
     }
 
     function _pickDispute(uint256 seed, bool wantCommit, bool wantReveal, bool wantFinal)
@@ -590,6 +627,15 @@ contract StreamHandler is CommonBase {
         return isContrarian(voter) ? !right : right;
     }
 
+    /// @dev The commitment a council member submits (IStreamMarket.commitVerdict's formula).
+    function _verdictCommitment(uint256 disputeId, bool accept, bytes32 salt, address voter)
+        internal
+        view
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(block.chainid, address(market), disputeId, accept, salt, voter));
+    }
+
     function _salt(address voter, uint256 disputeId) internal pure returns (bytes32) {
         return keccak256(abi.encode("salt", voter, disputeId));
     }
@@ -602,7 +648,7 @@ contract StreamHandler is CommonBase {
         for (uint256 i; i < d.council.length && left != 0; ++i) {
             address voter = d.council[(seatSeed % d.council.length + i) % d.council.length];
             if (neverCommits(voter) || market.verdictOf(disputeId, voter).committed) continue;
-            bytes32 c = market.verdictCommitment(disputeId, _verdict(voter, d), _salt(voter, disputeId), voter);
+            bytes32 c = _verdictCommitment(disputeId, _verdict(voter, d), _salt(voter, disputeId), voter);
             vm.prank(voter);
             market.commitVerdict(disputeId, c);
             done["commitVerdict"]++;
@@ -667,7 +713,8 @@ contract StreamHandler is CommonBase {
             } catch {}
             address p = market.subscribersOf(id).length == 0 ? address(0) : market.subscribersOf(id)[0];
             if (p != address(0) && _lastReceipt[id][p].streamId == id) {
-                vm.prank(a);
+                // the accused disputing its own receipt
+                vm.prank(p);
                 try market.openDispute(p, _lastReceipt[id][p], _lastReceiptSig[id][p], "x") {
                     ghostUnauthorized = true;
                 } catch {}
@@ -722,7 +769,15 @@ contract StreamHandler is CommonBase {
     }
 
     function _voucherDigest(uint256 id, address p, uint256 cumulative) internal view returns (bytes32) {
-        return market.voucherDigest(id, p, cumulative);
+        bytes32 structHash = keccak256(abi.encode(VOUCHER_TYPEHASH, id, p, cumulative));
+        return keccak256(abi.encodePacked("\x19\x01", market.DOMAIN_SEPARATOR(), structHash));
+    }
+
+    function _receiptDigest(IStreamMarket.Receipt memory r) internal view returns (bytes32) {
+        bytes32 structHash = keccak256(
+            abi.encode(RECEIPT_TYPEHASH, r.streamId, r.requestId, r.responseHash, r.promptTokens, r.completionTokens)
+        );
+        return keccak256(abi.encodePacked("\x19\x01", market.DOMAIN_SEPARATOR(), structHash));
     }
 
     function _sign(uint256 key, bytes32 digest) internal pure returns (bytes memory) {

@@ -93,7 +93,7 @@ contract StreamMarketInvariantTest is Test {
         for (uint256 i; i < handler.streamCount(); ++i) {
             uint256 id = handler.streams(i);
             IStreamMarket.Stream memory st = market.getStream(id);
-            uint256 deposit = st.deposit + st.reserved;
+            uint256 deposit = st.deposit + handler.reservedOf(id);
             deposits += deposit;
             ghostHeld += handler.ghostDeposited(id) - handler.ghostPaidOut(id);
             vm.assertEq(deposit, handler.ghostDeposited(id) - handler.ghostPaidOut(id), "deposit + reserved != in - out");
@@ -125,13 +125,13 @@ contract StreamMarketInvariantTest is Test {
             IStreamMarket.Stream memory s = market.getStream(id);
             if (s.status != IStreamMarket.StreamStatus.Closed) continue;
             vm.assertEq(s.deposit, 0, "closed stream keeps a deposit");
-            vm.assertEq(s.reserved, 0, "closed stream keeps allowances");
+            vm.assertEq(handler.reservedOf(id), 0, "closed stream keeps allowances");
             vm.assertEq(s.subscriberCount, 0, "closed stream keeps subscribers");
             vm.assertEq(market.subscribersOf(id).length, 0, "closed stream lists subscribers");
             vm.assertEq(s.openDisputes, 0, "closed stream with an open dispute");
             address[] memory subs = handler.everSubscribed(id);
             for (uint256 j; j < subs.length; ++j) {
-                vm.assertEq(market.lockedFor(id, subs[j]), 0, "closed stream keeps collateral");
+                vm.assertEq(market.subscription(id, subs[j]).locked, 0, "closed stream keeps collateral");
             }
         }
     }
@@ -142,14 +142,14 @@ contract StreamMarketInvariantTest is Test {
     function invariant_locksMatchLedgerAndAccess() public view {
         vm.assertFalse(handler.ghostUnauthorized(), "an unauthorized or repeated action went through");
         // The market's ledger per provider, over the (stream, provider) pairs that ever subscribed:
-        // nobody else can have a lock on a stream (lockedFor of a non-subscriber is 0 by construction).
+        // nobody else can have a lock on a stream (the locked collateral of a non-subscriber is 0 by construction).
         uint256 n = providers.length;
         uint256[] memory ledger = new uint256[](n);
         for (uint256 i; i < handler.streamCount(); ++i) {
             uint256 id = handler.streams(i);
             address[] memory subs = handler.everSubscribed(id);
             for (uint256 k; k < subs.length; ++k) {
-                uint256 l = market.lockedFor(id, subs[k]);
+                uint256 l = market.subscription(id, subs[k]).locked;
                 if (l == 0) continue;
                 for (uint256 j; j < n; ++j) {
                     if (providers[j] == subs[k]) ledger[j] += l;
@@ -174,7 +174,7 @@ contract StreamMarketInvariantTest is Test {
             (bool ok,) = address(handler).call(abi.encodePacked(s, abi.encode(r >> 8, r >> 16, third)));
             vm.assertTrue(ok, "handler call reverted");
         }
-        string[25] memory paths = [
+        string[26] memory paths = [
             "create",
             "createWithPermit",
             "topUp",
@@ -199,7 +199,8 @@ contract StreamMarketInvariantTest is Test {
             "allowanceIncreased",
             "allowanceDecreaseRequested",
             "allowanceDecreased",
-            "paidFromAllowance"
+            "paidFromAllowance",
+            "disputeByOther"
         ];
         for (uint256 i; i < paths.length; ++i) {
             vm.assertGt(handler.done(bytes32(bytes(paths[i]))), 0, string.concat("never reached: ", paths[i]));

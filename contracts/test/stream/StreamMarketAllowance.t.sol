@@ -35,7 +35,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
     }
 
     function _left(address p) internal view returns (uint256) {
-        return market.allowanceOf(id, p).left;
+        return market.subscription(id, p).allowance;
     }
 
     // ================================================================== increase
@@ -50,12 +50,12 @@ contract StreamMarketAllowanceTest is StreamFixture {
         _increase(p1, 10e18);
         IStreamMarket.Stream memory s = _stream(id);
         vm.assertEq(s.deposit, DEPOSIT - 45e18, "unreserved");
-        vm.assertEq(s.reserved, 45e18, "reserved");
+        vm.assertEq(_reserved(id), 45e18, "reserved");
         vm.assertEq(market.surelyRedeemable(id, p0), 35e18);
         vm.assertEq(market.surelyRedeemable(id, p1), 10e18);
         vm.assertEq(market.surelyRedeemable(id, p2), 0);
-        IStreamMarket.Allowance memory a = market.allowanceOf(id, p0);
-        vm.assertEq(a.left, 35e18);
+        IStreamMarket.Subscription memory a = market.subscription(id, p0);
+        vm.assertEq(a.allowance, 35e18);
         vm.assertEq(a.pendingDecrease, 0);
         vm.assertEq(a.decreaseAt, 0);
         vm.assertEq(token.balanceOf(address(market)), DEPOSIT, "no token moved");
@@ -114,7 +114,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
         vm.expectEmit(address(market));
         emit IStreamMarket.VoucherRedeemed(id, p0, 15e18, 11e18, 15e18, 0, DEPOSIT - 15e18);
         vm.assertEq(_redeem(id, p0, 15e18), 11e18);
-        vm.assertEq(_stream(id).reserved, 0);
+        vm.assertEq(_reserved(id), 0);
     }
 
     function test_redeem_othersCannotTouchAnAllowance() public {
@@ -170,8 +170,8 @@ contract StreamMarketAllowanceTest is StreamFixture {
         emit IStreamMarket.AllowanceDecreased(id, p0, 4e18, 6e18, DEPOSIT - 6e18);
         vm.prank(stranger); // anyone
         market.finishAllowanceDecrease(id, p0);
-        IStreamMarket.Allowance memory a = market.allowanceOf(id, p0);
-        vm.assertEq(a.left, 6e18);
+        IStreamMarket.Subscription memory a = market.subscription(id, p0);
+        vm.assertEq(a.allowance, 6e18);
         vm.assertEq(a.pendingDecrease, 0);
         vm.assertEq(a.decreaseAt, 0);
         vm.assertEq(market.surelyRedeemable(id, p0), 6e18);
@@ -257,10 +257,10 @@ contract StreamMarketAllowanceTest is StreamFixture {
         emit IStreamMarket.AllowanceReleased(id, p0, 7e18, DEPOSIT - 3e18);
         vm.prank(p0);
         market.finishUnsubscribe(id);
-        IStreamMarket.Allowance memory a = market.allowanceOf(id, p0);
-        vm.assertEq(a.left + a.pendingDecrease + a.decreaseAt, 0, "allowance cleared");
+        IStreamMarket.Subscription memory a = market.subscription(id, p0);
+        vm.assertEq(a.allowance + a.pendingDecrease + a.decreaseAt, 0, "allowance cleared");
         vm.assertEq(market.surelyRedeemable(id, p0), 0);
-        vm.assertEq(_stream(id).reserved, 0);
+        vm.assertEq(_reserved(id), 0);
         // the former subscriber still redeems what it was signed, from the unreserved deposit
         vm.assertEq(_redeem(id, p0, 5e18), 2e18);
     }
@@ -297,7 +297,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
         vm.assertEq(market.surelyRedeemable(id, p0), 0);
         vm.assertEq(market.surelyRedeemable(99, p0), 0, "unknown stream");
         IStreamMarket.Stream memory s = _stream(id);
-        vm.assertEq(s.deposit + s.reserved, 0);
+        vm.assertEq(s.deposit + _reserved(id), 0);
     }
 
     // ================================================================== fuzz
@@ -334,7 +334,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
         t = block.timestamp;
         for (uint256 k; k < steps.length; ++k) {
             _step(steps[k]);
-            vm.assertLe(served - market.redeemed(sid, p0), market.allowanceOf(sid, p0).left, "served beyond the allowance");
+            vm.assertLe(served - market.redeemed(sid, p0), market.subscription(sid, p0).allowance, "served beyond the allowance");
         }
         uint256 owed = served - market.redeemed(sid, p0);
         if (owed != 0) vm.assertEq(_redeem(sid, p0, served), owed, "p0 not paid in full at the end");
@@ -344,7 +344,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
     function _step(uint256 r) internal {
         uint256 action = r % 6;
         uint256 outstanding = served - market.redeemed(sid, p0);
-        uint256 leftBefore = market.allowanceOf(sid, p0).left;
+        uint256 leftBefore = market.subscription(sid, p0).allowance;
         if (action == 0) {
             // p0 serves within what it can surely redeem
             uint256 room = market.surelyRedeemable(sid, p0);
@@ -354,7 +354,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
             if (outstanding != 0) vm.assertEq(_redeem(sid, p0, served), outstanding, "p0 not paid in full");
         } else if (action == 2) {
             _otherRedeems(r);
-            vm.assertEq(market.allowanceOf(sid, p0).left, leftBefore, "another's redeem touched p0");
+            vm.assertEq(market.subscription(sid, p0).allowance, leftBefore, "another's redeem touched p0");
         } else if (action == 3) {
             // the client announces a decrease: p0 sees it within the notice and redeems what the
             // new surelyRedeemable no longer covers
@@ -362,7 +362,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
             if (decreasable == 0) return;
             vm.prank(client);
             market.requestAllowanceDecrease(sid, p0, bound(r >> 8, 1, decreasable));
-            vm.assertEq(market.allowanceOf(sid, p0).left, leftBefore, "a request lowered the allowance");
+            vm.assertEq(market.subscription(sid, p0).allowance, leftBefore, "a request lowered the allowance");
             if (outstanding > market.surelyRedeemable(sid, p0)) {
                 vm.assertEq(_redeem(sid, p0, served), outstanding, "p0 not paid in full within the notice");
             }
@@ -383,7 +383,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
         uint256 j = 1 + (r >> 8) % 2;
         othersSigned[j] += 1 + (r >> 16) % 2_000e18;
         address other = providers[j];
-        if (market.allowanceOf(sid, other).left != 0 || _stream(sid).deposit != 0) _redeem(sid, other, othersSigned[j]);
+        if (market.subscription(sid, other).allowance != 0 || _stream(sid).deposit != 0) _redeem(sid, other, othersSigned[j]);
     }
 
     /// @dev Time passes; anyone applies a decrease whose notice is over; one whose notice is not
@@ -391,7 +391,7 @@ contract StreamMarketAllowanceTest is StreamFixture {
     function _timePasses(uint256 r) internal {
         t += bound(r >> 8, 0, 2 * CLOSE_NOTICE);
         vm.warp(t);
-        IStreamMarket.Allowance memory a = market.allowanceOf(sid, p0);
+        IStreamMarket.Subscription memory a = market.subscription(sid, p0);
         if (a.decreaseAt == 0) return;
         if (block.timestamp < a.decreaseAt) {
             vm.expectRevert(

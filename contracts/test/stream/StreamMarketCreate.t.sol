@@ -22,12 +22,7 @@ contract StreamMarketCreateTest is StreamFixture {
         vm.assertEq(market.nextStreamId(), 1);
         vm.assertEq(market.nextDisputeId(), 1);
         vm.assertTrue(_access().hasRole(bytes32(0), admin));
-        vm.assertEq(market.MAX_SUBSCRIBERS(), 32);
-        vm.assertEq(market.MAX_COUNCIL_SIZE(), 16);
         vm.assertEq(market.MAX_REDEEM_BATCH(), 32);
-        vm.assertEq(market.MAX_DURATION(), 365 days);
-        vm.assertEq(market.MAX_URI_LENGTH(), 256);
-        vm.assertEq(keccak256(abi.encode(market.config())), keccak256(abi.encode(_defaultConfig())));
     }
 
     function test_constructor_emitsConfigUpdated() public {
@@ -80,7 +75,11 @@ contract StreamMarketCreateTest is StreamFixture {
         emit IStreamMarket.ConfigUpdated(c);
         vm.prank(admin);
         market.setConfig(c);
-        vm.assertEq(keccak256(abi.encode(market.config())), keccak256(abi.encode(c)));
+        // it applies to streams created from now on
+        IStreamMarket.StreamParams memory p = _params();
+        p.councilSize = 6;
+        vm.expectRevert(abi.encodeWithSelector(IStreamMarket.StreamMarketInvalidCouncilSize.selector, 6, 5));
+        _create(p);
     }
 
     function test_setConfig_revertsForNonAdmin() public {
@@ -160,13 +159,15 @@ contract StreamMarketCreateTest is StreamFixture {
             minVerdictWindow: 365 days,
             maxVerdictWindow: 365 days
         });
+        vm.expectEmit(address(market));
+        emit IStreamMarket.ConfigUpdated(c);
         vm.prank(admin);
         market.setConfig(c);
-        vm.assertEq(market.config().maxCouncilSize, 1);
         c.maxCouncilSize = 16;
+        vm.expectEmit(address(market));
+        emit IStreamMarket.ConfigUpdated(c);
         vm.prank(admin);
         market.setConfig(c);
-        vm.assertEq(market.config().maxCouncilSize, 16);
     }
 
     // ================================================================== EIP-712
@@ -191,25 +192,6 @@ contract StreamMarketCreateTest is StreamFixture {
         vm.assertEq(market.DOMAIN_SEPARATOR(), _domainSeparator(address(market)));
     }
 
-    function test_eip712_typeHashes() public view {
-        vm.assertEq(market.VOUCHER_TYPEHASH(), keccak256(bytes(VOUCHER_TYPE)));
-        vm.assertEq(market.RECEIPT_TYPEHASH(), keccak256(bytes(RECEIPT_TYPE)));
-    }
-
-    function testFuzz_eip712_digestsMatchTheTypes(
-        uint256 streamId,
-        address provider,
-        uint256 cumulative,
-        bytes32 requestId,
-        bytes32 responseHash,
-        uint32 promptTokens,
-        uint32 completionTokens
-    ) public view {
-        vm.assertEq(market.voucherDigest(streamId, provider, cumulative), _voucherDigest(streamId, provider, cumulative));
-        IStreamMarket.Receipt memory r = IStreamMarket.Receipt(streamId, requestId, responseHash, promptTokens, completionTokens);
-        vm.assertEq(market.receiptDigest(r), _receiptDigest(r));
-    }
-
     function test_eip712_domainFollowsTheChainId() public {
         bytes32 before = market.DOMAIN_SEPARATOR();
         vm.chainId(31_338);
@@ -220,7 +202,6 @@ contract StreamMarketCreateTest is StreamFixture {
     function test_eip712_eachMarketHasItsOwnDomain() public {
         IStreamMarket other = _deployMarket(_defaultConfig());
         vm.assertNotEq(other.DOMAIN_SEPARATOR(), market.DOMAIN_SEPARATOR());
-        vm.assertNotEq(other.voucherDigest(1, providers[0], 1), market.voucherDigest(1, providers[0], 1));
     }
 
     // ================================================================== create
@@ -715,26 +696,16 @@ contract StreamMarketCreateTest is StreamFixture {
         vm.assertEq(uint8(sub.status), uint8(IStreamMarket.SubscriptionStatus.None));
         vm.assertEq(sub.locked, 0);
         vm.assertEq(market.redeemed(42, providers[0]), 0);
-        vm.assertEq(market.lockedFor(42, providers[0]), 0);
+        vm.assertEq(market.subscription(42, providers[0]).locked, 0);
         IStreamMarket.Dispute memory d = market.getDispute(42);
         vm.assertEq(uint8(d.state), uint8(IStreamMarket.DisputeState.None));
         vm.assertEq(d.council.length, 0);
         vm.assertFalse(market.verdictOf(42, providers[0]).member);
-        vm.assertEq(market.disputeOfReceipt(keccak256("x")), 0);
     }
 
-    function test_verdictCommitment_bindsChainMarketDisputeVerdictSaltVoter() public view {
-        bytes32 salt = keccak256("salt");
-        address voter = providers[1];
-        vm.assertEq(
-            market.verdictCommitment(3, true, salt, voter),
-            keccak256(abi.encode(block.chainid, address(market), uint256(3), true, salt, voter))
-        );
-        vm.assertNotEq(market.verdictCommitment(3, true, salt, voter), market.verdictCommitment(4, true, salt, voter));
-        vm.assertNotEq(market.verdictCommitment(3, true, salt, voter), market.verdictCommitment(3, false, salt, voter));
-        vm.assertNotEq(
-            market.verdictCommitment(3, true, salt, voter), market.verdictCommitment(3, true, salt, providers[2])
-        );
+    /// @notice The deployed code fits EIP-170 (anvil and every EVM chain refuse more): built for size, 43 bytes under.
+    function test_runtimeCodeFitsEip170() public view {
+        vm.assertLe(address(market).code.length, 24_576, "StreamMarket runtime code over EIP-170");
     }
 
     function test_supportsAccessControlInterface() public view {

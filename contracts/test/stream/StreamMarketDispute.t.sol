@@ -54,7 +54,7 @@ contract StreamMarketDisputeTest is StreamFixture {
         uint64 commitEnd = uint64(START + COMMIT_WINDOW);
         address[] memory council = _council(providers[1], providers[2], providers[3]);
         vm.expectEmit(address(market));
-        emit IStreamMarket.DisputeOpened(1, id, p0, r, EVIDENCE, BOND, council, commitEnd, commitEnd + REVEAL_WINDOW);
+        emit IStreamMarket.DisputeOpened(1, id, p0, client, r, EVIDENCE, BOND, council, commitEnd, commitEnd + REVEAL_WINDOW);
         vm.expectEmit(address(token));
         emit IERC20.Transfer(client, address(market), BOND);
         uint256 disputeId = _openWith(p0, r, sig, EVIDENCE);
@@ -73,7 +73,6 @@ contract StreamMarketDisputeTest is StreamFixture {
         vm.assertEq(d.commitEnd, commitEnd);
         vm.assertEq(d.revealEnd, commitEnd + REVEAL_WINDOW);
         vm.assertEq(d.commits + d.reveals + d.approvals + d.rejections, 0);
-        vm.assertEq(market.disputeOfReceipt(_receiptDigest(r)), 1);
         vm.assertEq(market.subscription(id, p0).openDispute, 1);
         vm.assertEq(_stream(id).openDisputes, 1);
         for (uint256 i = 1; i <= 3; ++i) {
@@ -161,8 +160,8 @@ contract StreamMarketDisputeTest is StreamFixture {
 
         r = _receipt(id, "r");
         sig = _signReceipt(p0, r);
-        vm.expectRevert(abi.encodeWithSelector(IStreamMarket.StreamMarketNotClient.selector, id, stranger));
-        vm.prank(stranger);
+        vm.expectRevert(abi.encodeWithSelector(IStreamMarket.StreamMarketSelfDispute.selector, id, p0));
+        vm.prank(p0);
         market.openDispute(p0, r, sig, EVIDENCE);
 
         vm.prank(client);
@@ -297,7 +296,7 @@ contract StreamMarketDisputeTest is StreamFixture {
     function test_commitVerdict_recordsAndEmits() public {
         uint256 disputeId = _dispute(id, p0, "r");
         address voter = providers[2];
-        bytes32 c = market.verdictCommitment(disputeId, false, _salt(voter, disputeId), voter);
+        bytes32 c = _verdictCommitment(disputeId, false, _salt(voter, disputeId), voter);
         vm.expectEmit(address(market));
         emit IStreamMarket.VerdictCommitted(disputeId, voter, c);
         vm.prank(voter);
@@ -385,7 +384,7 @@ contract StreamMarketDisputeTest is StreamFixture {
         );
         _reveal(disputeId, providers[2], true);
         bytes32 committed = market.verdictOf(disputeId, providers[1]).commitment;
-        bytes32 wrong = market.verdictCommitment(disputeId, false, _salt(providers[1], disputeId), providers[1]);
+        bytes32 wrong = _verdictCommitment(disputeId, false, _salt(providers[1], disputeId), providers[1]);
         vm.expectRevert(
             abi.encodeWithSelector(
                 IVerdictRound.VerdictRoundCommitmentMismatch.selector, disputeId, providers[1], committed, wrong
@@ -420,7 +419,7 @@ contract StreamMarketDisputeTest is StreamFixture {
         uint256 a = _dispute(id, p0, "a");
         uint256 b = _dispute(id, providers[4], "b"); // council 0, 1, 2
         // provider 1 copies provider 2's commitment in dispute a: its reveal cannot match
-        bytes32 c2 = market.verdictCommitment(a, false, _salt(providers[2], a), providers[2]);
+        bytes32 c2 = _verdictCommitment(a, false, _salt(providers[2], a), providers[2]);
         vm.prank(providers[2]);
         market.commitVerdict(a, c2);
         vm.prank(providers[1]);
@@ -435,7 +434,7 @@ contract StreamMarketDisputeTest is StreamFixture {
                 a,
                 providers[1],
                 c2,
-                market.verdictCommitment(a, false, _salt(providers[2], a), providers[1])
+                _verdictCommitment(a, false, _salt(providers[2], a), providers[1])
             )
         );
         vm.prank(providers[1]);
@@ -446,7 +445,7 @@ contract StreamMarketDisputeTest is StreamFixture {
                 b,
                 providers[2],
                 c2,
-                market.verdictCommitment(b, false, _salt(providers[2], a), providers[2])
+                _verdictCommitment(b, false, _salt(providers[2], a), providers[2])
             )
         );
         vm.prank(providers[2]);
@@ -545,7 +544,7 @@ contract StreamMarketDisputeTest is StreamFixture {
         vm.assertEq(token.balanceOf(providers[1]), FUNDS - STAKE + 2e18, "accept voter");
         vm.assertEq(token.balanceOf(providers[2]), FUNDS - STAKE, "minority voter: nothing");
         vm.assertEq(token.balanceOf(client), clientBefore + 1e18, "the non-reveal slash");
-        vm.assertEq(market.lockedFor(id, providers[3]), COLLATERAL - 1e18);
+        vm.assertEq(market.subscription(id, providers[3]).locked, COLLATERAL - 1e18);
         vm.assertEq(_locked(providers[3]), COLLATERAL - 1e18);
         vm.assertEq(_staked(providers[3]), STAKE - 1e18);
     }
@@ -562,7 +561,7 @@ contract StreamMarketDisputeTest is StreamFixture {
         vm.assertEq(token.balanceOf(p0), providerBefore + BOND);
         vm.assertEq(token.balanceOf(client), clientBefore + 3e18);
         for (uint256 i = 1; i <= 3; ++i) {
-            vm.assertEq(market.lockedFor(id, providers[i]), COLLATERAL - 1e18);
+            vm.assertEq(market.subscription(id, providers[i]).locked, COLLATERAL - 1e18);
         }
     }
 
@@ -611,19 +610,19 @@ contract StreamMarketDisputeTest is StreamFixture {
         uint256 sid = _streamWith(3); // council of 2 for each
         uint256 a = _dispute(sid, p0, "a"); // council 1, 2
         market.finalizeDispute(_afterReveal(a));
-        vm.assertEq(market.lockedFor(sid, providers[1]), 4e18);
+        vm.assertEq(market.subscription(sid, providers[1]).locked, 4e18);
         uint256 b = _dispute(sid, p0, "b");
         vm.expectEmit(address(market));
         emit IStreamMarket.VoterSlashed(b, providers[1], 4e18); // capped at what is left
         market.finalizeDispute(_afterReveal(b));
-        vm.assertEq(market.lockedFor(sid, providers[1]), 0);
+        vm.assertEq(market.subscription(sid, providers[1]).locked, 0);
         vm.assertEq(_locked(providers[1]), COLLATERAL, "only its lock on the setUp stream is left");
         // nothing left: no slash, no event; the subscriber stays (with no collateral)
         uint256 d = _dispute(sid, p0, "d");
         uint256 clientBefore = token.balanceOf(client);
         market.finalizeDispute(_afterReveal(d));
         vm.assertEq(token.balanceOf(client), clientBefore, "both silent seats had nothing left");
-        vm.assertEq(market.lockedFor(sid, providers[2]), 0);
+        vm.assertEq(market.subscription(sid, providers[2]).locked, 0);
         vm.assertEq(uint8(market.subscription(sid, providers[1]).status), uint8(IStreamMarket.SubscriptionStatus.Active));
     }
 
@@ -652,7 +651,7 @@ contract StreamMarketDisputeTest is StreamFixture {
         emit IStreamMarket.DisputeResolved(good, sid, providers[1], true, 0, 0, 0, 0, 0, BOND);
         market.finalizeDispute(_afterReveal(good)); // nobody revealed, and no slash configured
         vm.assertEq(token.balanceOf(providers[1]), providerBefore + BOND);
-        vm.assertEq(market.lockedFor(sid, providers[2]), COLLATERAL);
+        vm.assertEq(market.subscription(sid, providers[2]).locked, COLLATERAL);
     }
 
     function test_finalize_zeroBond() public {
@@ -758,7 +757,7 @@ contract StreamMarketDisputeTest is StreamFixture {
 
         vm.warp(START + commitAt);
         bool committed = START + commitAt < commitEnd;
-        bytes32 c = market.verdictCommitment(disputeId, false, _salt(voter, disputeId), voter);
+        bytes32 c = _verdictCommitment(disputeId, false, _salt(voter, disputeId), voter);
         if (!committed) {
             vm.expectRevert(abi.encodeWithSelector(IVerdictRound.VerdictRoundCommitClosed.selector, disputeId, commitEnd));
         }
@@ -876,7 +875,7 @@ contract StreamMarketDisputeTest is StreamFixture {
             if (run.approvals != 0) rewardEach = BOND * run.rewardBps / 10_000 / run.approvals;
             vm.assertEq(token.balanceOf(run.accused), run.accusedBefore + BOND - rewardEach * run.approvals);
             vm.assertEq(token.balanceOf(client), run.clientBefore + silentSlash);
-            vm.assertEq(market.lockedFor(run.sid, run.accused), COLLATERAL);
+            vm.assertEq(market.subscription(run.sid, run.accused).locked, COLLATERAL);
         } else {
             rewardEach = COLLATERAL * run.rewardBps / 10_000 / run.rejections;
             vm.assertEq(token.balanceOf(run.accused), run.accusedBefore);
@@ -884,13 +883,13 @@ contract StreamMarketDisputeTest is StreamFixture {
                 token.balanceOf(client),
                 run.clientBefore + COLLATERAL - rewardEach * run.rejections + BOND + silentSlash
             );
-            vm.assertEq(market.lockedFor(run.sid, run.accused), 0);
+            vm.assertEq(market.subscription(run.sid, run.accused).locked, 0);
             vm.assertEq(market.subscribersOf(run.sid).length, run.n - 1);
         }
         for (uint256 i; i < run.council.length; ++i) {
             bool majority = run.act[i] >= 2 && (run.act[i] == 2) == valid;
             vm.assertEq(token.balanceOf(run.council[i]), run.before[i] + (majority ? rewardEach : 0));
-            vm.assertEq(market.lockedFor(run.sid, run.council[i]), run.act[i] < 2 ? COLLATERAL - 1e18 : COLLATERAL);
+            vm.assertEq(market.subscription(run.sid, run.council[i]).locked, run.act[i] < 2 ? COLLATERAL - 1e18 : COLLATERAL);
             vm.assertEq(market.subscription(run.sid, run.council[i]).openSeats, 0);
         }
         vm.assertEq(token.balanceOf(address(market)), 2 * DEPOSIT, "only the two deposits stay");

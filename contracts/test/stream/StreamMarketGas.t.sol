@@ -229,7 +229,7 @@ contract StreamMarketGasTest is StreamFixture {
 
     function test_gas_commitVerdict() public {
         address voter = market.getDispute(disputeFresh).council[2];
-        bytes32 c = market.verdictCommitment(disputeFresh, true, _salt(voter, disputeFresh), voter);
+        bytes32 c = _verdictCommitment(disputeFresh, true, _salt(voter, disputeFresh), voter);
         vm.prank(voter);
         market.commitVerdict(disputeFresh, c);
         vm.snapshotGasLastCall("commitVerdict (3rd seat)");

@@ -183,7 +183,8 @@ contract StreamMarketRedeemTest is StreamFixture {
 
     function test_redeem_revertsOnAnotherMarketsVoucher() public {
         IStreamMarket other = _deployMarket(_defaultConfig());
-        bytes32 foreign = other.voucherDigest(id, p0, 1e18);
+        bytes32 structHash = keccak256(abi.encode(keccak256(bytes(VOUCHER_TYPE)), id, p0, 1e18));
+        bytes32 foreign = keccak256(abi.encodePacked("\x19\x01", _domainSeparator(address(other)), structHash));
         bytes memory sig = _sign(clientKey, foreign);
         vm.expectRevert(_badSig(id, p0, 1e18));
         _redeemWith(p0, id, 1e18, sig);

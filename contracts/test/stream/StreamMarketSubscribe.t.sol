@@ -56,7 +56,7 @@ contract StreamMarketSubscribeTest is StreamFixture {
         _subscribe(id, p);
 
         vm.assertEq(_locked(p), COLLATERAL);
-        vm.assertEq(market.lockedFor(id, p), COLLATERAL);
+        vm.assertEq(market.subscription(id, p).locked, COLLATERAL);
         IStreamMarket.Subscription memory sub = market.subscription(id, p);
         vm.assertEq(uint8(sub.status), uint8(IStreamMarket.SubscriptionStatus.Active));
         vm.assertEq(sub.locked, COLLATERAL);
@@ -86,8 +86,8 @@ contract StreamMarketSubscribeTest is StreamFixture {
         _subscribe(id, providers[0]);
         _subscribe(other, providers[0]);
         vm.assertEq(_locked(providers[0]), 2 * COLLATERAL);
-        vm.assertEq(market.lockedFor(id, providers[0]), COLLATERAL);
-        vm.assertEq(market.lockedFor(other, providers[0]), COLLATERAL);
+        vm.assertEq(market.subscription(id, providers[0]).locked, COLLATERAL);
+        vm.assertEq(market.subscription(other, providers[0]).locked, COLLATERAL);
     }
 
     function test_subscribe_upTo32() public {
@@ -229,7 +229,7 @@ contract StreamMarketSubscribeTest is StreamFixture {
         _finishUnsubscribe(providers[1]);
 
         vm.assertEq(_locked(providers[1]), 0);
-        vm.assertEq(market.lockedFor(id, providers[1]), 0);
+        vm.assertEq(market.subscription(id, providers[1]).locked, 0);
         IStreamMarket.Subscription memory sub = market.subscription(id, providers[1]);
         vm.assertEq(uint8(sub.status), uint8(IStreamMarket.SubscriptionStatus.None));
         vm.assertEq(sub.subscribedAt, 0);
@@ -376,7 +376,7 @@ contract StreamMarketSubscribeTest is StreamFixture {
         vm.assertEq(token.balanceOf(address(market)), 0);
         for (uint256 i; i < 5; ++i) {
             vm.assertEq(_locked(providers[i]), 0);
-            vm.assertEq(market.lockedFor(id, providers[i]), 0);
+            vm.assertEq(market.subscription(id, providers[i]).locked, 0);
             vm.assertEq(uint8(market.subscription(id, providers[i]).status), uint8(IStreamMarket.SubscriptionStatus.None));
         }
         // nothing can happen on a closed stream

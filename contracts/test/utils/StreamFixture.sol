@@ -226,12 +226,21 @@ abstract contract StreamFixture is Test {
         disputeId = market.openDispute(provider, r, sig, EVIDENCE);
     }
 
+    /// @dev The commitment a council member submits (IStreamMarket.commitVerdict's formula).
+    function _verdictCommitment(uint256 disputeId, bool accept, bytes32 salt, address voter)
+        internal
+        view
+        returns (bytes32)
+    {
+        return keccak256(abi.encode(block.chainid, address(market), disputeId, accept, salt, voter));
+    }
+
     function _salt(address voter, uint256 disputeId) internal pure returns (bytes32) {
         return keccak256(abi.encode("salt", voter, disputeId));
     }
 
     function _commitVote(uint256 disputeId, address voter, bool accept) internal {
-        bytes32 c = market.verdictCommitment(disputeId, accept, _salt(voter, disputeId), voter);
+        bytes32 c = _verdictCommitment(disputeId, accept, _salt(voter, disputeId), voter);
         vm.prank(voter);
         market.commitVerdict(disputeId, c);
     }
@@ -256,6 +265,14 @@ abstract contract StreamFixture is Test {
 
     function _stream(uint256 streamId) internal view returns (IStreamMarket.Stream memory) {
         return market.getStream(streamId);
+    }
+
+    /// @dev The stream's allowances left, summed over its subscribers (the only accounts holding one).
+    function _reserved(uint256 streamId) internal view returns (uint256 total) {
+        address[] memory subs = market.subscribersOf(streamId);
+        for (uint256 i; i < subs.length; ++i) {
+            total += market.subscription(streamId, subs[i]).allowance;
+        }
     }
 
     function _locked(address p) internal view returns (uint256) {

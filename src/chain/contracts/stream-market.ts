@@ -3,7 +3,7 @@
  * subscriptions, disputes and verdicts. Plain TypeScript out (bigint amounts, enums as strings). The transactions of
  * clients and providers are in src/stream/chain.ts; everything that reads or writes the StreamMarket goes through here.
  */
-import {type ContractRunner, getAddress, type TypedDataDomain, type Wallet} from 'ethers'
+import {AbiCoder, type ContractRunner, getAddress, keccak256, type TypedDataDomain, type Wallet} from 'ethers'
 
 import type {ChainContext} from '../context.js'
 import {BugError, UserError} from '../../errors/index.js'
@@ -66,10 +66,8 @@ export interface StreamInfo extends StreamParams {
   nonRevealSlash: bigint
   /** Voters' share of a slash or a bond, basis points (fixed at creation). */
   voterRewardBps: number
-  /** The unreserved deposit: tokens left to pay vouchers with that no allowance reserves (0 once closed). */
+  /** The unreserved deposit: tokens left to pay vouchers with that no allowance reserves (0 once closed); the rest of the stream's funds are its subscribers' allowances. */
   deposit: bigint
-  /** The subscribers' allowances left, summed: the rest of the stream's funds. */
-  reserved: bigint
   createdAt: number
   /** End of the close notice (0 while active). */
   closeAt: number
@@ -85,6 +83,8 @@ export interface SubscriptionInfo {
   status: SubscriptionStatus
   /** Collateral locked for it on the stream, wei (0 when not subscribed). */
   locked: bigint
+  /** Its allowance left: the part of the deposit only its redeems can spend, wei. */
+  allowance: bigint
   /** When it subscribed (0 when not subscribed). */
   subscribedAt: number
   /** While unsubscribing: when it may finish (0 otherwise). */
@@ -96,8 +96,8 @@ export interface SubscriptionInfo {
 }
 
 /**
- * A provider's allowance on a stream (IStreamMarket.allowanceOf and surelyRedeemable): the part of the deposit
- * reserved for it, which only its own redeems can spend.
+ * A provider's allowance on a stream (IStreamMarket.subscription's allowance fields, and surelyRedeemable): the part
+ * of the deposit reserved for it, which only its own redeems can spend.
  */
 export interface AllowanceInfo {
   streamId: bigint
@@ -118,6 +118,8 @@ export interface DisputeInfo {
   streamId: bigint
   /** The accused provider. */
   provider: string
+  /** Who opened it and paid the bond (never on its council). */
+  disputer: string
   state: DisputeState
   receipt: Receipt
   bond: bigint
@@ -218,7 +220,6 @@ export function streamFrom(id: bigint, s: IStreamMarket.StreamStructOutput): Str
     nonRevealSlash: s.nonRevealSlash,
     voterRewardBps: Number(s.voterRewardBps),
     deposit: s.deposit,
-    reserved: s.reserved,
     createdAt: Number(s.createdAt),
     closeAt: Number(s.closeAt),
     subscriberCount: Number(s.subscriberCount),
@@ -255,6 +256,7 @@ export async function subscription(chain: ChainContext, id: bigint | number, pro
     provider: getAddress(provider),
     status: enumName(SUBSCRIPTION_STATUS, s.status, 0, 'subscription status'),
     locked: s.locked,
+    allowance: s.allowance,
     subscribedAt: Number(s.subscribedAt),
     noticeEnd: Number(s.noticeEnd),
     openDispute: s.openDispute,
@@ -270,8 +272,8 @@ export async function redeemed(chain: ChainContext, id: bigint | number, provide
 /** `provider`'s allowance on the stream (zeros when none). */
 export async function allowanceOf(chain: ChainContext, id: bigint | number, provider: string): Promise<AllowanceInfo> {
   const market = streamMarketOf(chain)
-  const [a, sure] = await Promise.all([market.allowanceOf(toId(id), provider), market.surelyRedeemable(toId(id), provider)])
-  return {streamId: toId(id), provider: getAddress(provider), left: a.left, pendingDecrease: a.pendingDecrease, decreaseAt: Number(a.decreaseAt), surelyRedeemable: sure}
+  const [sub, sure] = await Promise.all([market.subscription(toId(id), provider), market.surelyRedeemable(toId(id), provider)])
+  return {streamId: toId(id), provider: getAddress(provider), left: sub.allowance, pendingDecrease: sub.pendingDecrease, decreaseAt: Number(sub.decreaseAt), surelyRedeemable: sure}
 }
 
 /** The dispute, or undefined when there is no dispute `id`. */
@@ -284,6 +286,7 @@ export async function findDispute(chain: ChainContext, id: bigint | number): Pro
     id: disputeId,
     streamId: d.streamId,
     provider: getAddress(d.provider),
+    disputer: getAddress(d.disputer),
     state: enumName(DISPUTE_STATE, d.state, 1, 'dispute state'),
     receipt: {
       streamId: r.streamId,
@@ -315,11 +318,6 @@ export async function getDispute(chain: ChainContext, id: bigint | number): Prom
   return dispute
 }
 
-/** The dispute id that judged (or judges) a receipt, by its EIP-712 digest; 0n when none. */
-export async function disputeOfReceipt(chain: ChainContext, digest: string): Promise<bigint> {
-  return await streamMarketOf(chain).disputeOfReceipt(digest)
-}
-
 export async function verdictOf(chain: ChainContext, disputeId: bigint | number, voter: string): Promise<VerdictInfo> {
   const v = await streamMarketOf(chain).verdictOf(toId(disputeId), voter)
   return {
@@ -332,9 +330,17 @@ export async function verdictOf(chain: ChainContext, disputeId: bigint | number,
   }
 }
 
-/** The commitment `voter` submits for `accept` and `salt` in a dispute (computed by the contract). */
+/**
+ * The commitment `voter` submits for `accept` and `salt` in a dispute: keccak256(abi.encode(chainId, market,
+ * disputeId, accept, salt, voter)), IStreamMarket.commitVerdict's formula (the market has no getter for it).
+ */
+export function disputeCommitment(chainId: bigint | number, market: string, disputeId: bigint | number, accept: boolean, salt: string, voter: string): string {
+  return keccak256(AbiCoder.defaultAbiCoder().encode(['uint256', 'address', 'uint256', 'bool', 'bytes32', 'address'], [BigInt(chainId), getAddress(market), toId(disputeId), accept, salt, getAddress(voter)]))
+}
+
+/** The commitment `voter` submits for `accept` and `salt` in a dispute on this chain's StreamMarket. */
 export async function verdictCommitment(chain: ChainContext, disputeId: bigint | number, accept: boolean, salt: string, voter: string): Promise<string> {
-  return await streamMarketOf(chain).verdictCommitment(toId(disputeId), accept, salt, voter)
+  return disputeCommitment(chain.network.chainId, streamMarketAddress(chain), disputeId, accept, salt, voter)
 }
 
 /** The next stream id the market will assign (ids start at 1, so there are nextStreamId - 1 streams). */

@@ -14,7 +14,7 @@
  */
 import type {TypedDataDomain} from 'ethers'
 
-import type {StreamMarket} from '../../chain/contracts/stream-market.js'
+import {disputeCommitment, type StreamMarket} from '../../chain/contracts/stream-market.js'
 
 import {errorText, revertOf} from '../../chain/errors.js'
 import {GREEDY_EPSILON, verifyCompletion} from '../../gpu/verifier.js'
@@ -217,12 +217,13 @@ export class DisputeDuty {
 
   /** The dispute's seat as a ballot of the one verdict-duty client (../verdict-duty.ts). */
   private ballot(d: OpenDispute): Ballot {
-    const {market, address} = this.options
+    const {market, address, domain} = this.options
     return {
       label: `Dispute ${d.id}`,
       topic: 'dispute',
       verdictWord: (accept) => (accept ? 'valid' : 'invalid'),
-      commitment: (accept, salt) => market.verdictCommitment(d.id, accept, salt, address),
+      // IStreamMarket.commitVerdict's formula, in the market's EIP-712 domain (chain id and address)
+      commitment: async (accept, salt) => disputeCommitment(BigInt(domain.chainId!), String(domain.verifyingContract), d.id, accept, salt, address),
       commit: (commitment) => market.commitVerdict(d.id, commitment),
       reveal: (accept, salt) => market.revealVerdict(d.id, accept, salt),
       reverts: {

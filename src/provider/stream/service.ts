@@ -14,7 +14,7 @@ import type {StreamMarket} from '../../chain/contracts/stream-market.js'
 
 import {readStake} from '../../chain/account.js'
 import type {ChainContext} from '../../chain/context.js'
-import {errorText, revertOf} from '../../chain/errors.js'
+import {errorText, revertArgsOf, revertOf} from '../../chain/errors.js'
 import {formatAmount} from '../../chain/units.js'
 import {ogpuDomain} from '../../protocol/eip712.js'
 import {Jobs} from '../jobs.js'
@@ -234,6 +234,8 @@ export class StreamService {
         const stream = this.cache.peek(BigInt(e.streamId))
         if (stream?.status === 'closed') return false
         if (!all && this.jobs.deferred(`redeem:${e.streamId}`)) return false
+        // Nothing the chain could pay (no allowance left, no unreserved deposit): it would revert the whole batch.
+        if (stream && stream.surelyRedeemable === 0n && stream.deposit === 0n) return false
         const closing = stream?.status === 'closing' && stream.closeAt - now < 30
         // An announced allowance decrease that leaves part of the voucher uncovered: redeem now, within the notice.
         const exposed = this.urgent.has(e.streamId) && stream !== undefined && unredeemedOf(e) > stream.surelyRedeemable
@@ -258,8 +260,12 @@ export class StreamService {
       } catch (error) {
         const name = revertOf(error)
         await Promise.all(batch.map((b) => this.syncRedeemed(b.streamId).catch(() => {})))
-        // An empty deposit: wait for a top-up (retry every 30 s).
-        if (name === 'StreamMarketDepositEmpty') for (const b of batch) this.jobs.defer(`redeem:${b.streamId}`, 30_000)
+        // An empty allowance and deposit: wait for a top-up or a new allowance (retry every 30 s). The revert names the
+        // stream: only that one waits, the others go in the next batch.
+        if (name === 'StreamMarketDepositEmpty') {
+          const empty = revertArgsOf(error)?.[0]
+          for (const b of batch) if (empty === undefined || String(empty) === b.streamId.toString()) this.jobs.defer(`redeem:${b.streamId}`, 30_000)
+        }
         this.options.log.warn('redeem', `${what} failed: ${errorText(error)}`, {revert: name})
       }
     })

@@ -138,7 +138,6 @@ function streamStruct(client: string, status: number) {
     nonRevealSlash: 2n,
     voterRewardBps: 1000,
     deposit: 500n,
-    reserved: 0n,
     createdAt: 1_700_000_000,
     closeAt: 0,
     subscriberCount: 2,

@@ -9,8 +9,8 @@ import {checkDispute, readReceiptFile} from '../../../stream/actions.js'
 import {openDispute} from '../../../stream/chain.js'
 
 export default class StreamDisputeOpen extends BaseCommand<typeof StreamDisputeOpen> {
-  static override summary = "Dispute a provider's response by its signed receipt; the stream's other subscribers judge it."
-  static override description = `FILE is the JSON the gateway saves for each response: {provider, receipt, signature, evidenceUri}. The receipt's signature is checked before anything is paid; then the stream's dispute bond is paid and the council (the first other subscribers, longest-subscribed first) commits and reveals a verdict. Invalid: the provider is slashed and removed, the bond comes back. Valid: the provider keeps the bond.`
+  static override summary = "Dispute a provider's response by its signed receipt (anyone: the client, another provider, any account), paying the stream's bond."
+  static override description = `FILE is the JSON the gateway saves for each response: {provider, receipt, signature, evidenceUri}. The receipt's signature is checked before anything is paid; then the stream's dispute bond is paid by this wallet and the council (the first subscribers other than the accused and this wallet, longest-subscribed first) commits and reveals a verdict. Invalid: the provider is slashed and removed; the client who disputed gets its bond back and the slash's rest, any other disputer its bond back and half of the rest (the client the other half). Valid: the disputer loses its bond to the provider and the accept voters.`
   static override examples = ['<%= config.bin %> stream dispute open --receipt receipt.json', '<%= config.bin %> stream dispute open --receipt receipt.json --evidence-uri https://example.org/evidence.json --json']
   static override flags = {
     receipt: Flags.string({description: 'The receipt file the gateway wrote: {provider, receipt, signature, evidenceUri}.', required: true}),
