@@ -244,7 +244,8 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect(s.subscribers[0].openDispute).toBe(1)
     const again = await home.json(['stream', 'dispute', 'open', '--receipt', file, '--wallet', 'dev1'])
     expect(again.code).toBe(2)
-    expect(again.data.error).toMatchObject({code: 'REVERT_StreamMarketReceiptAlreadyDisputed', message: 'This receipt was already disputed (dispute 1).'})
+    // refused on chain, decoded (the accused is under this dispute already: checked before the receipt's own record)
+    expect(again.data.error).toMatchObject({code: 'REVERT_StreamMarketProviderUnderDispute', hint: expect.stringContaining('ogpu stream dispute show 1')})
 
     const salt = `0x${randomBytes(32).toString('hex')}`
     await commitVerdict(chain, bob, 1, await verdictCommitment(chain, 1, true, salt, bob.address))
