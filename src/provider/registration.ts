@@ -56,13 +56,16 @@ export interface ProviderStatus {
   infoHash: string | null
   registeredAt: string | null
   stake: StakeJson
+  /** The models (sha256, 0x) whose council pools it is in: councils drawn from them may seat it. */
+  councilModels: string[]
 }
 
 export async function providerStatus(chain: ChainContext, address: string): Promise<ProviderStatus> {
-  const [provider, stake, now] = await Promise.all([
+  const [provider, stake, now, councilModels] = await Promise.all([
     chain.registry.providerOf(address),
     readStake(chain, address),
     chainTime(chain),
+    chain.registry.councilModelsOf(address),
   ])
   return {
     address,
@@ -71,6 +74,7 @@ export async function providerStatus(chain: ChainContext, address: string): Prom
     infoHash: provider.registered ? provider.infoHash : null,
     registeredAt: provider.registered ? new Date(Number(provider.registeredAt) * 1000).toISOString() : null,
     stake: stakeJson(stake, now),
+    councilModels: [...councilModels],
   }
 }
 

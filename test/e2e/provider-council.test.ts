@@ -39,5 +39,7 @@ describe('ogpu provider council: join and leave the council pool of a model by h
     expect(left.data.left).toEqual([MODEL])
     const status = await home.json(['provider', 'council', '--wallet', 'dev2'])
     expect(status.data.pools).toEqual([{model: OTHER, members: 1}])
+    const provider = await home.json(['provider', 'status', '--wallet', 'dev2'])
+    expect(provider.data.councilModels).toEqual([OTHER])
   })
 })

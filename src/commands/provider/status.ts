@@ -30,6 +30,7 @@ export default class ProviderStatusCommand extends BaseCommand<typeof ProviderSt
         ['Info hash', status.infoHash ?? '-'],
         ['Staked', `${status.stake.staked.value} oGPU (free ${status.stake.free.value}, locked ${status.stake.locked.value})`],
         ['Unbonding', `${status.stake.unbonding.value} oGPU`],
+        ['Council pools', status.councilModels.map((m) => m.slice(0, 14)).join(', ') || color.dim('none (`ogpu provider council join`)')],
         [
           'Daemon',
           !file
