@@ -6,6 +6,7 @@ import {AbiCoder, type Interface, type TransactionReceipt, Wallet} from 'ethers'
 import {afterEach, describe, expect, it} from 'vitest'
 
 import type {ChainContext} from '../../../src/chain/context.js'
+import {ContractRevertError} from '../../../src/chain/errors.js'
 import {createLogger} from '../../../src/provider/log.js'
 import {redeemedRecord} from '../../../src/provider/stream/book.js'
 import {StreamService} from '../../../src/provider/stream/service.js'
@@ -104,6 +105,36 @@ describe('the stream redeemer updates the book from the redeem receipt', () => {
     stream.book.append({t: 'voucher', streamId: '1', amount: '1000', signature: '0x01', at: 1})
     await stream.redeemDue(true)
     expect(stream.book.state.streams['1']).toMatchObject({redeemed: '1500'})
+    stream.close()
+  })
+})
+
+describe('a voucher the chain cannot pay', () => {
+  it('an empty allowance and deposit on one stream (DepositEmpty names it) holds back only that stream, not the whole batch', async () => {
+    let calls = 0
+    const {stream, sent} = service({
+      chainRedeemed: () => 0n,
+      receipt: (market) => {
+        calls++
+        // the first batch has both streams: stream 2 has nothing left to pay, so the whole redeemMany reverts
+        if (calls === 1) throw new ContractRevertError('empty', 'StreamMarketDepositEmpty', [2n, 700n])
+        return receiptOf([voucherRedeemed(market, 1n, provider.address, 1000n)])
+      },
+    })
+    stream.book.append({t: 'voucher', streamId: '1', amount: '1000', signature: '0x01', at: 1})
+    stream.book.append({t: 'voucher', streamId: '2', amount: '700', signature: '0x02', at: 1})
+    await stream.redeemDue(true)
+    expect(sent).toEqual(['Redeem 2 vouchers'])
+    // the next due pass redeems stream 1 alone; stream 2 waits (30 s) for a top-up or an allowance
+    const deadline = Date.now() + 5_000
+    while (sent.length < 2 && Date.now() < deadline) {
+      const pass = stream.redeemDue(false) // undefined until the redeem job is due again (1 s)
+      if (pass) await pass
+      else await new Promise((resolve) => setTimeout(resolve, 50)) // poll the condition
+    }
+    expect(sent).toEqual(['Redeem 2 vouchers', 'Redeem the voucher of stream 1'])
+    expect(stream.book.state.streams['1']).toMatchObject({redeemed: '1000'})
+    expect(stream.book.state.streams['2']).toMatchObject({redeemed: '0'})
     stream.close()
   })
 })
