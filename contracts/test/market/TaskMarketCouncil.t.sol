@@ -195,6 +195,47 @@ contract TaskMarketCouncilTest is MarketFixture {
         }
     }
 
+    /// @notice The client may confirm a task whose council is not seated yet: the executor is paid, every lock ends.
+    function test_confirm_beforeSeating() public {
+        (uint256 id,) = _assigned();
+        uint256 before = token.balanceOf(providers[0]);
+        vm.prank(client);
+        market.confirm(id);
+        vm.assertEq(uint8(_task(id).status), uint8(ITaskMarket.Status.Finalized));
+        vm.assertEq(token.balanceOf(providers[0]) - before, 50e18);
+        vm.assertEq(_locked(providers[0]), 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                ITaskMarket.TaskMarketUnexpectedStatus.selector, id, ITaskMarket.Status.Finalized, ITaskMarket.Status.Assigned
+            )
+        );
+        market.seatCouncil(id);
+    }
+
+    /// @notice A re-draw that finds no full council fails the task NoCouncil: the executor, undecided once, is not slashed.
+    function test_redraw_withoutAFullCouncilFailsCleanly() public {
+        (uint256 id, address[] memory c) = _assignedTask();
+        vm.prank(providers[0]);
+        market.commitCheckpoint(id, 0, ROOT);
+        vm.warp(block.timestamp + 20 minutes); // silence
+        market.finalizeCheckpoint(id, 0);
+        // everyone but the executor and the old council leaves the pool; the old council cannot back a seat
+        for (uint256 i = 1; i < providers.length; ++i) {
+            vm.prank(providers[i]);
+            registry.leaveCouncil(MODEL_HASH);
+        }
+        vm.roll(block.number + 1);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.NoCouncil, 0, 0, 0, _task(id).escrow);
+        market.seatCouncil(id);
+        vm.assertEq(_staked(providers[0]), STAKE);
+        vm.assertEq(_locked(providers[0]), 0);
+        for (uint256 s; s < c.length; ++s) {
+            vm.assertEq(_locked(c[s]), 0);
+        }
+        vm.assertEq(token.balanceOf(address(market)), 0);
+    }
+
     // ================================================================== attack 1, replayed
 
     /// @notice Issue 12, attack 1: three staked Sybils bid the max price into every slot
