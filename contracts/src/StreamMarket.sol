@@ -13,6 +13,7 @@ import {ReentrancyGuardTransient} from "@openzeppelin/contracts/utils/Reentrancy
 import {IProviderRegistry} from "./interfaces/IProviderRegistry.sol";
 import {IStreamMarket} from "./interfaces/IStreamMarket.sol";
 import {VerdictRound} from "./libraries/VerdictRound.sol";
+import {StreamMarketRules, STREAM_MAX_URI_LENGTH} from "./StreamMarketRules.sol";
 
 /// @title StreamMarket
 /// @notice The streaming market: streams with a deposit, open subscription with collateral,
@@ -30,11 +31,9 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     // Limits and type hashes (see IStreamMarket's notes; internal: no getters, to keep the runtime
     // code under EIP-170).
     uint8 internal constant MAX_SUBSCRIBERS = 32;
-    uint8 internal constant MAX_COUNCIL_SIZE = 16;
     /// @inheritdoc IStreamMarket
     uint256 public constant MAX_REDEEM_BATCH = 32;
-    uint32 internal constant MAX_DURATION = 365 days;
-    uint256 internal constant MAX_URI_LENGTH = 256;
+    uint256 internal constant MAX_URI_LENGTH = STREAM_MAX_URI_LENGTH;
     bytes32 internal constant VOUCHER_TYPEHASH =
         keccak256("Voucher(uint256 streamId,address provider,uint256 cumulativeAmount)");
     bytes32 internal constant RECEIPT_TYPEHASH = keccak256(
@@ -129,6 +128,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
 
     IERC20 private immutable _token;
     IProviderRegistry private immutable _registry;
+    StreamMarketRules private immutable _rules;
 
     Config private _config;
     uint256 private _nextStreamId = 1;
@@ -158,6 +158,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         if (admin == address(0)) revert StreamMarketInvalidAdmin(admin);
         _token = token_;
         _registry = registry_;
+        _rules = new StreamMarketRules();
         _grantRole(DEFAULT_ADMIN_ROLE, admin);
         _setConfig(config_);
     }
@@ -626,7 +627,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     /// @dev Validates, stores and announces a stream; returns its id and deposit (not yet pulled).
     function _create(StreamParams calldata p) private returns (uint256 streamId, uint256 deposit) {
         Config memory c = _config;
-        _validate(p, c);
+        _rules.checkParams(p, c);
         uint96 collateral = SafeCast.toUint96(p.collateral);
         uint96 nonRevealSlash = uint96(uint256(collateral) * c.nonRevealSlashBps / BPS);
         deposit = SafeCast.toUint96(p.deposit);
@@ -657,51 +658,10 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         emit StreamCreated(streamId, msg.sender, p, nonRevealSlash, c.voterRewardBps);
     }
 
-    function _validate(StreamParams calldata p, Config memory c) private pure {
-        if (p.modelHash == bytes32(0) || p.specHash == bytes32(0)) {
-            revert StreamMarketMissingHash(p.modelHash, p.specHash);
-        }
-        uint256 uriLength = bytes(p.specUri).length;
-        if (uriLength == 0 || uriLength > MAX_URI_LENGTH) revert StreamMarketInvalidSpecUri(uriLength, MAX_URI_LENGTH);
-        if (p.councilSize == 0 || p.councilSize > c.maxCouncilSize) {
-            revert StreamMarketInvalidCouncilSize(p.councilSize, c.maxCouncilSize);
-        }
-        bool weighted = p.responseMethod == ResponseMethod.Weighted;
-        if (weighted ? (p.weightBps == 0 || p.weightBps > BPS) : p.weightBps != 0) {
-            revert StreamMarketInvalidWeight(p.responseMethod, p.weightBps);
-        }
-        if (p.collateral < c.minCollateral) revert StreamMarketCollateralTooLow(p.collateral, c.minCollateral);
-        if (p.disputeBond < c.minDisputeBond) revert StreamMarketDisputeBondTooLow(p.disputeBond, c.minDisputeBond);
-        if (p.maxDowntime == 0 || p.maxDowntime > MAX_DURATION) {
-            revert StreamMarketInvalidMaxDowntime(p.maxDowntime, MAX_DURATION);
-        }
-        _checkWindow(p.unsubscribeNotice, c.minNotice, c.maxNotice, true);
-        _checkWindow(p.closeNotice, c.minNotice, c.maxNotice, true);
-        _checkWindow(p.commitWindow, c.minVerdictWindow, c.maxVerdictWindow, false);
-        _checkWindow(p.revealWindow, c.minVerdictWindow, c.maxVerdictWindow, false);
-    }
-
-    function _checkWindow(uint32 value, uint32 min, uint32 max, bool notice) private pure {
-        if (value >= min && value <= max) return;
-        if (notice) revert StreamMarketInvalidNotice(value, min, max);
-        revert StreamMarketInvalidVerdictWindow(value, min, max);
-    }
-
     function _setConfig(Config memory c) private {
-        string memory invalid;
-        if (c.maxCouncilSize == 0 || c.maxCouncilSize > MAX_COUNCIL_SIZE) invalid = "maxCouncilSize";
-        else if (c.nonRevealSlashBps > BPS) invalid = "nonRevealSlashBps";
-        else if (c.voterRewardBps > BPS) invalid = "voterRewardBps";
-        else if (c.minCollateral == 0) invalid = "minCollateral";
-        else if (!_validBounds(c.minNotice, c.maxNotice)) invalid = "notice";
-        else if (!_validBounds(c.minVerdictWindow, c.maxVerdictWindow)) invalid = "verdictWindow";
-        if (bytes(invalid).length != 0) revert StreamMarketInvalidConfig(invalid);
+        _rules.checkConfig(c);
         _config = c;
         emit ConfigUpdated(c);
-    }
-
-    function _validBounds(uint32 min, uint32 max) private pure returns (bool) {
-        return min != 0 && min <= max && max <= MAX_DURATION;
     }
 
     // ================================================================== internal: money
