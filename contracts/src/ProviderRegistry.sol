@@ -301,6 +301,26 @@ contract ProviderRegistry is IProviderRegistry, AccessControl, ReentrancyGuardTr
         return _draw(model, atBlock, seed, seats, exclude, true, minFreeStake);
     }
 
+    /// @inheritdoc IProviderRegistry
+    function drawAndLockCouncil(
+        bytes32 model,
+        uint256 atBlock,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        uint256 collateral
+    ) external onlyRole(MARKET_ROLE) returns (address[] memory members) {
+        if (collateral == 0) revert ProviderRegistryZeroAmount();
+        members = _draw(model, atBlock, seed, seats, exclude, true, collateral);
+        if (members.length < seats) return members;
+        for (uint256 i; i < seats; ++i) {
+            Account storage a = _accounts[members[i]];
+            uint256 locked = a.locked + collateral; // <= staked: drawn only with that much free stake
+            a.locked = uint96(locked);
+            emit CollateralLocked(members[i], msg.sender, collateral, locked);
+        }
+    }
+
     // ------------------------------------------------------------------ admin
 
     /// @inheritdoc IProviderRegistry

@@ -41,10 +41,6 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     );
 
     uint256 private constant BPS = 10_000;
-    /// @dev When someone other than the client proves a response invalid, it gets its bond back and
-    ///      this share of what the voters leave of the slash; the client, who paid for the bad
-    ///      response, gets the rest.
-    uint256 private constant DISPUTER_REWARD_BPS = 5_000;
     /// @dev A dispute that no majority of its council judges invalid leaves the response valid
     ///      (the disputer carries the burden of proof; ties and silence included).
     bool private constant ACCEPT_WITHOUT_MAJORITY = true;
@@ -86,7 +82,6 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     /// @dev A provider's subscription in storage: one slot.
     struct SubStore {
         SubscriptionStatus status;
-        uint8 openSeats; // open disputes of the stream seating it
         uint40 subscribedAt;
         uint40 noticeEnd;
         uint96 locked; // collateral this market holds locked for it on the stream
@@ -100,25 +95,18 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         uint40 decreaseAt; // when the decrease may be applied (0 = none pending)
     }
 
-    /// @dev How a dispute was settled (see DisputeResolved).
-    struct Outcome {
-        uint256 slashed;
-        uint256 rewardEach;
-        uint256 toClient;
-        uint256 toProvider;
-        uint256 toDisputer;
-    }
-
     /// @dev A dispute in storage (its phases and votes live in the verdict round `disputeId`).
     struct DisputeStore {
         // slot 0
-        address provider;
+        address provider; // != 0 for every dispute
         uint64 streamId;
-        uint8 seats; // > 0 for every dispute
+        uint8 seats; // 0 until seated
+        bool dropped; // ended without a council
         // slot 1
         uint96 bond;
         uint32 promptTokens;
         uint32 completionTokens;
+        uint64 drawBlock; // its hash seeds the draw; the pool as of drawBlock - 1
         // slots 2, 3
         bytes32 requestId;
         bytes32 responseHash;
@@ -279,16 +267,57 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         bytes32 digest = _checkDispute(s, provider, receipt, signature, bytes(evidenceUri).length);
         disputeId = _nextDisputeId++;
         _receiptDisputes[digest] = disputeId;
-        address[] memory council = _seatCouncil(streamId, s, provider, disputeId);
         _subs[streamId][provider].openDispute = uint64(disputeId);
         s.openDisputes += 1;
         uint96 bond = s.disputeBond;
-        _storeDispute(disputeId, provider, receipt, bond, council.length);
-        VerdictRound.Round memory r = _rounds.open(disputeId, council.length, s.commitWindow, s.revealWindow);
-        emit DisputeOpened(
-            disputeId, streamId, provider, msg.sender, receipt, evidenceUri, bond, council, r.commitEnd, r.revealEnd
-        );
+        _storeDispute(disputeId, provider, receipt, bond);
+        emit DisputeOpened(disputeId, streamId, provider, msg.sender, receipt, evidenceUri, bond, uint64(block.number));
         if (bond != 0) _token.safeTransferFrom(msg.sender, address(this), bond);
+    }
+
+    /// @inheritdoc IStreamMarket
+    function seatDispute(uint256 disputeId) external nonReentrant {
+        DisputeStore storage d = _disputes[disputeId];
+        DisputeState state = _stateOf(disputeId);
+        if (state != DisputeState.Seating) revert StreamMarketNotSeating(disputeId, state); // None: unknown
+        uint64 drawBlock = d.drawBlock;
+        if (block.number <= drawBlock) revert StreamMarketSeatingTooEarly(disputeId, drawBlock);
+        bytes32 hash = blockhash(drawBlock);
+        if (hash == bytes32(0)) {
+            // Over 256 blocks ago: the seed is gone. Draw from a later block instead.
+            d.drawBlock = uint64(block.number);
+            emit DisputeDrawReanchored(disputeId, drawBlock, uint64(block.number));
+            return;
+        }
+        uint256 streamId = d.streamId;
+        StreamStore storage s = _streams[streamId];
+        address[] memory exclude = new address[](3);
+        exclude[0] = d.provider;
+        exclude[1] = d.disputer;
+        exclude[2] = s.client;
+        uint256 seats = s.councilSize;
+        uint96 collateral = s.collateral;
+        address[] memory members = _registry.drawAndLockCouncil(
+            s.modelHash, drawBlock - 1, keccak256(abi.encode(hash, disputeId)), seats, exclude, collateral
+        );
+        if (members.length < seats) {
+            // Nobody is at fault: nobody is slashed, the bond goes back.
+            d.dropped = true;
+            s.openDisputes -= 1;
+            _subs[streamId][exclude[0]].openDispute = 0;
+            uint96 bond = d.bond;
+            emit DisputeDropped(disputeId, streamId, exclude[0], exclude[1], bond);
+            _pay(exclude[1], bond);
+            return;
+        }
+        address[16] storage stored = _councils[disputeId];
+        for (uint256 i; i < seats; ++i) {
+            stored[i] = members[i];
+        }
+        d.seats = uint8(seats);
+        VerdictRound.Round memory r = _rounds.open(disputeId, seats, s.commitWindow, s.revealWindow);
+        // Every seat is backed by the stream's collateral, locked for the dispute by the draw.
+        emit DisputeCouncilSeated(disputeId, members, drawBlock, r.commitEnd, r.revealEnd);
     }
 
     // ================================================================== providers
@@ -337,9 +366,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         if (block.timestamp < sub.noticeEnd) {
             revert StreamMarketUnsubscribeNoticeNotOver(streamId, msg.sender, sub.noticeEnd);
         }
-        if (sub.openDispute != 0 || sub.openSeats != 0) {
-            revert StreamMarketSubscriptionBusy(streamId, msg.sender, sub.openDispute, sub.openSeats);
-        }
+        if (sub.openDispute != 0) revert StreamMarketSubscriptionBusy(streamId, msg.sender, sub.openDispute);
         delete _subs[streamId][msg.sender];
         StreamStore storage s = _streams[streamId];
         uint8 count = _removeSubscriber(streamId, s, msg.sender);
@@ -387,9 +414,8 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
 
     /// @inheritdoc IStreamMarket
     function finalizeDispute(uint256 disputeId) external nonReentrant {
-        DisputeStore memory d = _disputes[disputeId];
-        if (d.seats == 0) revert StreamMarketUnknownDispute(disputeId);
         _requireOpenDispute(disputeId);
+        DisputeStore memory d = _disputes[disputeId];
         // The disputer carries the burden of proof: without a majority of the seats for invalid, valid.
         (VerdictRound.Round memory r, uint256 approvals, uint256 rejections) =
             _rounds.close(disputeId, ACCEPT_WITHOUT_MAJORITY);
@@ -397,27 +423,14 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         StreamStore storage s = _streams[d.streamId];
         s.openDisputes -= 1;
 
-        Outcome memory o;
-        if (valid) {
-            if (approvals != 0) o.rewardEach = uint256(d.bond) * s.voterRewardBps / BPS / approvals;
-            o.toProvider = d.bond - o.rewardEach * approvals;
-            _subs[d.streamId][d.provider].openDispute = 0;
-        } else {
-            // The slash comes to the market: the reject voters' share out; the rest to the client, or,
-            // when someone else proved it, the bond back and a share of the rest to that disputer.
-            o.slashed = _removeAccused(d.streamId, s, d.provider);
-            o.rewardEach = o.slashed * s.voterRewardBps / BPS / rejections;
-            uint256 rest = o.slashed - o.rewardEach * rejections;
-            if (d.disputer == s.client) {
-                o.toClient = rest + d.bond;
-            } else {
-                o.toDisputer = rest * DISPUTER_REWARD_BPS / BPS;
-                o.toClient = rest - o.toDisputer;
-                o.toDisputer += d.bond;
-            }
-        }
+        uint256 slashed;
+        if (valid) _subs[d.streamId][d.provider].openDispute = 0;
+        else slashed = _removeAccused(d.streamId, s, d.provider);
+        StreamMarketRules.Outcome memory o = _rules.disputeOutcome(
+            valid, d.bond, slashed, s.voterRewardBps, valid ? approvals : rejections, d.disputer == s.client
+        );
         uint256 majority = valid ? r.revealed & r.accepts : r.revealed & ~r.accepts;
-        _settleCouncil(disputeId, d.streamId, d.seats, majority, ~uint256(r.revealed), o.rewardEach);
+        _settleCouncil(disputeId, d, majority, ~uint256(r.revealed), o.rewardEach);
         emit DisputeResolved(
             disputeId,
             d.streamId,
@@ -460,7 +473,7 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         for (uint256 i; i < n; ++i) {
             address p = list[i];
             uint96 locked = subs[p].locked;
-            delete subs[p]; // no open dispute: openSeats and openDispute are 0
+            delete subs[p]; // no open dispute: openDispute is 0
             delete list[i];
             if (locked != 0) _registry.unlock(p, locked);
         }
@@ -563,7 +576,6 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
             subscribedAt: sub.subscribedAt,
             noticeEnd: sub.noticeEnd,
             openDispute: sub.openDispute,
-            openSeats: sub.openSeats,
             allowance: a.left,
             pendingDecrease: a.pendingDecrease,
             decreaseAt: a.decreaseAt
@@ -578,12 +590,13 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     /// @inheritdoc IStreamMarket
     function getDispute(uint256 disputeId) external view returns (Dispute memory dispute) {
         DisputeStore memory d = _disputes[disputeId];
-        if (d.seats == 0) return dispute;
+        if (d.provider == address(0)) return dispute;
         VerdictRound.Round memory r = _rounds.get(disputeId);
         dispute.streamId = d.streamId;
         dispute.provider = d.provider;
         dispute.disputer = d.disputer;
-        dispute.state = _disputeState(r.state);
+        dispute.state = _stateOf(disputeId);
+        dispute.drawBlock = d.drawBlock;
         dispute.receipt = Receipt({
             streamId: d.streamId,
             requestId: d.requestId,
@@ -761,85 +774,43 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
         if (previous != 0) revert StreamMarketReceiptAlreadyDisputed(digest, previous);
     }
 
-    function _storeDispute(uint256 disputeId, address provider, Receipt calldata receipt, uint96 bond, uint256 seats)
-        private
-    {
+    function _storeDispute(uint256 disputeId, address provider, Receipt calldata receipt, uint96 bond) private {
         _disputes[disputeId] = DisputeStore({
             provider: provider,
             streamId: uint64(receipt.streamId),
-            seats: uint8(seats),
+            seats: 0,
+            dropped: false,
             bond: bond,
             promptTokens: receipt.promptTokens,
             completionTokens: receipt.completionTokens,
+            drawBlock: uint64(block.number),
             requestId: receipt.requestId,
             responseHash: receipt.responseHash,
             disputer: msg.sender
         });
     }
 
-    /// @dev Seats the council of a new dispute: the first min(councilSize, subscribers left)
-    ///      subscribers other than `accused` and the disputer (the caller), in subscription order;
-    ///      counts the seat on each.
-    function _seatCouncil(uint256 streamId, StreamStore storage s, address accused, uint256 disputeId)
-        private
-        returns (address[] memory council)
-    {
-        uint256 n = s.subscriberCount;
-        uint256 seats = s.councilSize;
-        // the accused is a subscriber, so n >= 1; so may the disputer be
-        uint256 eligible = n - 1;
-        SubscriptionStatus disputerStatus = _subs[streamId][msg.sender].status;
-        if (disputerStatus == SubscriptionStatus.Active || disputerStatus == SubscriptionStatus.Unsubscribing) --eligible;
-        if (seats > eligible) seats = eligible;
-        if (seats == 0) revert StreamMarketNoCouncil(streamId, accused);
-        council = new address[](seats);
-        address[32] storage list = _subscribers[streamId];
-        address[16] storage stored = _councils[disputeId];
-        mapping(address => SubStore) storage subs = _subs[streamId];
-        uint256 filled;
-        for (uint256 i; filled < seats; ++i) {
-            address p = list[i];
-            if (p == accused || p == msg.sender) continue;
-            council[filled] = p;
-            stored[filled] = p;
-            subs[p].openSeats += 1;
-            ++filled;
-        }
-    }
-
-    /// @dev Frees every seat of the dispute, pays `rewardEach` to each seat in `majority` (the
-    ///      revealed verdicts equal to the outcome) and slashes each seat in `silent` (no reveal)
-    ///      the stream's nonRevealSlash, capped at its collateral on the stream, to the client.
-    function _settleCouncil(uint256 disputeId, uint256 streamId, uint256 seats, uint256 majority, uint256 silent, uint256 rewardEach)
+    /// @dev Frees every seat of the dispute (unlocks the collateral locked at seating), pays `rewardEach`
+    ///      to each seat in `majority` (the revealed verdicts equal to the outcome) and slashes each seat
+    ///      in `silent` (no reveal) the stream's nonRevealSlash (<= the collateral) to the client.
+    function _settleCouncil(uint256 disputeId, DisputeStore memory d, uint256 majority, uint256 silent, uint256 rewardEach)
         private
     {
         address[16] storage council = _councils[disputeId];
-        mapping(address => SubStore) storage subs = _subs[streamId];
-        StreamStore storage s = _streams[streamId];
+        StreamStore storage s = _streams[d.streamId];
         uint96 slashAmount = s.nonRevealSlash;
-        for (uint256 i; i < seats; ++i) {
+        uint96 collateral = s.collateral;
+        for (uint256 i; i < d.seats; ++i) {
             address voter = council[i];
-            SubStore storage sub = subs[voter];
-            sub.openSeats -= 1;
             uint256 bit = 1 << i;
-            if (majority & bit != 0) {
-                _pay(voter, rewardEach);
-            } else if (silent & bit != 0 && slashAmount != 0) {
-                _slashSilent(disputeId, sub, voter, slashAmount, s.client);
+            uint96 slashed = silent & bit != 0 ? slashAmount : 0;
+            if (slashed != 0) {
+                emit VoterSlashed(disputeId, voter, slashed);
+                _registry.slash(voter, slashed, s.client);
             }
+            if (collateral > slashed) _registry.unlock(voter, collateral - slashed);
+            if (majority & bit != 0) _pay(voter, rewardEach);
         }
-    }
-
-    /// @dev Slashes min(amount, its collateral on the stream) from a seat that did not reveal, to the client.
-    function _slashSilent(uint256 disputeId, SubStore storage sub, address voter, uint96 amount, address client)
-        private
-    {
-        uint96 locked = sub.locked;
-        if (amount > locked) amount = locked;
-        if (amount == 0) return;
-        sub.locked = locked - amount;
-        emit VoterSlashed(disputeId, voter, amount);
-        _registry.slash(voter, amount, client);
     }
 
     /// @dev Removes the accused of an invalid response from the stream for good and slashes its
@@ -861,10 +832,8 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
 
     /// @dev The seat of `voter` on the open dispute; reverts if there is none.
     function _seatOf(uint256 disputeId, address voter) private view returns (uint256) {
-        uint256 seats = _disputes[disputeId].seats;
-        if (seats == 0) revert StreamMarketUnknownDispute(disputeId);
         _requireOpenDispute(disputeId);
-        (bool found, uint256 seat) = _findSeat(disputeId, seats, voter);
+        (bool found, uint256 seat) = _findSeat(disputeId, _disputes[disputeId].seats, voter);
         if (!found) revert StreamMarketNotCouncilMember(disputeId, voter);
         return seat;
     }
@@ -878,15 +847,20 @@ contract StreamMarket is IStreamMarket, AccessControl, EIP712, ReentrancyGuardTr
     }
 
     function _requireOpenDispute(uint256 disputeId) private view {
-        VerdictRound.State state = _rounds.get(disputeId).state;
-        if (state != VerdictRound.State.Open) revert StreamMarketDisputeNotOpen(disputeId, _disputeState(state));
+        DisputeState state = _stateOf(disputeId);
+        if (state == DisputeState.None) revert StreamMarketUnknownDispute(disputeId);
+        if (state != DisputeState.Open) revert StreamMarketDisputeNotOpen(disputeId, state);
     }
 
-    function _disputeState(VerdictRound.State state) private pure returns (DisputeState) {
-        if (state == VerdictRound.State.Open) return DisputeState.Open;
+    function _stateOf(uint256 disputeId) private view returns (DisputeState) {
+        DisputeStore storage d = _disputes[disputeId];
+        if (d.provider == address(0)) return DisputeState.None;
+        if (d.dropped) return DisputeState.NoCouncil;
+        if (d.seats == 0) return DisputeState.Seating;
+        VerdictRound.State state = _rounds.get(disputeId).state;
         if (state == VerdictRound.State.Accepted) return DisputeState.Valid;
         if (state == VerdictRound.State.Rejected) return DisputeState.Invalid;
-        return DisputeState.None; // never cancelled
+        return DisputeState.Open; // a seated round is never cancelled
     }
 
     // ================================================================== internal: helpers

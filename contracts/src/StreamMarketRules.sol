@@ -10,12 +10,58 @@ uint256 constant STREAM_MAX_URI_LENGTH = 256;
 
 /// @title StreamMarketRules
 /// @notice The parameter rules of {StreamMarket}: which stream parameters and which configs are
-///         valid. StreamMarket deploys one in its constructor and calls it on create and setConfig;
+///         valid, and how a settled dispute's money is split. StreamMarket deploys one in its constructor and calls it on create and setConfig;
 ///         it reverts with the IStreamMarket errors, which those calls bubble up unchanged.
 /// @dev A separate contract only for code size: StreamMarket's runtime code is at the EIP-170
 ///      limit (24,576 bytes), and this code then sits in its creation code instead.
 contract StreamMarketRules {
     uint256 private constant BPS = 10_000;
+    /// @dev A disputer other than the client gets this share of what the voters leave of an Invalid slash.
+    uint256 private constant DISPUTER_REWARD_BPS = 5_000;
+
+    /// @notice How a dispute is settled (see IStreamMarket.DisputeResolved and DisputerRewarded).
+    /// @param slashed The accused's collateral slashed (Invalid only).
+    /// @param rewardEach Paid to each majority voter.
+    /// @param toClient Paid to the client.
+    /// @param toProvider Paid to the accused (Valid: the bond less the voters' share).
+    /// @param toDisputer Paid to a disputer other than the client (Invalid: its bond and its share).
+    struct Outcome {
+        uint256 slashed;
+        uint256 rewardEach;
+        uint256 toClient;
+        uint256 toProvider;
+        uint256 toDisputer;
+    }
+
+    /// @notice The split of a settled dispute (see IStreamMarket, "Disputes"). `voters`: the
+    ///         majority's revealed votes (approvals when valid, rejections > 0 when invalid);
+    ///         `slashed`: the accused's collateral taken when invalid.
+    function disputeOutcome(
+        bool valid,
+        uint256 bond,
+        uint256 slashed,
+        uint256 voterRewardBps,
+        uint256 voters,
+        bool byClient
+    ) external pure returns (Outcome memory o) {
+        if (valid) {
+            if (voters != 0) o.rewardEach = bond * voterRewardBps / BPS / voters;
+            o.toProvider = bond - o.rewardEach * voters;
+            return o;
+        }
+        // The slash: the reject voters' share out; the rest to the client, or, when someone else
+        // proved it, the bond back and a share of the rest to that disputer.
+        o.slashed = slashed;
+        o.rewardEach = slashed * voterRewardBps / BPS / voters;
+        uint256 rest = slashed - o.rewardEach * voters;
+        if (byClient) {
+            o.toClient = rest + bond;
+        } else {
+            o.toDisputer = rest * DISPUTER_REWARD_BPS / BPS;
+            o.toClient = rest - o.toDisputer;
+            o.toDisputer += bond;
+        }
+    }
 
     /// @notice Reverts unless `p` is a valid stream under config `c` (see IStreamMarket.create).
     function checkParams(IStreamMarket.StreamParams calldata p, IStreamMarket.Config calldata c) external pure {

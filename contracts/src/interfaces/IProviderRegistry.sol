@@ -425,6 +425,27 @@ interface IProviderRegistry {
         uint256 minFreeStake
     ) external view returns (address[] memory members);
 
+    /// @notice drawBackedCouncil with `collateral` as the free stake each member needs, then, when
+    ///         a full council of `seats` was drawn, locks `collateral` out of each member's free
+    ///         stake for the calling market (CollateralLocked each); when fewer were found, locks
+    ///         nothing and returns them. Only MARKET_ROLE.
+    /// @dev Reverts as drawCouncil; ProviderRegistryZeroAmount when `collateral` is 0.
+    /// @param model The model.
+    /// @param atBlock The block whose pool is drawn from (< the current block).
+    /// @param seed The randomness.
+    /// @param seats The members wanted, 1..MAX_COUNCIL_SEATS.
+    /// @param exclude Accounts never drawn, at most MAX_COUNCIL_EXCLUDED.
+    /// @param collateral Locked per seat.
+    /// @return members The members drawn, in draw order (locked only when all `seats` were drawn).
+    function drawAndLockCouncil(
+        bytes32 model,
+        uint256 atBlock,
+        bytes32 seed,
+        uint256 seats,
+        address[] calldata exclude,
+        uint256 collateral
+    ) external returns (address[] memory members);
+
     // ---------------------------------------------------------------- admin
 
     /// @notice Sets the unbonding period for future unstake requests. Only DEFAULT_ADMIN_ROLE.

@@ -54,10 +54,13 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///     (anyone, once the notice is over and no dispute is open) refunds the deposit to the client
 ///     and releases every subscriber's collateral. A Closed stream holds no funds and no locks.
 ///   - Disputes: anyone but the accused (the client, another subscriber, any account) names a
-///     response by its provider-signed receipt and pays the stream's `disputeBond`. The council is
-///     the first councilSize subscribers other than the accused and the disputer, in subscription
-///     order (longest-subscribed first): deterministic and known in advance. They
-///     commit and reveal a verdict (accept = the response is valid) as in TaskMarket. The
+///     response by its provider-signed receipt and pays the stream's `disputeBond`. Its council is
+///     drawn by `seatDispute` (anyone, in a later block) from the ProviderRegistry council pool of
+///     the stream's model, weighted by stake, as of the block before the dispute's, seeded by the
+///     dispute block's hash: councilSize members other than the accused, the disputer and the
+///     client, each with free stake for the stream's collateral, which is locked for the
+///     dispute. A pool too small for a full council drops the dispute (bond refunded, nobody
+///     slashed). The seated council commits and reveals a verdict (accept = the response is valid) as in TaskMarket. The
 ///     response is Invalid iff more than seats / 2 seats reveal "invalid" (a strict majority of
 ///     the seated council); otherwise (a tie, too few reveals, none at all) it is Valid: the
 ///     disputer carries the burden of proof against a provider-signed receipt.
@@ -69,8 +72,8 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///       Valid: `voterRewardBps` of the bond is split equally among the accept voters and the rest
 ///       (all of it when nobody accepted) goes to the provider: a disputer of honest work loses
 ///       its bond.
-///     Either way a seat that did not reveal is slashed `nonRevealSlash` (capped at what it has
-///     locked on the stream) to the client; minority voters get nothing. One open dispute per
+///     Either way a seat that did not reveal is slashed `nonRevealSlash` (out of the collateral
+///     locked for its seat) to the client; minority voters get nothing. One open dispute per
 ///     accused provider at a time, one dispute per receipt ever, and none once the close notice
 ///     is over.
 ///
@@ -116,7 +119,9 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         None, // no such dispute
         Open, // verdict round running
         Valid, // closed: no majority of the seats judged the response invalid (ties, silence included)
-        Invalid // closed: the response was judged invalid; the provider was slashed and removed
+        Invalid, // closed: the response was judged invalid; the provider was slashed and removed
+        Seating, // opened; its council is not seated yet (seatDispute, in a later block)
+        NoCouncil // closed: the staked pool could not seat a full council; nobody slashed, the bond refunded
     }
 
     /// @notice Protocol bounds, set by the admin. Changes apply to streams created afterwards; a
@@ -244,7 +249,6 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param subscribedAt When it subscribed (0 when not subscribed).
     /// @param noticeEnd When Unsubscribing: when it may finish (0 otherwise).
     /// @param openDispute The open dispute accusing it (0 when none).
-    /// @param openSeats Open disputes of the stream in which it holds a council seat.
     /// @param allowance Its allowance left: the part of the deposit reserved for it, which only its
     ///        redeems spend (they spend it first). Kept after the subscription ends until released.
     /// @param pendingDecrease The allowance decrease the client announced (0 when none).
@@ -255,7 +259,6 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint64 subscribedAt;
         uint64 noticeEnd;
         uint256 openDispute;
-        uint8 openSeats;
         uint256 allowance;
         uint256 pendingDecrease;
         uint64 decreaseAt;
@@ -315,6 +318,7 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         uint8 reveals;
         uint8 approvals;
         uint8 rejections;
+        uint64 drawBlock;
     }
 
     /// @notice One council member's verdict in a dispute, as returned by {verdictOf}.
@@ -458,12 +462,12 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param noticeEnd When it ends.
     error StreamMarketUnsubscribeNoticeNotOver(uint256 streamId, address provider, uint64 noticeEnd);
 
-    /// @notice The provider cannot leave while a dispute accuses it or seats it.
+    /// @notice The provider cannot leave while a dispute accuses it (a council seat holds its own
+    ///         lock in the registry, not the subscription).
     /// @param streamId The stream.
     /// @param provider The provider.
-    /// @param openDispute The open dispute accusing it (0 when none).
-    /// @param openSeats Open disputes seating it.
-    error StreamMarketSubscriptionBusy(uint256 streamId, address provider, uint256 openDispute, uint8 openSeats);
+    /// @param openDispute The open dispute accusing it.
+    error StreamMarketSubscriptionBusy(uint256 streamId, address provider, uint256 openDispute);
 
     /// @notice The close notice is not over yet.
     /// @param streamId The stream.
@@ -554,10 +558,16 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param provider The accused provider (the caller).
     error StreamMarketSelfDispute(uint256 streamId, address provider);
 
-    /// @notice No subscriber but the accused and the disputer can sit on the dispute's council.
-    /// @param streamId The stream.
-    /// @param provider The accused provider (the only subscriber).
-    error StreamMarketNoCouncil(uint256 streamId, address provider);
+    /// @notice The dispute's council is drawn from a block's hash: seatDispute must wait for the
+    ///         block after its draw block.
+    /// @param disputeId The dispute.
+    /// @param drawBlock The draw block (seating is possible from drawBlock + 1).
+    error StreamMarketSeatingTooEarly(uint256 disputeId, uint64 drawBlock);
+
+    /// @notice Only a dispute waiting for its council (Seating) can be seated.
+    /// @param disputeId The dispute.
+    /// @param state Its state (None: no such dispute).
+    error StreamMarketNotSeating(uint256 disputeId, DisputeState state);
 
     /// @notice The evidence URI is empty or too long.
     /// @param length Its length in bytes.
@@ -697,7 +707,8 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param clientRefund Refunded to the client.
     event StreamClosed(uint256 indexed streamId, uint256 clientRefund);
 
-    /// @notice Someone disputed a response; the bond was pulled from it and the council seated.
+    /// @notice Someone disputed a response; the bond was pulled from it. Its council is drawn
+    ///         from the staked pool by seatDispute in a later block.
     /// @param disputeId The new dispute's id.
     /// @param streamId The stream.
     /// @param provider The accused provider.
@@ -705,9 +716,7 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     /// @param receipt The disputed receipt (signed by the provider).
     /// @param evidenceUri Where the council finds the request and the response.
     /// @param bond The bond.
-    /// @param council The voters, seat by seat.
-    /// @param commitEnd End of the commit phase.
-    /// @param revealEnd End of the reveal phase.
+    /// @param drawBlock The block whose hash seeds the draw (the pool as of drawBlock - 1).
     event DisputeOpened(
         uint256 indexed disputeId,
         uint256 indexed streamId,
@@ -716,9 +725,35 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         Receipt receipt,
         string evidenceUri,
         uint256 bond,
-        address[] council,
-        uint64 commitEnd,
-        uint64 revealEnd
+        uint64 drawBlock
+    );
+
+    /// @notice The dispute's council was drawn from the stream model's staked pool and seated; its
+    ///         verdict round opened. Every seat had the stream's collateral locked for the dispute.
+    /// @param disputeId The dispute.
+    /// @param council The voters, seat by seat.
+    /// @param drawBlock The block whose hash seeded the draw.
+    /// @param commitEnd End of the commit phase.
+    /// @param revealEnd End of the reveal phase.
+    event DisputeCouncilSeated(
+        uint256 indexed disputeId, address[] council, uint64 drawBlock, uint64 commitEnd, uint64 revealEnd
+    );
+
+    /// @notice The draw block's hash was out of reach (over 256 blocks old): the draw moved to a later block.
+    /// @param disputeId The dispute.
+    /// @param fromBlock The old draw block.
+    /// @param toBlock The new draw block.
+    event DisputeDrawReanchored(uint256 indexed disputeId, uint64 fromBlock, uint64 toBlock);
+
+    /// @notice The staked pool could not seat a full council: the dispute ended, nobody was
+    ///         slashed and the bond went back to the disputer (the receipt stays disputed).
+    /// @param disputeId The dispute.
+    /// @param streamId The stream.
+    /// @param provider The accused provider, no longer under dispute.
+    /// @param disputer The disputer.
+    /// @param bond The bond refunded.
+    event DisputeDropped(
+        uint256 indexed disputeId, uint256 indexed streamId, address indexed provider, address disputer, uint256 bond
     );
 
     /// @notice A council member committed its verdict.
@@ -866,12 +901,12 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
     ///         provider's EIP-712 signature of it, and pulls the stream's dispute bond from the
     ///         caller. Anyone but the accused, while Active or Closing before closeAt; the provider must
     ///         be subscribed (Active or Unsubscribing) and not already accused; the receipt must
-    ///         never have been disputed. The council is the first councilSize subscribers other
-    ///         than the accused and the caller, in subscription order.
+    ///         never have been disputed. The current block is the draw block: seatDispute draws
+    ///         the council in a later block.
     /// @dev Reverts StreamMarketUnknownStream, StreamMarketStreamClosed, StreamMarketSelfDispute,
     ///      StreamMarketCloseNoticeOver, StreamMarketInvalidEvidenceUri, StreamMarketNotSubscribed,
     ///      StreamMarketProviderUnderDispute, StreamMarketInvalidReceiptSignature,
-    ///      StreamMarketReceiptAlreadyDisputed, StreamMarketNoCouncil.
+    ///      StreamMarketReceiptAlreadyDisputed.
     /// @param provider The accused provider.
     /// @param receipt The receipt (its streamId names the stream).
     /// @param signature The provider's signature of the receipt.
@@ -884,6 +919,19 @@ interface IStreamMarket is IVerdictRound, IERC5267 {
         bytes calldata signature,
         string calldata evidenceUri
     ) external returns (uint256 disputeId);
+
+    /// @notice Seats a dispute's council; anyone, in a block after its draw block. Draws
+    ///         councilSize members at random, weighted by stake, from the stream model's council
+    ///         pool as of drawBlock - 1, seeded by keccak256(blockhash(drawBlock), disputeId),
+    ///         excluding the accused, the disputer and the client; members without free stake for
+    ///         the stream's collateral are skipped. Every seat gets the collateral locked
+    ///         until finalizeDispute. The commit window starts now. When the
+    ///         draw block is over 256 blocks old, moves the draw block to this one instead
+    ///         (DisputeDrawReanchored). When no full council can be drawn, ends the dispute:
+    ///         nobody slashed, the bond back to the disputer (DisputeDropped).
+    /// @dev Reverts StreamMarketNotSeating (also for an unknown dispute), StreamMarketSeatingTooEarly.
+    /// @param disputeId The dispute.
+    function seatDispute(uint256 disputeId) external;
 
     // ---------------------------------------------------------------- providers
 

@@ -422,7 +422,7 @@ contract StreamHandler is CommonBase {
             done["requestUnsubscribe"]++;
             return;
         }
-        bool free = block.timestamp >= sub.noticeEnd && sub.openDispute == 0 && sub.openSeats == 0;
+        bool free = block.timestamp >= sub.noticeEnd && sub.openDispute == 0;
         vm.prank(p);
         if (free) {
             market.finishUnsubscribe(id);

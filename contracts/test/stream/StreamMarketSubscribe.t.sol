@@ -63,7 +63,6 @@ contract StreamMarketSubscribeTest is StreamFixture {
         vm.assertEq(sub.subscribedAt, START);
         vm.assertEq(sub.noticeEnd, 0);
         vm.assertEq(sub.openDispute, 0);
-        vm.assertEq(sub.openSeats, 0);
         vm.assertEq(_stream(id).subscriberCount, 1);
         address[] memory list = market.subscribersOf(id);
         vm.assertEq(list.length, 1);
