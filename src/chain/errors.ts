@@ -33,7 +33,7 @@ const TASK_STATUS_NAMES = ['none', 'open', 'assigned', 'finalized', 'failed', 'e
 const STREAM_STATUS_NAMES = ['none', 'active', 'closing', 'closed']
 const STREAM_METHOD_NAMES = ['optimistic', 'weighted', 'unanimous']
 const SUBSCRIPTION_STATUS_NAMES = ['none', 'active', 'unsubscribing', 'removed']
-const DISPUTE_STATE_NAMES = ['none', 'open', 'valid', 'invalid']
+const DISPUTE_STATE_NAMES = ['none', 'open', 'valid', 'invalid', 'waiting for its council', 'dropped (no council could be drawn)']
 const when = (ts: bigint): string => new Date(Number(ts) * 1000).toISOString()
 const oGPU = (wei: bigint): string => `${formatAmount(wei)} oGPU`
 
@@ -164,9 +164,9 @@ const EXPLAIN: Partial<Record<RevertName, Explain>> = {
     message: `The unsubscribe notice on stream ${streamId} runs until ${when(noticeEnd)}.`,
     hint: `Run \`ogpu stream unsubscribe ${streamId}\` again after that time.`,
   }),
-  StreamMarketSubscriptionBusy: ([streamId, provider, openDispute, openSeats]) => ({
-    message: `${provider} cannot leave stream ${streamId} yet: ${Number(openDispute) !== 0 ? `dispute ${openDispute} accuses it` : ''}${Number(openDispute) !== 0 && Number(openSeats) !== 0 ? ' and ' : ''}${Number(openSeats) !== 0 ? `it sits on the council of ${openSeats} open dispute(s)` : ''}.`,
-    hint: 'Wait until the disputes are settled (`ogpu stream dispute finalize ID` once their reveal phase is over), then try again.',
+  StreamMarketSubscriptionBusy: ([streamId, provider, openDispute]) => ({
+    message: `${provider} cannot leave stream ${streamId} yet: dispute ${openDispute} accuses it.`,
+    hint: `Wait until it is settled (\`ogpu stream dispute finalize ${openDispute}\` once its reveal phase is over), then try again.`,
   }),
   StreamMarketCloseNoticeNotOver: ([streamId, closeAt]) => ({
     message: `The close notice of stream ${streamId} runs until ${when(closeAt)}.`,
@@ -210,15 +210,19 @@ const EXPLAIN: Partial<Record<RevertName, Explain>> = {
     message: `${provider} is already accused on stream ${streamId} by the open dispute ${disputeId} (one at a time).`,
     hint: `Wait for it to settle: \`ogpu stream dispute show ${disputeId}\`, then \`ogpu stream dispute finalize ${disputeId}\`.`,
   }),
-  StreamMarketNoCouncil: ([streamId, provider]) => ({
-    message: `No other provider is subscribed to stream ${streamId}, so nobody can judge ${provider}'s response.`,
-    hint: 'A dispute needs at least one other subscriber.',
+  StreamMarketNotSeating: ([disputeId, state]) => ({
+    message: Number(state) === 0 ? `There is no dispute ${disputeId}.` : `Dispute ${disputeId} is ${DISPUTE_STATE_NAMES[Number(state)] ?? state}: its council is no longer waiting to be seated.`,
+    hint: Number(state) === 0 ? 'Open disputes of a stream are listed by `ogpu stream show ID`.' : `See \`ogpu stream dispute show ${disputeId}\`.`,
+  }),
+  StreamMarketSeatingTooEarly: ([disputeId, drawBlock]) => ({
+    message: `The council of dispute ${disputeId} is drawn from the hash of block ${drawBlock}: it can be seated from block ${Number(drawBlock) + 1} on.`,
+    hint: `Run \`ogpu stream dispute seat ${disputeId}\` again once a block has been mined (providers' daemons seat it too).`,
   }),
   StreamMarketInvalidEvidenceUri: ([length, max]) => ({message: `The evidence URI is ${length} bytes; at most ${max} are allowed.`}),
   StreamMarketUnknownDispute: ([disputeId]) => ({message: `There is no dispute ${disputeId}.`, hint: 'Open disputes of a stream are listed by `ogpu stream show ID`.'}),
   StreamMarketDisputeNotOpen: ([disputeId, state]) => ({
     message: `Dispute ${disputeId} is ${DISPUTE_STATE_NAMES[Number(state)] ?? state}, not open.`,
-    hint: `See \`ogpu stream dispute show ${disputeId}\`.`,
+    hint: Number(state) === 4 ? `Seat its council first: \`ogpu stream dispute seat ${disputeId}\` (providers' daemons do it too).` : `See \`ogpu stream dispute show ${disputeId}\`.`,
   }),
   StreamMarketNotCouncilMember: ([disputeId, account]) => ({message: `${account} holds no seat on the council of dispute ${disputeId}.`}),
   VerdictRoundNotOver: ([, revealEnd]) => ({message: `The verdict round is still open until ${when(revealEnd)} (or until every member has revealed).`}),

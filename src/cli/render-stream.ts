@@ -93,7 +93,7 @@ export function renderDispute(d: DisputeJson): string {
     ['Response hash', d.receipt.responseHash],
     ['Tokens', `${d.receipt.promptTokens} prompt, ${d.receipt.completionTokens} completion`],
     ['Bond', `${d.bond.value} oGPU`],
-    ['Council', d.council.map(short).join(', ')],
+    ['Council', d.state === 'seating' ? `not seated yet (drawn from the pool with the hash of block ${d.drawBlock}): \`ogpu stream dispute seat ${d.id}\`` : d.state === 'no-council' ? 'none: the pool could not seat a full council (bond refunded)' : d.council.map(short).join(', ')],
     ['Opened', d.openedAt ?? '-'],
     ['Commit ends', d.commitEnd ?? '-'],
     ['Reveal ends', d.revealEnd ?? '-'],

@@ -1,6 +1,8 @@
 /**
  * Disputes: a final part that failed verification is disputed on chain. The gateway writes the evidence (served at
- * `/v1/ogpu/evidence/{digest}`), pushes it to the dispute's council, and opens the dispute; one at a time.
+ * `/v1/ogpu/evidence/{digest}`), opens the dispute, seats its council (drawn from the staked pool of the model a
+ * block later), and pushes the evidence to the seated members; one at a time. A member that has no evidence yet
+ * waits for it through the first half of the commit window (src/provider/stream/disputes.ts).
  */
 import {existsSync, mkdirSync, readFileSync} from 'node:fs'
 import {join} from 'node:path'
@@ -16,10 +18,10 @@ import type {ProviderCalls} from './provider-client.js'
 
 /** What the disputes need of the chain. */
 export interface DisputeChain {
-  /** The stream's subscribers, in subscription order. */
-  subscribers(): Promise<string[]>
-  /** Opens a dispute on a receipt (IStreamMarket.openDispute). */
-  openDispute(input: {provider: string; receipt: Receipt; signature: string; evidenceUri: string}): Promise<{disputeId: bigint}>
+  /** Opens a dispute on a receipt (IStreamMarket.openDispute) and seats its council (seatDispute): the seated members (empty if not seated yet). */
+  openDispute(input: {provider: string; receipt: Receipt; signature: string; evidenceUri: string}): Promise<{disputeId: bigint; council: string[]}>
+  /** A provider's registered endpoint (a council member need not be a subscriber of the stream). */
+  endpointOf(provider: string): Promise<string | undefined>
 }
 
 export interface DisputeOptions {
@@ -63,21 +65,20 @@ export class Disputes {
     try {
       mkdirSync(this.options.evidenceDir, {recursive: true})
       writeFileDurable(this.options.evidenceDir, `${digest.toLowerCase()}.json`, `${JSON.stringify(evidence)}\n`)
-      // The council: the first min(c, n − 1) other subscribers in subscription order (IStreamMarket.openDispute).
-      const subscribers = (await this.options.chain.subscribers()).map((a) => getAddress(a))
-      const council = subscribers.filter((a) => a !== getAddress(part.provider)).slice(0, context.stream().councilSize)
+      const publicUrl = this.options.publicUrl()
+      const evidenceUri = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/v1/ogpu/evidence/${digest}` : `ogpu-evidence:${digest}`
+      const result = await this.options.chain.openDispute({provider: part.provider, receipt, signature: end.signature, evidenceUri})
+      // The council, drawn from the pool: any staked provider of the model, subscriber of this stream or not.
       await Promise.all(
-        council.map(async (member) => {
-          const endpoint = this.options.pool.get(member)?.endpoint
+        result.council.map(async (address) => {
+          const member = getAddress(address)
+          const endpoint = this.options.pool.get(member)?.endpoint ?? (await this.options.chain.endpointOf(member).catch(() => undefined))
           if (!endpoint) return
           await this.options.calls
             .evidence({endpoint, provider: member, signer: context.signer, domain: context.domain, streamId: context.streamId, evidence, timeoutMs: 30_000})
             .catch((error) => context.log(`evidence not delivered to council member ${member}: ${(error as Error).message}`))
         }),
       )
-      const publicUrl = this.options.publicUrl()
-      const evidenceUri = publicUrl ? `${publicUrl.replace(/\/+$/, '')}/v1/ogpu/evidence/${digest}` : `ogpu-evidence:${digest}`
-      const result = await this.options.chain.openDispute({provider: part.provider, receipt, signature: end.signature, evidenceUri})
       metrics.disputes.inc({outcome: 'opened'})
       context.emit({type: 'dispute', provider: getAddress(part.provider), digest, disputeId: result.disputeId.toString()})
       context.log(`dispute ${result.disputeId} opened on ${part.provider}'s receipt ${digest}`)

@@ -14,7 +14,8 @@ import type {ChainContext} from '../chain/context.js'
 import {UserError} from '../errors/index.js'
 import type {EvidenceCallBody} from '../protocol/stream.js'
 import {CachedTypedDataWallet} from '../protocol/typed-data-cache.js'
-import {allowanceOf, allowanceTopUps, getStream, increaseAllowance, openDispute, redeemed, type StreamInfo, streamDomain, streamMarketAddress, subscribersOf} from '../stream/chain.js'
+import {disputeFlow} from '../stream/actions.js'
+import {allowanceOf, allowanceTopUps, getStream, increaseAllowance, redeemed, type StreamInfo, streamDomain, streamMarketAddress, subscribersOf} from '../stream/chain.js'
 import {formatAmount} from '../chain/units.js'
 import {gatewayError, statusOf} from './caller.js'
 import type {GatewayEvent, Part, StreamContext} from './context.js'
@@ -141,7 +142,13 @@ export class StreamGateway {
       pool,
       metrics,
       calls,
-      chain: {subscribers: () => subscribersOf(options.chain, options.streamId), openDispute: (input) => openDispute(options.chain, options.wallet, input)},
+      chain: {
+        openDispute: async (input) => {
+          const r = await disputeFlow(options.chain, options.wallet, input)
+          return {disputeId: r.disputeId, council: r.dispute.council}
+        },
+        endpointOf: async (provider) => (await options.chain.registry.providerOf(provider)).endpoint || undefined,
+      },
       evidenceDir: join(this.dir, 'evidence'),
       publicUrl: () => this.publicUrl,
       enabled: options.disputes,

@@ -8,6 +8,7 @@ import {getAddress, isAddress, isHexString, type Wallet} from 'ethers'
 
 import {chainTime, formatDuration} from '../chain/account.js'
 import type {ChainContext} from '../chain/context.js'
+import {type DisputeInfo, getDispute} from '../chain/contracts/stream-market.js'
 import {CancelledError, UserError} from '../errors/index.js'
 import {recoverReceipt, type Receipt} from '../protocol/stream.js'
 import {
@@ -17,8 +18,12 @@ import {
   finalizeClose,
   finishUnsubscribe,
   getStream,
+  openDispute,
   type OpenDisputeInput,
+  type OpenDisputeResult,
   requestUnsubscribe,
+  seatDispute,
+
   streamDomain,
   subscription,
 } from './chain.js'
@@ -203,4 +208,34 @@ export async function checkDispute(chain: ChainContext, wallet: Wallet, input: O
       hint: 'Dispute with another wallet (--wallet): the client, another subscriber or any account can, paying the bond.',
     })
   await getStream(chain, input.receipt.streamId) // UNKNOWN_STREAM before any bond is paid
+}
+
+export interface DisputeFlowResult extends OpenDisputeResult {
+  /** The dispute as the chain has it after the seating attempt: open (seated: council, windows), seating, or no-council. */
+  dispute: DisputeInfo
+  /** The seatDispute transaction sent here (absent when another account seated it first, or it failed). */
+  seatTxHash?: string
+  /** Why the council is not seated yet (state seating): anyone may seat it later. */
+  pendingReason?: string
+}
+
+/**
+ * Checks and opens a dispute, then seats its council from the staked pool as soon as a block past the draw block is
+ * mined (up to `seatWaitMs`, defaults to 60 s). A seating that fails leaves the dispute open and Seating: providers'
+ * daemons seat it, or `ogpu stream dispute seat ID`.
+ */
+export async function disputeFlow(chain: ChainContext, wallet: Wallet, input: OpenDisputeInput, options: {seatWaitMs?: number} = {}): Promise<DisputeFlowResult> {
+  await checkDispute(chain, wallet, input)
+  const opened = await openDispute(chain, wallet, input)
+  let seatTxHash: string | undefined
+  let pendingReason: string | undefined
+  try {
+    let seated = await seatDispute(chain, wallet, opened.disputeId, {waitMs: options.seatWaitMs})
+    if (seated.outcome === 'reanchored') seated = await seatDispute(chain, wallet, opened.disputeId, {waitMs: options.seatWaitMs})
+    seatTxHash = seated.txHash
+  } catch (error) {
+    pendingReason = error instanceof Error ? error.message : String(error)
+  }
+  const dispute = await getDispute(chain, opened.disputeId)
+  return {...opened, dispute, ...(seatTxHash ? {seatTxHash} : {}), ...(dispute.state === 'seating' && pendingReason ? {pendingReason} : {})}
 }

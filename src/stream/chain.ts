@@ -11,6 +11,7 @@ import type {ChainContext} from '../chain/context.js'
 import {signPermit} from '../chain/permit.js'
 import {eventIn, eventsIn} from '../chain/contracts/events.js'
 import {type AllowanceInfo, allowanceOf, getStream, RESPONSE_METHODS, type StreamParams, streamMarketAddress, type StreamMarket, streamMarketOf, subscription, toId, type TxResult} from '../chain/contracts/stream-market.js'
+import {revertOf} from '../chain/errors.js'
 import {sendTx} from '../chain/tx.js'
 import {formatAmount} from '../chain/units.js'
 import {BugError, UserError} from '../errors/index.js'
@@ -274,13 +275,59 @@ export interface OpenDisputeResult extends TxResult {
   disputeId: bigint
   streamId: bigint
   bond: bigint
-  council: string[]
-  commitEnd: number
-  revealEnd: number
+  /** The block whose hash seeds the council draw: seatDispute works from the next block on. */
+  drawBlock: number
   txHashes: string[]
 }
 
-/** Opens a dispute on a provider-signed receipt (client only), paying the stream's dispute bond (approved first if needed). */
+/** What seatDispute did: seated the council, moved a stale draw block, or dropped the dispute (pool too small). */
+export type SeatDisputeResult = TxResult &
+  (
+    | {outcome: 'seated'; council: string[]; drawBlock: number; commitEnd: number; revealEnd: number}
+    | {outcome: 'reanchored'; drawBlock: number}
+    | {outcome: 'dropped'; bondRefunded: bigint}
+  )
+
+/** Waits until the chain is past `block` (a new block mined), polling; false after `timeoutMs`. */
+async function waitPastBlock(chain: ChainContext, block: number, timeoutMs: number): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs
+  const pollMs = chain.network.devnet ? 200 : 2000
+  while ((await chain.provider.getBlockNumber()) <= block) {
+    if (Date.now() > deadline) return false
+    await new Promise((resolve) => setTimeout(resolve, pollMs))
+  }
+  return true
+}
+
+/**
+ * Seats a dispute's council (anyone; StreamMarket.seatDispute): drawn from the staked council pool of the stream's
+ * model, seeded by the hash of the dispute's draw block: when the chain refuses it as too early, it waits for a block
+ * past that one (up to `waitMs`, defaults to 60 s) and tries again. Past 256 blocks the draw moves to a new block (outcome reanchored: seat again).
+ */
+export async function seatDispute(chain: ChainContext, signer: Wallet, disputeId: bigint | number, options: {waitMs?: number} = {}): Promise<SeatDisputeResult> {
+  const market = streamMarketOf(chain, signer)
+  const id = toId(disputeId)
+  const send = () => sendTx(chain.provider, 'Seat the dispute council', () => market.seatDispute(id), chain.tx)
+  let receipt: TransactionReceipt
+  try {
+    receipt = await send() // the next block is the one it is mined in: often already fine
+  } catch (error) {
+    if (revertOf(error) !== 'StreamMarketSeatingTooEarly') throw error
+    const dispute = await market.getDispute(id)
+    await waitPastBlock(chain, Number(dispute.drawBlock), options.waitMs ?? 60_000)
+    receipt = await send()
+  }
+  const seated = eventIn(receipt, market, market.getEvent('DisputeCouncilSeated'))
+  if (seated)
+    return {outcome: 'seated', council: [...seated.council].map((a) => getAddress(a)), drawBlock: Number(seated.drawBlock), commitEnd: Number(seated.commitEnd), revealEnd: Number(seated.revealEnd), ...txOf(receipt)}
+  const moved = eventIn(receipt, market, market.getEvent('DisputeDrawReanchored'))
+  if (moved) return {outcome: 'reanchored', drawBlock: Number(moved.toBlock), ...txOf(receipt)}
+  const dropped = eventIn(receipt, market, market.getEvent('DisputeDropped'))
+  if (dropped) return {outcome: 'dropped', bondRefunded: dropped.bond, ...txOf(receipt)}
+  throw new BugError('The seatDispute transaction emitted none of DisputeCouncilSeated, DisputeDrawReanchored, DisputeDropped.', {code: 'UNEXPECTED', details: {tx: receipt.hash}})
+}
+
+/** Opens a dispute on a provider-signed receipt (anyone but the accused), paying the stream's dispute bond (approved first if needed). */
 export async function openDispute(chain: ChainContext, signer: Wallet, input: OpenDisputeInput): Promise<OpenDisputeResult> {
   const wallet = signer.connect(chain.provider)
   const market = streamMarketOf(chain, wallet)
@@ -308,9 +355,7 @@ export async function openDispute(chain: ChainContext, signer: Wallet, input: Op
     disputeId: event.disputeId,
     streamId: event.streamId,
     bond: event.bond,
-    council: [...event.council].map((a) => getAddress(a)),
-    commitEnd: Number(event.commitEnd),
-    revealEnd: Number(event.revealEnd),
+    drawBlock: Number(event.drawBlock),
     txHashes,
     ...txOf(receipt),
   }

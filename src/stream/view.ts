@@ -85,7 +85,10 @@ export interface DisputeJson {
   state: string
   receipt: {requestId: string; responseHash: string; promptTokens: number; completionTokens: number}
   bond: AmountJson
+  /** Empty until seated (state seating). */
   council: string[]
+  /** The block whose hash seeds the council draw. */
+  drawBlock: number
   openedAt: string | null
   commitEnd: string | null
   revealEnd: string | null
@@ -107,6 +110,7 @@ export function disputeJson(d: DisputeInfo, now: number): DisputeJson {
     receipt: {requestId: d.receipt.requestId, responseHash: d.receipt.responseHash, promptTokens: d.receipt.promptTokens, completionTokens: d.receipt.completionTokens},
     bond: amountJson(d.bond),
     council: d.council,
+    drawBlock: d.drawBlock,
     openedAt: iso(d.openedAt),
     commitEnd: iso(d.commitEnd),
     revealEnd: iso(d.revealEnd),

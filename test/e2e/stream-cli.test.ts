@@ -26,10 +26,14 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
   let client: Wallet
   let alice: Wallet
   let bob: Wallet
+  let carol: Wallet
   let streamId: number
   let deadEndpoint: string
 
-  /** A registered, staked provider (dev wallet `index`) whose endpoint is `endpoint`. */
+  /** The example stream's model: dispute councils are drawn from its council pool. */
+  const MODEL = '0xd7b0506fba04129cbe372d920eee1b3f28641910de2496b441691bef57c7e9b2'
+
+  /** A registered, staked provider (dev wallet `index`) whose endpoint is `endpoint`, in the council pool of MODEL. */
   async function provider(index: number, endpoint: string): Promise<Wallet> {
     const wallet = new Wallet(devKeys(10)[index]!, chain.provider)
     const token = chain.token.connect(wallet)
@@ -37,6 +41,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     await sendTx(chain.provider, 'approve', () => token.approve(chain.network.contracts.registry, oGPU('100')))
     await sendTx(chain.provider, 'stake', () => registry.stake(oGPU('100')))
     await sendTx(chain.provider, 'register', () => registry.register(endpoint, `0x${'11'.repeat(32)}`))
+    await sendTx(chain.provider, 'join the council pool', () => registry.joinCouncil(MODEL))
     return wallet
   }
 
@@ -58,6 +63,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     deadEndpoint = `http://127.0.0.1:${await freePort()}`
     alice = await provider(2, `http://127.0.0.1:${(health.address() as {port: number}).port}`)
     bob = await provider(3, deadEndpoint)
+    carol = await provider(5, deadEndpoint) // in the pool, never subscribed
   })
   afterAll(async () => {
     chain?.dispose()
@@ -220,7 +226,7 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     expect(notClient.data.error.code).toBe('REVERT_StreamMarketNotClient')
   })
 
-  it('disputes a receipt from a file; the other subscriber judges; finalize settles it', async () => {
+  it('disputes a receipt from a file; a council drawn from the staked pool judges; finalize settles it', async () => {
     const domain = streamDomain(chain)
     const receipt: Receipt = {streamId: BigInt(streamId), requestId: `0x${randomBytes(32).toString('hex')}`, responseHash: `0x${randomBytes(32).toString('hex')}`, promptTokens: 5, completionTokens: 7}
     const file = join(home.dir, 'receipt.json')
@@ -236,8 +242,15 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     const before = await balance(client.address)
     const opened = await home.json(['stream', 'dispute', 'open', '--receipt', file, '--wallet', 'dev1'])
     expect(opened.code, opened.stderr + opened.stdout).toBe(0)
-    expect(opened.data).toMatchObject({disputeId: 1, streamId, provider: alice.address, bond: {value: '1'}, council: [bob.address]})
+    // Seated a block later from the pool of the model: never the accused (alice) nor the client who disputed; carol
+    // sits though she never subscribed. Each seat locks the stream's collateral (10) for the dispute.
+    expect(opened.data).toMatchObject({disputeId: 1, streamId, provider: alice.address, bond: {value: '1'}, state: 'open'})
+    expect([...opened.data.council].sort()).toEqual([bob.address, carol.address].sort())
+    expect(opened.data.txHashes).toHaveLength(3) // approve the bond, openDispute, seatDispute
+    expect(opened.data.txHashes[1]).toBe(opened.data.txHash)
     expect(before - (await balance(client.address))).toBe(oGPU('1'))
+    expect((await chain.registry.stakeOf(carol.address)).locked).toBe(oGPU('10'))
+    expect((await chain.registry.stakeOf(bob.address)).locked).toBe(oGPU('20')) // its subscription's and its seat's
 
     const s = await show()
     expect(s.openDisputes.map((d: any) => d.id)).toEqual([1])
@@ -247,19 +260,25 @@ describe('ogpu stream: client and provider commands on a real devnet', () => {
     // refused on chain, decoded (the accused is under this dispute already: checked before the receipt's own record)
     expect(again.data.error).toMatchObject({code: 'REVERT_StreamMarketProviderUnderDispute', hint: expect.stringContaining('ogpu stream dispute show 1')})
 
-    const salt = `0x${randomBytes(32).toString('hex')}`
-    await commitVerdict(chain, bob, 1, await verdictCommitment(chain, 1, true, salt, bob.address))
-    await revealVerdict(chain, bob, 1, true, salt)
+    const seatAgain = await home.json(['stream', 'dispute', 'seat', '1', '--wallet', 'dev4'])
+    expect(seatAgain.code).toBe(2)
+    expect(seatAgain.data.error).toMatchObject({code: 'REVERT_StreamMarketNotSeating', message: expect.stringContaining('no longer waiting to be seated')})
+
+    const salts = [bob, carol].map(() => `0x${randomBytes(32).toString('hex')}`)
+    for (const [i, voter] of [bob, carol].entries()) await commitVerdict(chain, voter, 1, await verdictCommitment(chain, 1, true, salts[i]!, voter.address))
+    for (const [i, voter] of [bob, carol].entries()) await revealVerdict(chain, voter, 1, true, salts[i]!)
     const shown = await home.json(['stream', 'dispute', 'show', '1'])
-    expect(shown.data).toMatchObject({id: 1, state: 'open', commits: 1, reveals: 1, approvals: 1, finalizable: true})
+    expect(shown.data).toMatchObject({id: 1, state: 'open', commits: 2, reveals: 2, approvals: 2, finalizable: true})
 
     const aliceBefore = await balance(alice.address)
     const done = await home.json(['stream', 'dispute', 'finalize', '1', '--wallet', 'dev4'])
     expect(done.code, done.stderr + done.stdout).toBe(0)
-    expect(done.data).toMatchObject({valid: true, approvals: 1, rejections: 0})
-    // The accept voter gets voterRewardBps (50%) of the bond, the provider the rest.
+    expect(done.data).toMatchObject({valid: true, approvals: 2, rejections: 0})
+    // The accept voters share voterRewardBps (50%) of the bond, the provider gets the rest; the seats are unlocked.
     expect(done.data.toProvider.value).toBe('0.5')
+    expect(done.data.rewardPerVoter.value).toBe('0.25')
     expect((await balance(alice.address)) - aliceBefore).toBe(oGPU('0.5'))
+    expect((await chain.registry.stakeOf(carol.address)).locked).toBe(0n)
     expect((await home.json(['stream', 'dispute', 'show', '1'])).data.state).toBe('valid')
   })
 

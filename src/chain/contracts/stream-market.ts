@@ -19,13 +19,14 @@ export type {IStreamMarket} from './generated/StreamMarket.js'
 export type StreamStatus = 'active' | 'closing' | 'closed'
 export type ResponseMethod = 'optimistic' | 'weighted' | 'unanimous'
 export type SubscriptionStatus = 'none' | 'active' | 'unsubscribing' | 'removed'
-export type DisputeState = 'open' | 'valid' | 'invalid'
+/** seating: opened, its council not drawn yet (seatDispute, a block later); no-council: the pool could not seat one (bond refunded). */
+export type DisputeState = 'open' | 'valid' | 'invalid' | 'seating' | 'no-council'
 
 /** Contract enum order (IStreamMarket.StreamStatus; 0 = None, which the readers turn into an error). */
 const STREAM_STATUS: readonly StreamStatus[] = ['active', 'closing', 'closed']
 export const RESPONSE_METHODS: readonly ResponseMethod[] = ['optimistic', 'weighted', 'unanimous']
 const SUBSCRIPTION_STATUS: readonly SubscriptionStatus[] = ['none', 'active', 'unsubscribing', 'removed']
-const DISPUTE_STATE: readonly DisputeState[] = ['open', 'valid', 'invalid']
+const DISPUTE_STATE: readonly DisputeState[] = ['open', 'valid', 'invalid', 'seating', 'no-council']
 
 /** The on-chain part of a stream's terms (IStreamMarket.StreamParams). Amounts in wei, durations in seconds. */
 export interface StreamParams {
@@ -91,8 +92,6 @@ export interface SubscriptionInfo {
   noticeEnd: number
   /** The open dispute accusing it (0n when none). */
   openDispute: bigint
-  /** Open disputes of the stream in which it holds a council seat. */
-  openSeats: number
 }
 
 /**
@@ -123,8 +122,10 @@ export interface DisputeInfo {
   state: DisputeState
   receipt: Receipt
   bond: bigint
-  /** The voters, seat by seat. */
+  /** The voters, seat by seat (empty until seated). */
   council: string[]
+  /** The block whose hash seeds the council draw (drawn from the pool as of the block before). */
+  drawBlock: number
   openedAt: number
   commitEnd: number
   revealEnd: number
@@ -260,7 +261,6 @@ export async function subscription(chain: ChainContext, id: bigint | number, pro
     subscribedAt: Number(s.subscribedAt),
     noticeEnd: Number(s.noticeEnd),
     openDispute: s.openDispute,
-    openSeats: Number(s.openSeats),
   }
 }
 
@@ -297,6 +297,7 @@ export async function findDispute(chain: ChainContext, id: bigint | number): Pro
     },
     bond: d.bond,
     council: [...d.council].map((a) => getAddress(a)),
+    drawBlock: Number(d.drawBlock),
     openedAt: Number(d.openedAt),
     commitEnd: Number(d.commitEnd),
     revealEnd: Number(d.revealEnd),

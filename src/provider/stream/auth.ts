@@ -108,11 +108,12 @@ export function recoverSigner(domain: TypedDataDomain, auth: StreamRequestAuth, 
 }
 
 /** 404 / 401 / 403: the stream exists, the signer is its client, and this provider serves it. */
-export function checkStream(stream: StreamInfo, signer: string, servesModel: boolean): void {
+export function checkStream(stream: StreamInfo, signer: string, servesModel: boolean, options: {subscribed?: boolean} = {}): void {
   if (stream.status === 'none') throw new Refusal('unknown_stream', `There is no stream ${stream.id}.`)
   if (signer !== stream.client)
     throw new Refusal('bad_signature', `The request is signed by ${signer}, not by the client of stream ${stream.id} (or the body is not what was signed, or it was signed for another provider).`)
   if (stream.status === 'closed') throw new Refusal('not_subscribed', `Stream ${stream.id} is closed.`)
-  if (stream.subscription !== 'active' && stream.subscription !== 'unsubscribing') throw new Refusal('not_subscribed', `This provider does not serve stream ${stream.id}.`)
+  // A dispute council is drawn from the whole pool of the model: evidence is taken from the client of any stream.
+  if (options.subscribed !== false && stream.subscription !== 'active' && stream.subscription !== 'unsubscribing') throw new Refusal('not_subscribed', `This provider does not serve stream ${stream.id}.`)
   if (!servesModel) throw new Refusal('not_subscribed', `This provider does not hold the model of stream ${stream.id}.`)
 }

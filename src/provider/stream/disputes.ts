@@ -1,7 +1,9 @@
 /**
- * Dispute duty: when the client disputes a response and this provider holds a council seat, it judges the response
- * and votes through the same verdict-duty client as a batch council member (../verdict-duty.ts: commit, then reveal;
- * the salt durable BEFORE the commit is sent).
+ * Dispute duty. A dispute's council is drawn from the staked council pool of the stream's model by seatDispute, which
+ * anyone may send from the block after the dispute's draw block; this provider seats every dispute on a model it
+ * holds (the disputer's CLI usually has already; a revert because someone was first is fine). When it holds a seat
+ * (DisputeCouncilSeated names it), it judges the response and votes through the same verdict-duty client as a batch
+ * council member (../verdict-duty.ts: commit, then reveal; the salt durable BEFORE the commit is sent).
  *
  * The judgement: the evidence (pushed to /v1/ogpu/evidence and stored by receipt digest, else fetched from the
  * dispute's evidenceUri) must match the receipt on chain (keccak256(body) and the tokens give its responseHash, the
@@ -28,16 +30,22 @@ import type {StreamBookStore} from './book.js'
 import type {StreamEvent} from './market.js'
 import {parseOpenAiRequest, promptTokensOf, storedEvidence} from './openai-api.js'
 
-interface OpenDispute {
+/** What DisputeOpened tells of a dispute. */
+interface OpenedDispute {
   id: bigint
   streamId: bigint
   accused: string
   receipt: Receipt
   evidenceUri: string
+  /** The block whose hash seeds the council draw (moved by DisputeDrawReanchored). */
+  drawBlock: number
+}
+
+/** A dispute seated with a seat of ours. */
+interface OpenDispute extends OpenedDispute {
   council: string[]
   commitEnd: number
   revealEnd: number
-  modelHash?: string
 }
 
 export interface DisputeDutyOptions {
@@ -104,30 +112,57 @@ export async function judgeEvidence(options: {
 }
 
 export class DisputeDuty {
+  /** Seated disputes with a seat of ours, until settled. */
   private readonly open = new Map<string, OpenDispute>()
+  /** Opened disputes whose council is not seated yet. */
+  private readonly seating = new Map<string, OpenedDispute>()
+  /** Disputes on a model we do not hold: not ours to seat. */
+  private readonly foreign = new Set<string>()
 
   constructor(private readonly options: DisputeDutyOptions) {}
 
-  opened(event: StreamEvent): void {
-    const council = (event.args.council as string[]).map(String)
-    if (!council.includes(this.options.address)) return
-    const r = event.args.receipt as unknown as {streamId: bigint; requestId: string; responseHash: string; promptTokens: bigint; completionTokens: bigint}
-    const d: OpenDispute = {
-      id: event.args.disputeId as bigint,
-      streamId: event.args.streamId as bigint,
-      accused: String(event.args.provider),
-      receipt: {streamId: r.streamId, requestId: r.requestId, responseHash: r.responseHash, promptTokens: Number(r.promptTokens), completionTokens: Number(r.completionTokens)},
-      evidenceUri: String(event.args.evidenceUri),
-      council,
-      commitEnd: Number(event.args.commitEnd),
-      revealEnd: Number(event.args.revealEnd),
+  /** The StreamMarket's dispute events, in chain order. */
+  onEvent(event: StreamEvent): void {
+    const key = String(event.args.disputeId)
+    switch (event.name) {
+      case 'DisputeOpened': {
+        const r = event.args.receipt as unknown as {streamId: bigint; requestId: string; responseHash: string; promptTokens: bigint; completionTokens: bigint}
+        this.seating.set(key, {
+          id: event.args.disputeId as bigint,
+          streamId: event.args.streamId as bigint,
+          accused: String(event.args.provider),
+          receipt: {streamId: r.streamId, requestId: r.requestId, responseHash: r.responseHash, promptTokens: Number(r.promptTokens), completionTokens: Number(r.completionTokens)},
+          evidenceUri: String(event.args.evidenceUri),
+          drawBlock: Number(event.args.drawBlock),
+        })
+        return
+      }
+      case 'DisputeDrawReanchored': {
+        const d = this.seating.get(key)
+        if (d) d.drawBlock = Number(event.args.toBlock)
+        return
+      }
+      case 'DisputeCouncilSeated': {
+        const d = this.seating.get(key)
+        this.seating.delete(key)
+        this.foreign.delete(key)
+        const council = (event.args.council as string[]).map(String)
+        if (!d || !council.includes(this.options.address)) return
+        this.open.set(key, {...d, council, commitEnd: Number(event.args.commitEnd), revealEnd: Number(event.args.revealEnd)})
+        this.options.log.info('dispute', `Dispute ${key} on stream ${d.streamId}: we hold a seat (accused ${d.accused}), drawn from the council pool`, {disputeId: key, streamId: d.streamId.toString()})
+        return
+      }
+      case 'DisputeDropped':
+      case 'DisputeResolved':
+        this.resolved(event.args.disputeId as bigint)
     }
-    this.open.set(d.id.toString(), d)
-    this.options.log.info('dispute', `Dispute ${d.id} on stream ${d.streamId}: we hold a seat (accused ${d.accused})`, {disputeId: d.id.toString(), streamId: d.streamId.toString()})
   }
 
   resolved(disputeId: bigint): void {
-    this.open.delete(disputeId.toString())
+    const key = disputeId.toString()
+    this.open.delete(key)
+    this.seating.delete(key)
+    this.foreign.delete(key)
   }
 
   status(): Array<Record<string, unknown>> {
@@ -147,13 +182,17 @@ export class DisputeDuty {
     })
   }
 
-  tick(): void {
+  tick(latestBlock: number): void {
     const now = this.options.now()
+    for (const d of this.seating.values()) {
+      const key = d.id.toString()
+      if (latestBlock > d.drawBlock && !this.foreign.has(key) && this.options.due(`seat-dispute:${key}`, 2000)) this.options.spawn(`seat-dispute:${key}`, () => this.seat(d))
+    }
     for (const d of this.open.values()) {
       const key = d.id.toString()
       const vote = this.options.book.state.disputes[key]
       if (!vote) {
-        if (now < d.commitEnd) this.options.spawn(`judge:${key}`, () => this.judgeAndCommit(d))
+        if (now < d.commitEnd && this.options.due(`judge:${key}`, 1000)) this.options.spawn(`judge:${key}`, () => this.judgeAndCommit(d))
         continue
       }
       if (this.options.due(`dispute-chain:${key}`, 1000)) this.options.spawn(`dispute:${key}`, () => this.advance(d))
@@ -173,6 +212,9 @@ export class DisputeDuty {
       }
     }
     const stream = await this.options.market.getStream(d.streamId)
+    // The disputer pushes its evidence once the council is seated: through the first half of the commit window a
+    // seat waits for it (and retries the URI) before it judges without (which, the burden being the disputer's, is "valid").
+    if (!evidence && this.options.now() < d.commitEnd - Number(stream.commitWindow) / 2) return
     const sha = stream.modelHash.toLowerCase().replace(/^0x/, '')
     const backend = this.options.backends().find((b) => b.sha256 === sha)
     let judged: {valid: boolean; reason: string}
@@ -185,6 +227,26 @@ export class DisputeDuty {
     await castVote(this.ballot(d), this.journal(d, judged.reason), judged.valid)
     this.options.log.info('dispute', `Dispute ${key}: the response is ${judged.valid ? 'valid' : 'INVALID'} (${judged.reason})`, {disputeId: key})
     await this.advance(d)
+  }
+
+  /** Seats the council of a dispute on a model we hold (anyone may: the first to send wins, the others revert). */
+  private async seat(d: OpenedDispute): Promise<void> {
+    const key = d.id.toString()
+    const stream = await this.options.market.getStream(d.streamId)
+    const sha = stream.modelHash.toLowerCase().replace(/^0x/, '')
+    if (!this.options.backends().some((b) => b.sha256 === sha)) {
+      this.foreign.add(key)
+      return
+    }
+    try {
+      const receipt = await this.options.sendTx(`Seat the council of dispute ${key}`, () => this.options.market.seatDispute(d.id))
+      this.options.log.info('dispute', `Dispute ${key}: seated its council from the pool`, {disputeId: key, tx: receipt.hash})
+    } catch (error) {
+      const name = revertOf(error)
+      // Another account seated it first (the event follows), or it is no longer seating: nothing to do.
+      if (name === 'StreamMarketNotSeating') this.seating.delete(key)
+      else this.options.log.debug('dispute', `Dispute ${key}: seating not sent: ${errorText(error)}`, {revert: name})
+    }
   }
 
   /** Commit, reveal, finalize: whichever is due on chain. */

@@ -134,7 +134,7 @@ export class StreamService {
     }
     if (!this.options.stopping()) for (const stream of this.cache.known()) this.considerSubscription(stream)
     this.redeemDue(false)
-    this.disputes.tick()
+    this.disputes.tick(latestBlock)
   }
 
   private async onEvent(event: StreamEvent): Promise<void> {
@@ -153,11 +153,12 @@ export class StreamService {
       case 'StreamClosed':
       case 'DepositToppedUp':
       case 'DisputeResolved':
+      case 'DisputeDropped':
       case 'AllowanceIncreased':
       case 'AllowanceDecreased':
       case 'AllowanceReleased':
         if (this.cache.peek(streamId!) || (event.args.provider as string | undefined) === me) await this.cache.refresh(streamId!)
-        if (event.name === 'DisputeResolved') this.disputes.resolved(event.args.disputeId as bigint)
+        if (event.name === 'DisputeResolved' || event.name === 'DisputeDropped') this.disputes.onEvent(event)
         return
       case 'AllowanceDecreaseRequested':
         // The client announced a decrease of this provider's allowance: surelyRedeemable dropped on chain now, the
@@ -175,7 +176,9 @@ export class StreamService {
         return
       }
       case 'DisputeOpened':
-        this.disputes.opened(event)
+      case 'DisputeDrawReanchored':
+      case 'DisputeCouncilSeated':
+        this.disputes.onEvent(event)
     }
   }
 

@@ -20,22 +20,27 @@ describe('disputes', () => {
   })
   afterEach(() => rmSync(dir, {recursive: true, force: true}))
 
-  async function setup(options: {enabled?: boolean; open?: () => Promise<{disputeId: bigint}>; councilSize?: number} = {}) {
+  async function setup(options: {enabled?: boolean; open?: () => Promise<{disputeId: bigint; council: string[]}>; councilSize?: number; council?: string[]} = {}) {
     const net = fakeNetwork()
-    const pool = await poolOf()
+    // The gateway's pool holds the stream's subscribers w1 and w2; w3 is a staked provider of the pool drawn from, not a subscriber.
+    const pool = await poolOf([w1, w2])
     const context = contextOf(streamOf({councilSize: options.councilSize ?? 1}))
     const metrics = metricsOf()
     const opened: Array<{provider: string; evidenceUri: string}> = []
+    const registryReads: string[] = []
     const disputes = new Disputes({
       context,
       pool,
       metrics,
       calls: net.calls,
       chain: {
-        subscribers: async () => providers.map((w) => w.address),
         openDispute: async (input) => {
           opened.push({provider: input.provider, evidenceUri: input.evidenceUri})
-          return options.open ? options.open() : {disputeId: 4n}
+          return options.open ? options.open() : {disputeId: 4n, council: options.council ?? [w1.address]}
+        },
+        endpointOf: async (address) => {
+          registryReads.push(address)
+          return providers.some((w) => w.address === address) ? endpointOf(providers.find((w) => w.address === address)!) : undefined
         },
       },
       evidenceDir: join(dir, 'evidence'),
@@ -45,11 +50,11 @@ describe('disputes', () => {
     const end = await endOf(w2, body, requestId, ANSWER, 0)
     const part: Part = {provider: w2.address, endpoint: endpointOf(w2), body, requestId, tokens: ANSWER, text: 'abc', end}
     const digest = receiptDigest(domain, toReceipt(end.receipt))
-    return {net, context, metrics, disputes, part, digest, opened}
+    return {net, context, metrics, disputes, part, digest, opened, registryReads}
   }
 
-  it('keeps the evidence, pushes it to the council (the other subscribers first), and opens the dispute', async () => {
-    const {net, disputes, part, digest, opened, context, metrics} = await setup({councilSize: 1})
+  it('keeps the evidence, opens the dispute, and pushes the evidence to the council it seated', async () => {
+    const {net, disputes, part, digest, opened, context, metrics, registryReads} = await setup({councilSize: 1})
     await disputes.submit(part)
     expect(disputes.evidence(digest)).toEqual({receipt: part.end!.receipt, signature: part.end!.signature, provider: w2.address, body, tokens: ANSWER})
     expect(disputes.evidence('not-a-digest')).toBeUndefined()
@@ -58,6 +63,15 @@ describe('disputes', () => {
     expect(context.events).toEqual([{type: 'dispute', provider: w2.address, digest, disputeId: '4'}])
     expect(metrics.disputes.get({outcome: 'opened'})).toBe(1)
     expect(net.evidence).not.toContainEqual({endpoint: endpointOf(w3)})
+    expect(registryReads).toEqual([]) // a subscriber's endpoint comes from the pool
+  })
+
+  it('reaches a seat drawn from the staked pool outside the subscribers at its registered endpoint', async () => {
+    const stranger = '0x000000000000000000000000000000000000bEEF'
+    const {net, disputes, part, registryReads} = await setup({councilSize: 3, council: [w3.address, w1.address, stranger]})
+    await disputes.submit(part)
+    expect(registryReads).toEqual([w3.address, stranger])
+    expect(net.evidence.map((e) => e.endpoint).sort()).toEqual([endpointOf(w1), endpointOf(w3)].sort()) // the stranger has no endpoint: nothing sent
   })
 
   it('reports a dispute that cannot be opened, and opens none when disabled', async () => {

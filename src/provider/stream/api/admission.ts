@@ -83,14 +83,15 @@ export class Admission {
   }
 
   /** The checks shared by signed POSTs (body bytes already bounded by the reader). */
-  async admit(headers: IncomingHttpHeaders, body: Buffer, options: {billable: boolean}): Promise<Admitted> {
+  /** `subscribed: false` (evidence for a dispute seat) admits the client of a stream this provider is not subscribed to. */
+  async admit(headers: IncomingHttpHeaders, body: Buffer, options: {billable: boolean; subscribed?: boolean}): Promise<Admitted> {
     const {limits, book} = this.ports
     const {auth, signature} = readAuthHeaders(headers, body, this.ports.address)
     checkExpiry(auth, this.ports.now())
     const signer = recoverSigner(this.ports.domain, auth, signature)
     const stream = await this.ports.streams.get(auth.streamId)
     const backend = this.ports.backends().find((b) => b.sha256 === stream.modelHash)
-    checkStream(stream, signer, Boolean(backend))
+    checkStream(stream, signer, Boolean(backend), {subscribed: options.subscribed})
     // From here on, synchronous: the replay check and the record of the id cannot interleave with another request.
     if (this.seenRequest(auth.requestId)) throw new Refusal('replayed', `Request ${auth.requestId} was already served.`)
     if (!this.rate.take(stream.client)) throw new Refusal('rate_limited', `Over ${limits.ratePerSecond} requests per second (burst ${limits.rateBurst}) for client ${stream.client}.`)

@@ -1,6 +1,8 @@
 /**
  * Evidence: POST /v1/ogpu/evidence. A gateway that disputes a receipt pushes its evidence (the receipt, its
- * signature, the body and the tokens) to the council; the provider checks the receipt's signer and keeps it, one
+ * signature, the body and the tokens) to the council, whose members are drawn from the model's whole staked pool, so
+ * the pusher must be the client of a stream of a model this provider holds, subscribed to it or not. The provider
+ * checks the receipt's signer and keeps it, one
  * file per receipt digest, for its dispute duty (../disputes.ts).
  */
 import {existsSync, mkdirSync, readFileSync} from 'node:fs'
@@ -53,7 +55,7 @@ export class EvidenceIntake {
     admission.checkHeaders(req.headers) // before a byte of the body is read
     const raw = await readRequestBody(req, this.ports.maxBodyBytes)
     admission.authOf(req.headers, raw)
-    const {stream, accept} = await admission.admit(req.headers, raw, {billable: false})
+    const {stream, accept} = await admission.admit(req.headers, raw, {billable: false, subscribed: false})
     const call = parseJson(raw) as Partial<EvidenceCallBody>
     const r = call.receipt
     if (!r || typeof r !== 'object' || typeof r.streamId !== 'string' || typeof r.requestId !== 'string' || typeof r.responseHash !== 'string' || !Number.isInteger(r.promptTokens) || !Number.isInteger(r.completionTokens))
