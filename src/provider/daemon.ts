@@ -30,7 +30,7 @@ import {describeHost, registerProvider} from './registration.js'
 import {startProviderServer, type ProviderServer} from './server.js'
 import {openProviderStore, providerDir, type ProviderStore} from './state.js'
 import {createStrategy, preloadStrategy, type Strategy} from './strategy.js'
-import type {StreamBackend} from './stream/backend.js'
+import {localBackend, type StreamBackend} from './stream/backend.js'
 import {StreamService} from './stream/service.js'
 import {MaterialsCache} from './task-materials.js'
 import {writeFileDurable} from '../storage/index.js'
@@ -162,6 +162,10 @@ class ProviderDaemon {
         dir: this.dir,
         log: this.log,
         backends: () => this.streamBackends,
+        localModel: (sha) => {
+          const m = this.engines.get(sha)
+          return m ? localBackend({name: m.name, sha256: m.sha256, engine: m.engine}) : undefined
+        },
         mode: o.streams,
         priceFloor: (sha) => streamFloorOf(o, this.engines.get(sha)),
         redeemThreshold: o.redeemThreshold,

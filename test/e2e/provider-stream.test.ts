@@ -404,7 +404,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     expect((await jsonOf(verify.response)).error.code).toBe('not_implemented')
   })
 
-  it('a tampering provider (test hook) signs a wrong response; the council judges the dispute invalid and it is slashed', async () => {
+  it('a tampering provider (test hook) signs a wrong response; a council drawn from the pool judges the dispute invalid and it is slashed', async () => {
     const d = await start('dev5', {testHooks: {tamperStream: true}})
     await waitFor(async () => (await subscription(streamId, address.dev5!)).status === 1n, 'the tampering provider to subscribe', 30_000, 100)
     const messages = [{role: 'user' as const, content: 'Tell me a story about a GPU.'}]
@@ -415,9 +415,11 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     const alone = await engine.chat({messages, maxTokens: 16})
     expect(json.ogpu.tokens).not.toEqual(alone.tokens)
     expect(json.ogpu.tokens.slice(1)).toEqual(alone.tokens.slice(1))
-    // the evidence goes to every other subscriber, then the client opens the dispute
+    // The council is drawn from the staked pool of the model (every daemon joined it on start), so the evidence goes to
+    // every other member of it; then the client opens the dispute, and a daemon seats its council a block later.
     const evidence = JSON.stringify({receipt: json.ogpu.receipt, signature: json.ogpu.signature, provider: address.dev5, body, tokens: json.ogpu.tokens})
-    for (const daemon of [a, b]) {
+    const endpointProvider = daemons.filter((x) => x.wallet === 'dev4').at(-1)!
+    for (const daemon of [a, b, endpointProvider]) {
       const pushed = await waitFor(async () => {
         const r = (await post(daemon, '/v1/ogpu/evidence', evidence)).response
         return r.status === 429 ? undefined : r
@@ -432,9 +434,14 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     await sendTx(chain.provider, 'open dispute', () => market.openDispute(address.dev5!, toReceipt(json.ogpu.receipt), json.ogpu.signature, 'http://127.0.0.1:9/evidence'))
     const settled = await waitFor(async () => {
       const dispute = await streamMarket.getDispute(disputeId)
-      return dispute.state >= 2n ? dispute : undefined
+      return dispute.state === 2n || dispute.state === 3n ? dispute : undefined
     }, 'the dispute to be settled', 90_000, 250)
     expect(settled.state).toBe(3n) // Invalid
+    const [member] = settled.council
+    expect(member).not.toBe(address.dev5)
+    expect([address.dev2, address.dev3, address.dev4]).toContain(member)
+    const seatedBy = [a, b, endpointProvider].filter((x) => x.logs().some((l) => l.event === 'dispute' && /seated its council from the pool/.test(String(l.msg))))
+    expect(seatedBy.length).toBeGreaterThan(0)
     expect((await subscription(streamId, address.dev5!)).status).toBe(3n) // Removed
     expect((await chain.registry.stakeOf(address.dev5!)).staked).toBe(stakeBefore - oGPU('10'))
   })

@@ -55,6 +55,8 @@ export interface DisputeDutyOptions {
   address: string
   evidenceDir: string
   backends: () => StreamBackend[]
+  /** A backend over the model loaded here, by sha256 (verifies by prefill when the API backend is remote). Defaults to none. */
+  localModel?: (sha256: string) => StreamBackend | undefined
   log: Logger
   sendTx: SendTx
   now: () => number
@@ -186,7 +188,8 @@ export class DisputeDuty {
     const now = this.options.now()
     for (const d of this.seating.values()) {
       const key = d.id.toString()
-      if (latestBlock > d.drawBlock && !this.foreign.has(key) && this.options.due(`seat-dispute:${key}`, 2000)) this.options.spawn(`seat-dispute:${key}`, () => this.seat(d))
+      // From the draw block on: the transaction is mined in a later block (a "too early" revert is retried).
+      if (latestBlock >= d.drawBlock && !this.foreign.has(key) && this.options.due(`seat-dispute:${key}`, 2000)) this.options.spawn(`seat-dispute:${key}`, () => this.seat(d))
     }
     for (const d of this.open.values()) {
       const key = d.id.toString()
@@ -216,7 +219,7 @@ export class DisputeDuty {
     // seat waits for it (and retries the URI) before it judges without (which, the burden being the disputer's, is "valid").
     if (!evidence && this.options.now() < d.commitEnd - Number(stream.commitWindow) / 2) return
     const sha = stream.modelHash.toLowerCase().replace(/^0x/, '')
-    const backend = this.options.backends().find((b) => b.sha256 === sha)
+    const backend = this.options.localModel?.(sha) ?? this.options.backends().find((b) => b.sha256 === sha && b.engine)
     let judged: {valid: boolean; reason: string}
     try {
       judged = await judgeEvidence({receipt: d.receipt, accused: d.accused, domain: this.options.domain, evidence, backend})

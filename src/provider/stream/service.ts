@@ -42,6 +42,9 @@ export interface StreamServiceOptions {
   dir: string
   log: Logger
   backends: () => StreamBackend[]
+  /** The model this provider runs itself (its GGUF loaded here), by sha256: a dispute seat verifies with it even when
+   *  the API is served by a remote backend. Defaults to the local stream backends only. */
+  localModel?: (sha256: string) => StreamBackend | undefined
   /** auto (default): subscribe to streams worth it; none; or these stream ids. */
   mode?: StreamMode
   /** Lowest price per 1k generated tokens worth subscribing to, wei, by model sha256. */
@@ -103,6 +106,7 @@ export class StreamService {
       address: options.wallet.address,
       evidenceDir: join(options.dir, 'evidence'),
       backends: options.backends,
+      localModel: options.localModel,
       log: options.log,
       sendTx: options.sendTx,
       now: options.now,
