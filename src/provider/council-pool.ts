@@ -8,12 +8,28 @@ import type {ContractTransactionResponse} from 'ethers'
 import {errorText, revertOf} from '../chain/errors.js'
 import type {Logger} from './log.js'
 
+/** A write to a council pool (a signer-connected typed contract method, or a fake). */
+export interface PoolWrite {
+  (model: string, overrides: {gasLimit: bigint}): Promise<ContractTransactionResponse>
+  estimateGas(model: string): Promise<bigint>
+}
+
 /** What joining needs of the registry (a signer-connected ProviderRegistry, or a fake). */
 export interface CouncilRegistry {
   councilModelsOf(provider: string): Promise<string[]>
   MAX_COUNCIL_MODELS(): Promise<bigint>
-  joinCouncil(model: string): Promise<ContractTransactionResponse>
-  leaveCouncil(model: string): Promise<ContractTransactionResponse>
+  joinCouncil: PoolWrite
+  leaveCouncil: PoolWrite
+}
+
+/**
+ * Sends a pool write with half again its estimate as the gas limit. Its cost depends on what the other members
+ * write in the same block (each Fenwick node it touches gets a new checkpoint slot, or updates one written in this
+ * block), so a bare estimate runs out of gas when several providers join at once (daemons starting together).
+ */
+async function withHeadroom(write: PoolWrite, model: string): Promise<ContractTransactionResponse> {
+  const estimate = await write.estimateGas(model)
+  return write(model, {gasLimit: (estimate * 3n) / 2n})
 }
 
 export type CouncilSendTx = (what: string, send: () => Promise<ContractTransactionResponse>) => Promise<{hash: string}>
@@ -55,7 +71,7 @@ export async function joinCouncilPools(options: {
       continue
     }
     try {
-      await sendTx(`Join the council pool of ${model.slice(0, 14)}`, () => registry.joinCouncil(model))
+      await sendTx(`Join the council pool of ${model.slice(0, 14)}`, () => withHeadroom(registry.joinCouncil, model))
       current.add(model)
       result.joined.push(model)
     } catch (error) {
@@ -73,7 +89,7 @@ export async function leaveCouncilPools(options: {registry: CouncilRegistry; pro
   const left: string[] = []
   for (const model of new Set([...options.models].map(hex))) {
     if (!current.has(model)) continue
-    await options.sendTx(`Leave the council pool of ${model.slice(0, 14)}`, () => options.registry.leaveCouncil(model))
+    await options.sendTx(`Leave the council pool of ${model.slice(0, 14)}`, () => withHeadroom(options.registry.leaveCouncil, model))
     left.push(model)
   }
   return left

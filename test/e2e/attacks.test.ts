@@ -1,25 +1,33 @@
 import {createHash} from 'node:crypto'
 import {readFileSync, writeFileSync} from 'node:fs'
+import {createServer, type Server} from 'node:http'
 import {join} from 'node:path'
 
-import {parseUnits} from 'ethers'
+import {parseUnits, Wallet} from 'ethers'
 import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 
 import {ensureModel} from '../fixtures/gguf-writer.js'
 import {createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {Daemon} from '../helpers/daemon.js'
 import {chainOf, ScriptedProvider} from '../helpers/market.js'
+import {streamMarketAt} from '../../src/chain/contracts/stream-market.js'
 import {fromChainError} from '../../src/chain/errors.js'
+import {sendTx} from '../../src/chain/tx.js'
+import {devKeys} from '../../src/devnet/devnet.js'
+import {ogpuDomain} from '../../src/protocol/eip712.js'
+import {fromReceipt, signedRequestHeaders, toReceipt} from '../../src/protocol/stream.js'
 import {parseItems, type TaskItem} from '../../src/protocol/task-data.js'
 
-// Issue 12, attack 1, replayed on a devnet against real daemons: three Sybil accounts (scripts calling the
-// contracts) bid the task's max price into every bid slot the moment it is mined and race `assign`. Three honest
-// providers run the real binary (`ogpu provider start`), which joins the model's council pool on start.
+// Issue 12, attacks 1 and 2, replayed on a devnet against real daemons. Attack 1: three Sybil accounts (scripts
+// calling the contracts) bid the task's max price into every bid slot the moment it is mined and race `assign`.
+// Attack 2: a client subscribes Sybil accounts of its own to its own stream first, then disputes an honest
+// provider's valid receipt. Three honest providers run the real binary (`ogpu provider start`), which joins the
+// model's council pool on start.
 const oGPU = (v: string) => parseUnits(v, 18)
 const STATUS = ['none', 'open', 'assigned', 'finalized', 'failed', 'expired', 'cancelled']
 const MAX_PRICE = '40'
 
-describe('attack 1 (Sybil capture of a batch task) fails against real daemons', () => {
+describe('attacks 1 (Sybil capture of a batch task) and 2 (a client judges its own disputes) fail against real daemons', () => {
   let home: OgpuHome
   let devnet: any
   let chain: ReturnType<typeof chainOf>
@@ -70,7 +78,8 @@ halting: {maxBids: 3, biddingWindow: 30s}
       const task = await chain.market.getTask(id)
       const held = await Promise.all(Array.from({length: Number(task.bidCount)}, (_, j) => chain.market.getBid(id, j)))
       expect(task.bidCount).toBe(task.maxBids)
-      expect(held.every((b) => b.price < price)).toBe(true)
+      // refused: a full cap takes only a bid below its highest, so every held bid is at most this one
+      expect(held.every((b) => b.price <= price)).toBe(true)
     }
     let caught: unknown
     await sybils[1]!.market.assign(id).catch((error: unknown) => (caught = error))
@@ -175,5 +184,82 @@ halting: {maxBids: 3, biddingWindow: 30s}
     expect(cp0.state).toBe(3n) // rejected
     expect(cp0.rejections).toBe(2n)
     expect(stakeBefore - (await staked(cheat!.address))).toBe(oGPU('10'))
+  })
+
+  it('attack 2: the client\'s own first subscribers no longer judge its disputes; the honest provider keeps its stake and the client loses its bond', async () => {
+    const client = new Wallet(devKeys(10)[1]!, chain.provider)
+    const streamMarket = streamMarketAt(devnet.contracts.streamMarket, chain.provider)
+    const domain = ogpuDomain(devnet.chainId, devnet.contracts.streamMarket)
+    await sendTx(chain.provider, 'approve', () => chain.token.connect(client).approve(devnet.contracts.streamMarket, oGPU('200')))
+    const streamId = await streamMarket.nextStreamId()
+    const params = {
+      modelHash: `0x${sha}`,
+      specHash: `0x${'22'.repeat(32)}`,
+      specUri: 'data:application/json,{}',
+      pricePerKTokenGenerated: 1n, // 1 wei: below every daemon's floor, so the Sybils subscribe first
+      pricePerKTokenVerified: 1n,
+      councilSize: 2,
+      responseMethod: 0,
+      weightBps: 0,
+      collateral: oGPU('10'),
+      maxDowntime: 60,
+      unsubscribeNotice: 5,
+      closeNotice: 5,
+      commitWindow: 8,
+      revealWindow: 8,
+      disputeBond: oGPU('1'),
+      deposit: oGPU('100'),
+    }
+    await sendTx(chain.provider, 'create stream', () => streamMarket.connect(client).create(params))
+    // The client's two Sybils (staked and registered, not honest pool members) subscribe at once: under the old
+    // rule the first subscribers were the dispute council.
+    const accomplices = sybils.slice(1)
+    for (const sybil of accomplices) await sendTx(chain.provider, 'subscribe', () => streamMarket.connect(sybil.wallet).subscribe(streamId))
+    // Now the price the honest daemons take: they subscribe after the Sybils.
+    await sendTx(chain.provider, 'update terms', () => streamMarket.connect(client).updateTerms(streamId, oGPU('1'), oGPU('0.5')))
+    const subscribers = await waitFor(async () => {
+      const list = await streamMarket.subscribersOf(streamId)
+      return honest.every((a) => list.includes(a)) ? list : undefined
+    }, 'the honest daemons to subscribe', 60_000, 200)
+    expect(subscribers.slice(0, 2)).toEqual(accomplices.map((s) => s.address))
+
+    // A valid response of an honest daemon, with its signed receipt, and its evidence served for the council.
+    const accused = daemons[0]!
+    const body = JSON.stringify({messages: [{role: 'user', content: 'Tell me about GPUs.'}], max_tokens: 8})
+    const signed = await signedRequestHeaders(client, domain, streamId, accused.address, body)
+    const response = await fetch(`${accused.localUrl}/v1/chat/completions`, {method: 'POST', headers: {'content-type': 'application/json', ...signed.headers}, body})
+    const json = (await response.json()) as any
+    expect(response.status, JSON.stringify(json)).toBe(200)
+    const evidence = JSON.stringify({receipt: json.ogpu.receipt, signature: json.ogpu.signature, provider: accused.address, body, tokens: json.ogpu.tokens})
+    const server: Server = createServer((_req, res) => res.writeHead(200, {'content-type': 'application/json'}).end(evidence))
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve))
+    try {
+      const file = join(home.dir, 'honest-receipt.json')
+      writeFileSync(file, JSON.stringify({provider: accused.address, receipt: fromReceipt(toReceipt(json.ogpu.receipt)), signature: json.ogpu.signature, evidenceUri: `http://127.0.0.1:${(server.address() as {port: number}).port}/evidence`}))
+      const stakeBefore = await staked(accused.address)
+      const clientBefore = await chain.token.balanceOf(client.address)
+      const opened = await home.json(['stream', 'dispute', 'open', '--receipt', file, '--wallet', 'dev1'])
+      expect(opened.code, opened.stderr + opened.stdout).toBe(0)
+      // The council is drawn from the model's staked pool a block later: the two other honest daemons, never the
+      // accused, never the client, and never the client's subscribers, who are not in the pool.
+      expect(opened.data.state).toBe('open')
+      expect([...opened.data.council].sort()).toEqual(honest.filter((a) => a !== accused.address).sort())
+      // A Sybil cannot vote: it holds no seat.
+      const refused = await streamMarket.connect(accomplices[0]!.wallet).commitVerdict(opened.data.disputeId, `0x${'ab'.repeat(32)}`).catch((error: unknown) => fromChainError(error)?.code)
+      expect(refused).toBe('REVERT_StreamMarketNotCouncilMember')
+      const settled = await waitFor(async () => {
+        const d = await streamMarket.getDispute(opened.data.disputeId)
+        return d.state === 2n || d.state === 3n ? d : undefined
+      }, 'the dispute to be settled', 90_000, 250)
+      expect(settled.state).toBe(2n) // Valid: the seats verified the response by prefill
+      expect([settled.approvals, settled.rejections]).toEqual([2n, 0n])
+      expect(await staked(accused.address)).toBe(stakeBefore)
+      expect((await streamMarket.subscription(streamId, accused.address)).status).toBe(1n) // still subscribed
+      expect(clientBefore - (await chain.token.balanceOf(client.address))).toBe(oGPU('1')) // the bond, lost
+      const reasons = daemons.slice(1).flatMap((d) => d.logs()).filter((l) => l.event === 'dispute' && /the response is valid/.test(String(l.msg)))
+      expect(reasons.map((l) => String(l.msg))).toEqual([expect.stringContaining('verified by prefill'), expect.stringContaining('verified by prefill')])
+    } finally {
+      await new Promise<void>((resolve) => server.close(() => resolve()))
+    }
   })
 })

@@ -10,22 +10,35 @@ const ME = '0x00000000000000000000000000000000000000aa'
 function fakeRegistry(initial: string[] = [], full: string[] = []) {
   const pools = [...initial]
   const calls: string[] = []
+  const limits: bigint[] = []
   const registry: CouncilRegistry = {
     councilModelsOf: async () => [...pools],
     MAX_COUNCIL_MODELS: async () => 4n,
-    joinCouncil: async (model) => {
-      calls.push(`join ${model}`)
-      if (full.includes(model)) throw revert('ProviderRegistryCouncilPoolFull')
-      pools.push(model)
-      return response()
-    },
-    leaveCouncil: async (model) => {
-      calls.push(`leave ${model}`)
-      pools.splice(pools.indexOf(model), 1)
-      return response()
-    },
+    joinCouncil: Object.assign(
+      async (model: string, overrides: {gasLimit: bigint}) => {
+        calls.push(`join ${model}`)
+        limits.push(overrides.gasLimit)
+        pools.push(model)
+        return response()
+      },
+      {
+        estimateGas: async (model: string) => {
+          if (full.includes(model)) throw revert('ProviderRegistryCouncilPoolFull')
+          return 450_000n
+        },
+      },
+    ),
+    leaveCouncil: Object.assign(
+      async (model: string, overrides: {gasLimit: bigint}) => {
+        calls.push(`leave ${model}`)
+        limits.push(overrides.gasLimit)
+        pools.splice(pools.indexOf(model), 1)
+        return response()
+      },
+      {estimateGas: async () => 380_000n},
+    ),
   }
-  return {registry, pools, calls}
+  return {registry, pools, calls, limits}
 }
 
 const send = async (_what: string, tx: () => Promise<unknown>) => {
@@ -40,6 +53,8 @@ describe('council pools', () => {
     const result = await joinCouncilPools({registry: f.registry, provider: ME, models: [sha(1).slice(2), sha(2), sha(2).toUpperCase().replace('0X', '0x')], sendTx: send, log})
     expect(result).toEqual({joined: [sha(2)], already: [sha(1)], skipped: []})
     expect(f.calls).toEqual([`join ${sha(2)}`])
+    // half again the estimate: a join's cost depends on the other members' writes in its block
+    expect(f.limits).toEqual([675_000n])
     expect(log.lines.filter((l) => l.event === 'council').map((l) => l.level)).toEqual(['info'])
   })
 
@@ -60,5 +75,6 @@ describe('council pools', () => {
     expect(await leaveCouncilPools({registry: f.registry, provider: ME, models: [sha(2), sha(9)], sendTx: send})).toEqual([sha(2)])
     expect(f.pools).toEqual([sha(1)])
     expect(f.calls).toEqual([`leave ${sha(2)}`])
+    expect(f.limits).toEqual([570_000n])
   })
 })
