@@ -1,12 +1,15 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.24;
 
+import {IAccessControl} from "@openzeppelin/contracts/access/IAccessControl.sol";
+
 import {IProviderRegistry} from "../src/interfaces/IProviderRegistry.sol";
 import {RegistryFixture} from "./utils/RegistryFixture.sol";
 
 /// @notice Council pools of ProviderRegistry: membership, weight sync with the stake, the
-///         per-block history, and drawCouncil / drawBackedCouncil (exactness, exclusion,
-///         as-of-block, stake-weighted frequencies).
+///         per-block history, drawCouncil / drawBackedCouncil (exactness, exclusion,
+///         as-of-block, stake-weighted frequencies) and drawAndLockCouncil (MARKET_ROLE only;
+///         locks the collateral on every seat of a full council, nothing on a short one).
 contract ProviderRegistryCouncilTest is RegistryFixture {
     // keccak256, not sha256: a sha256 constant is a precompile call at each use, which would
     // take the vm.prank / vm.expectRevert meant for the registry call.
@@ -440,6 +443,86 @@ contract ProviderRegistryCouncilTest is RegistryFixture {
         address[] memory fromOk = registry.drawBackedCouncil(MODEL, block.number - 1, keccak256("x"), 1, ex, 1);
         vm.assertEq(fromOk.length, 1);
         vm.assertEq(fromOk[0], ok);
+    }
+
+    // ================================================================== drawAndLockCouncil
+
+    function _drawAndLock(uint256 seats, address[] memory exclude, uint256 collateral)
+        internal
+        returns (address[] memory)
+    {
+        vm.prank(market);
+        return registry.drawAndLockCouncil(MODEL, block.number - 1, keccak256("seed"), seats, exclude, collateral);
+    }
+
+    function test_drawAndLock_onlyMarketRole() public {
+        _member("a", 10e18);
+        _next();
+        bytes32 role = registry.MARKET_ROLE();
+        vm.expectRevert(
+            abi.encodeWithSelector(IAccessControl.AccessControlUnauthorizedAccount.selector, stranger, role)
+        );
+        vm.prank(stranger);
+        registry.drawAndLockCouncil(MODEL, block.number - 1, bytes32(0), 1, noExclude, 1e18);
+    }
+
+    function test_drawAndLock_revertsOnZeroCollateralAndAsDraw() public {
+        _member("a", 10e18);
+        _next();
+        vm.expectRevert(abi.encodeWithSelector(IProviderRegistry.ProviderRegistryZeroAmount.selector));
+        _drawAndLock(1, noExclude, 0);
+        vm.expectRevert(
+            abi.encodeWithSelector(
+                IProviderRegistry.ProviderRegistryCouncilBlockNotPast.selector, block.number, block.number
+            )
+        );
+        vm.prank(market);
+        registry.drawAndLockCouncil(MODEL, block.number, bytes32(0), 1, noExclude, 1e18);
+        vm.expectRevert(
+            abi.encodeWithSelector(IProviderRegistry.ProviderRegistryInvalidCouncilSeats.selector, 0, 16)
+        );
+        _drawAndLock(0, noExclude, 1e18);
+    }
+
+    function test_drawAndLock_locksEverySeatOfAFullCouncilAndEmits() public {
+        address[4] memory m = [_member("a", 10e18), _member("b", 10e18), _member("c", 10e18), _member("d", 10e18)];
+        _lock(m[3], 2e18);
+        _next();
+        address[] memory expected =
+            registry.drawBackedCouncil(MODEL, block.number - 1, keccak256("seed"), 3, _one(m[0]), 5e18);
+        vm.assertEq(expected.length, 3);
+        for (uint256 i; i < 3; ++i) {
+            vm.expectEmit(address(registry));
+            emit IProviderRegistry.CollateralLocked(
+                expected[i], market, 5e18, expected[i] == m[3] ? 7e18 : 5e18
+            );
+        }
+        address[] memory got = _drawAndLock(3, _one(m[0]), 5e18);
+        vm.assertEq(got, expected);
+        vm.assertEq(_stakeOf(m[0]).locked, 0, "the excluded member is not locked");
+        for (uint256 i = 1; i < 4; ++i) {
+            vm.assertEq(_stakeOf(m[i]).locked, (i == 3 ? 2e18 : 0) + 5e18, "5 locked per seat");
+        }
+        // the locks count at once: nobody has 6 free now but the excluded member
+        address[] memory again = _drawAndLock(1, noExclude, 6e18);
+        vm.assertEq(again.length, 1);
+        vm.assertEq(again[0], m[0]);
+        vm.assertEq(_stakeOf(m[0]).locked, 6e18);
+    }
+
+    function test_drawAndLock_locksNothingOnAShortCouncil() public {
+        address a = _member("a", 10e18);
+        address b = _member("b", 10e18);
+        address c = _member("c", 3e18); // cannot back 5
+        _next();
+        address[] memory got = _drawAndLock(3, noExclude, 5e18);
+        vm.assertEq(got.length, 2, "a and b only");
+        vm.assertTrue(_in(got, a) && _in(got, b));
+        vm.assertEq(_stakeOf(a).locked, 0);
+        vm.assertEq(_stakeOf(b).locked, 0);
+        vm.assertEq(_stakeOf(c).locked, 0);
+        vm.assertEq(_drawAndLock(2, noExclude, 5e18).length, 2);
+        vm.assertEq(_stakeOf(a).locked + _stakeOf(b).locked, 10e18, "a full council of 2 is locked");
     }
 
     // ================================================================== draw: fuzz

@@ -121,6 +121,17 @@ contract ProviderRegistryGasTest is RegistryFixture {
         vm.assertLe(vm.snapshotGasLastCall("drawBackedCouncil (3 of 16, 1 excluded)"), DRAW_BUDGET);
     }
 
+    /// @dev The draw and a lock per seat (StreamMarket.seatDispute): within the draw's budget plus
+    ///      a lock's per seat.
+    function test_gas_drawAndLockCouncil3of16() public {
+        address[] memory exclude = new address[](1);
+        exclude[0] = dave;
+        vm.prank(market);
+        address[] memory members = registry.drawAndLockCouncil(MODEL, 150, keccak256("seed"), 3, exclude, 1e18);
+        vm.assertLe(vm.snapshotGasLastCall("drawAndLockCouncil (3 of 16, 1 excluded, 3 locks)"), DRAW_BUDGET + 3 * LOCK_BUDGET);
+        vm.assertEq(members.length, 3);
+    }
+
     function test_gas_stakeFirst() public {
         vm.prank(bob);
         registry.stake(100e18);

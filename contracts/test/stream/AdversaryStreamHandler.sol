@@ -11,15 +11,17 @@ import {IStreamMarket} from "../../src/interfaces/IStreamMarket.sol";
 ///           - the client, which over-signs: it offers vouchers far above the deposit and the
 ///             allowances (1 time in 3, 1,000 times the price of the request), tops up, reserves
 ///             and lowers allowances (with the notice), closes, and disputes honest receipts;
-///           - two Sybil subscribers of the client's, registered and staked, subscribed the moment
-///             a stream is created (first in subscription order, so on every dispute council of
-///             attack 2); the client signs them huge vouchers, they redeem aggressively from the
-///             unreserved deposit and, seated on a council, judge honest receipts invalid (or
-///             stay silent);
+///           - two Sybil subscribers of the client's, registered, staked and in the model's council
+///             pool, subscribed the moment a stream is created (first in subscription order: the
+///             council of attack 2 under the old rule; now councils are drawn from the pool, so
+///             they sit only where the draw puts them); the client signs them huge vouchers, they
+///             redeem aggressively from the unreserved deposit and, seated on a council, judge
+///             honest receipts invalid (or stay silent);
 ///           - four honest providers: they subscribe, serve a request only when what they are owed
 ///             afterwards fits in min(voucher, redeemed + surelyRedeemable) (else they answer 402),
 ///             sign a receipt for every response, redeem when a decrease is announced, when the
-///             stream is closing and whenever they like, and judge disputes truthfully.
+///             stream is closing and whenever they like, seat disputes a block after they were
+///             opened (anyone may) and judge them truthfully.
 ///         Honest duties run at the start of every call; warp moves at most 30 s and every notice
 ///         and window is >= 60 s, so an honest provider never misses one. Ghosts: what each honest
 ///         provider served within the guarantee, the deposits in and out of every stream, every
@@ -248,10 +250,45 @@ contract AdversaryStreamHandler is CommonBase {
         ghostReceived[id][p] += paid;
     }
 
-    /// @dev Honest seats commit and reveal the truth (every disputed receipt here is an honest,
-    ///      valid one); anyone finalizes what is over.
+    /// @dev An honest provider seats a dispute waiting for its council once its draw block is
+    ///      past (re-anchored past 256 blocks; dropped, bond back, when the pool cannot fill it).
+    function _seat(uint256 disputeId, IStreamMarket.Dispute memory d) internal {
+        if (block.number <= d.drawBlock) return;
+        vm.prank(honest[disputeId % HONEST]);
+        market.seatDispute(disputeId);
+        IStreamMarket.Dispute memory after_ = market.getDispute(disputeId);
+        if (after_.state == IStreamMarket.DisputeState.NoCouncil) {
+            ghostOpenBonds -= d.bond;
+            done["dropped"]++;
+        } else if (after_.state == IStreamMarket.DisputeState.Open) {
+            done["seated"]++;
+            for (uint256 s; s < after_.council.length; ++s) {
+                address v = after_.council[s];
+                if (v == d.provider || v == d.disputer || v == client) _break("an excluded account was seated");
+            }
+        }
+    }
+
+    /// @notice What the market holds locked of `p` for council seats: the stream's collateral
+    ///         per seat it holds on a seated dispute not yet finalized.
+    function seatLocked(address p) external view returns (uint256 total) {
+        for (uint256 i; i < disputes.length; ++i) {
+            IStreamMarket.Dispute memory d = market.getDispute(disputes[i]);
+            if (d.state != IStreamMarket.DisputeState.Open) continue;
+            for (uint256 s; s < d.council.length; ++s) {
+                if (d.council[s] == p) total += market.getStream(d.streamId).collateral;
+            }
+        }
+    }
+
+    /// @dev Honest providers seat what waits for a council; honest seats commit and reveal the
+    ///      truth (every disputed receipt here is an honest, valid one); anyone finalizes what is over.
     function _honestJudge(uint256 disputeId) internal {
         IStreamMarket.Dispute memory d = market.getDispute(disputeId);
+        if (d.state == IStreamMarket.DisputeState.Seating) {
+            _seat(disputeId, d);
+            d = market.getDispute(disputeId);
+        }
         if (d.state != IStreamMarket.DisputeState.Open) return;
         for (uint256 pass; pass < 2; ++pass) {
             for (uint256 s; s < d.council.length; ++s) {
@@ -544,7 +581,7 @@ contract AdversaryStreamHandler is CommonBase {
         for (uint256 s; s < d.council.length; ++s) {
             if (isHonest(d.council[s])) honestSeats++;
             stakeBefore[s] = registry.stakeOf(d.council[s]).staked;
-            lockedBefore[s] = market.subscription(d.streamId, d.council[s]).locked;
+            lockedBefore[s] = registry.stakeOf(d.council[s]).locked;
             if (d.council[s] == h) _break("the accused sat on its own council");
         }
         uint256 accusedStake = registry.stakeOf(h).staked;
@@ -571,8 +608,9 @@ contract AdversaryStreamHandler is CommonBase {
         for (uint256 s; s < d.council.length; ++s) {
             address v = d.council[s];
             bool revealed = market.verdictOf(disputeId, v).revealed;
-            uint256 due = revealed ? 0 : (st.nonRevealSlash < lockedBefore[s] ? st.nonRevealSlash : lockedBefore[s]);
+            uint256 due = revealed ? 0 : st.nonRevealSlash; // out of the seat's own lock
             if (stakeBefore[s] - registry.stakeOf(v).staked != due) _break("a seat lost other than its non-reveal slash");
+            if (lockedBefore[s] - registry.stakeOf(v).locked != st.collateral) _break("a seat's lock was not released");
             if (v == d.disputer) _break("the disputer sat on the council");
         }
         done[invalid ? bytes32("invalid") : bytes32("valid")]++;
@@ -655,6 +693,7 @@ contract AdversaryStreamHandler is CommonBase {
             }
             for (uint256 i; i < disputes.length; ++i) {
                 IStreamMarket.Dispute memory d = market.getDispute(disputes[i]);
+                if (d.state == IStreamMarket.DisputeState.Seating) running = true; // seated by the duties
                 if (d.state != IStreamMarket.DisputeState.Open) continue;
                 running = true;
                 if (block.timestamp >= d.revealEnd) _finalizeDispute(disputes[i]);

@@ -18,7 +18,11 @@ import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 ///         try to redeem more than they were signed or an old voucher (must fail), request and
 ///         finish unsubscribing. Clients reserve parts of their deposits for single subscribers
 ///         (allowances), announce decreases and apply them after the notice; every redeem of a
-///         voucher that surelyRedeemable covered must be paid in full. Anyone finalizes disputes and closes; stakers stake, unbond and
+///         voucher that surelyRedeemable covered must be paid in full. Anyone seats disputes (a
+///         council drawn from the model's staked pool a block later, re-anchored past 256 blocks,
+///         dropped when the pool is too small; seating in the draw block must fail), finalizes
+///         disputes and closes; providers join and leave the council pools of the three models;
+///         stakers stake, unbond and
 ///         claim; impostors try to vote or close where they may not, and the accused to dispute
 ///         itself. Clients, strangers and other providers dispute (with the bond). Each action looks for a
 ///         stream or dispute where it is possible and skips impossible ones, so the campaign runs
@@ -74,8 +78,10 @@ contract StreamHandler is CommonBase {
     mapping(bytes32 requestId => bytes32) internal _truth;
     /// @notice Receipts disputed so far (by digest).
     mapping(bytes32 digest => bool) internal _disputed;
-    /// @notice Bonds of the disputes opened and not yet finalized.
+    /// @notice Bonds of the disputes opened and not yet finalized or dropped.
     uint256 public ghostOpenBonds;
+    /// @notice The models of the campaign's streams (their council pools).
+    bytes32[3] public models;
     /// @notice Set if a redeem above what the client signed, or of an old voucher, went through.
     bool public ghostOverRedeemed;
     /// @notice Set if a redeem owed no more than surelyRedeemable and was paid less.
@@ -101,8 +107,13 @@ contract StreamHandler is CommonBase {
             providers.push(p);
             _keyOf[p] = k;
         }
+        for (uint256 m; m < 3; ++m) {
+            models[m] = keccak256(abi.encode("model", m));
+        }
         currentTime = block.timestamp;
-        currentBlock = block.number;
+        // The providers join the council pools in the deploying block (the invariant test's
+        // setUp): the campaign starts a block later, so that every draw finds them in the pool.
+        currentBlock = block.number + 1;
     }
 
     modifier useTime() {
@@ -563,14 +574,14 @@ contract StreamHandler is CommonBase {
     /// @notice The client disputes a subscriber's last response (whether it was right or not).
     function openDispute(uint256 streamSeed, uint256 providerSeed) external useTime {
         (bool ok, uint256 id, IStreamMarket.Stream memory s) = _pickStream(streamSeed, Want.Disputable);
-        if (!ok || s.subscriberCount < 2) return;
+        if (!ok || s.subscriberCount == 0) return;
         address[] memory subs = market.subscribersOf(id);
         for (uint256 i; i < subs.length; ++i) {
             address p = subs[(providerSeed % subs.length + i) % subs.length];
             IStreamMarket.Receipt memory r = _lastReceipt[id][p];
             if (r.streamId == 0 || market.subscription(id, p).openDispute != 0) continue;
             if (_disputed[_receiptDigest(r)]) continue;
-            address disputer = _disputer(id, s, p, providerSeed >> 128);
+            address disputer = _disputer(s, p, providerSeed >> 128);
             _ensureBalance(disputer, s.disputeBond);
             vm.prank(disputer);
             uint256 disputeId = market.openDispute(p, r, _lastReceiptSig[id][p], "ipfs://evidence");
@@ -584,9 +595,8 @@ contract StreamHandler is CommonBase {
     }
 
     /// @dev Who disputes `accused`'s receipt: the client (1 time in 3), the other client (a
-    ///      stranger to the stream), or a provider other than the accused (when it is a subscriber
-    ///      itself, only if a council seat is left for someone else).
-    function _disputer(uint256 id, IStreamMarket.Stream memory s, address accused, uint256 seed)
+    ///      stranger to the stream), or a provider other than the accused (subscribed or not).
+    function _disputer(IStreamMarket.Stream memory s, address accused, uint256 seed)
         internal
         view
         returns (address)
@@ -595,10 +605,7 @@ contract StreamHandler is CommonBase {
         if (mode == 1) return clients[0] == s.client ? clients[1] : clients[0];
         if (mode == 2) {
             address q = providers[(seed >> 8) % PROVIDERS];
-            IStreamMarket.SubscriptionStatus st = market.subscription(id, q).status;
-            bool subscribed =
-                st == IStreamMarket.SubscriptionStatus.Active || st == IStreamMarket.SubscriptionStatus.Unsubscribing;
-            if (q != accused && (!subscribed || s.subscriberCount >= 3)) return q;
+            if (q != accused) return q;
         }
         return s.client;
     }
@@ -620,6 +627,58 @@ contract StreamHandler is CommonBase {
             if (wantFinal && (block.timestamp >= d.revealEnd || d.reveals == seats)) return (true, disputeId, d);
         }
         return (false, 0, d);
+    }
+
+    /// @notice Anyone seats a dispute waiting for its council, from the block after its draw
+    ///         block (first it tries one still in its draw block, which must fail): the council is
+    ///         seated and locked, or the draw re-anchored (past 256 blocks), or the dispute dropped
+    ///         for too small a pool (bond back).
+    function seatDispute(uint256 disputeSeed) external useTime {
+        uint256 n = disputes.length;
+        for (uint256 i; i < n; ++i) {
+            uint256 disputeId = disputes[(disputeSeed % n + i) % n];
+            IStreamMarket.Dispute memory d = market.getDispute(disputeId);
+            if (d.state != IStreamMarket.DisputeState.Seating) continue;
+            if (block.number <= d.drawBlock) {
+                try market.seatDispute(disputeId) {
+                    ghostUnauthorized = true; // seated before its draw block's hash was known
+                } catch {}
+                continue;
+            }
+            _seat(disputeId, d);
+            return;
+        }
+    }
+
+    function _seat(uint256 disputeId, IStreamMarket.Dispute memory d) internal {
+        market.seatDispute(disputeId);
+        IStreamMarket.DisputeState state = market.getDispute(disputeId).state;
+        if (state == IStreamMarket.DisputeState.Seating) {
+            done["reanchored"]++;
+        } else if (state == IStreamMarket.DisputeState.NoCouncil) {
+            ghostOpenBonds -= d.bond;
+            done["dropped"]++;
+        } else {
+            done["seated"]++;
+        }
+        try market.seatDispute(disputeId) {
+            ghostUnauthorized = true; // seated twice, or re-anchored twice in one block
+        } catch {}
+    }
+
+    /// @notice A provider joins the council pool of one of the campaign's models, or leaves it.
+    function councilDuty(uint256 providerSeed, uint256 modelSeed) external useTime {
+        address p = providers[providerSeed % PROVIDERS];
+        bytes32 model = models[modelSeed % 3];
+        (bool member,) = registry.councilPositionOf(model, p);
+        vm.prank(p);
+        if (member) {
+            registry.leaveCouncil(model);
+            done["leaveCouncil"]++;
+        } else {
+            registry.joinCouncil(model);
+            done["joinCouncil"]++;
+        }
     }
 
     function _verdict(address voter, IStreamMarket.Dispute memory d) internal view returns (bool) {
@@ -747,9 +806,10 @@ contract StreamHandler is CommonBase {
         }
     }
 
+    /// @notice Time passes; 1 time in 32, 300 blocks at once (past the 256 blocks of blockhash).
     function warp(uint256 secs, uint256 blocks) external {
         currentTime += bound(secs, 0, 180);
-        currentBlock += bound(blocks, 1, 20);
+        currentBlock += blocks % 32 == 0 ? 300 : bound(blocks, 1, 20);
     }
 
     // ================================================================== helpers
@@ -788,6 +848,15 @@ contract StreamHandler is CommonBase {
     /// @notice Ends everything as anyone could: finalizes every dispute, closes every stream and
     ///         finalizes the closes (time passing as needed). Used by afterInvariant.
     function settleEverything() external {
+        // seat every dispute waiting for a council (twice: once to re-anchor, once to seat)
+        for (uint256 pass; pass < 2; ++pass) {
+            currentBlock += 1;
+            vm.roll(currentBlock);
+            for (uint256 i; i < disputes.length; ++i) {
+                IStreamMarket.Dispute memory d = market.getDispute(disputes[i]);
+                if (d.state == IStreamMarket.DisputeState.Seating) _seat(disputes[i], d);
+            }
+        }
         currentTime += 1 days;
         currentBlock += 100;
         vm.warp(currentTime);
@@ -812,7 +881,7 @@ contract StreamHandler is CommonBase {
 
     /// @notice The selectors the campaign calls.
     function selectors() external pure returns (bytes4[] memory s) {
-        s = new bytes4[](16);
+        s = new bytes4[](18);
         s[0] = this.create.selector;
         s[1] = this.topUp.selector;
         s[2] = this.updateTerms.selector;
@@ -829,5 +898,7 @@ contract StreamHandler is CommonBase {
         s[13] = this.staker.selector;
         s[14] = this.warp.selector;
         s[15] = this.allowance.selector;
+        s[16] = this.seatDispute.selector;
+        s[17] = this.councilDuty.selector;
     }
 }

@@ -12,8 +12,9 @@ import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 ///         providers, market and registry; a provider never redeems more than the client signed, and
 ///         always gets in full what surelyRedeemable covered;
 ///         a closed stream holds no funds and no locks (nothing stuck); locks in the registry
-///         equal the market's own ledger and never exceed stake; only council members vote and
-///         only the client disputes or closes. Each invariant runs its own campaign of
+///         equal the market's own ledger (subscription collateral, plus the stream's collateral
+///         per council seat of every seated dispute not yet finalized) and never exceed stake;
+///         only council members vote, no dispute is seated early or twice, and only the client closes. Each invariant runs its own campaign of
 ///         runs x depth = 50 x 200 = 10,000 handler calls (see foundry.toml), checked after every
 ///         call; afterInvariant then ends every dispute and stream and empties market and registry.
 contract StreamMarketInvariantTest is Test {
@@ -64,6 +65,9 @@ contract StreamMarketInvariantTest is Test {
             token.approve(address(market), type(uint256).max);
             registry.stake(100e18);
             registry.register("http://127.0.0.1:8080", bytes32(i));
+            for (uint256 m; m < 3; ++m) {
+                registry.joinCouncil(handler.models(m)); // dispute councils come from these pools
+            }
             vm.stopPrank();
         }
 
@@ -136,9 +140,10 @@ contract StreamMarketInvariantTest is Test {
         }
     }
 
-    /// @notice Locked collateral never exceeds stake and equals what the market holds locked on
-    ///         its streams (its own ledger); nobody voted, disputed, closed or settled without the
-    ///         right.
+    /// @notice Locked collateral never exceeds stake and equals what the market holds locked:
+    ///         subscription collateral on its streams plus the stream's collateral per seat of every
+    ///         seated dispute not yet finalized (its own ledger); nobody voted, disputed, closed,
+    ///         seated or settled without the right or twice.
     function invariant_locksMatchLedgerAndAccess() public view {
         vm.assertFalse(handler.ghostUnauthorized(), "an unauthorized or repeated action went through");
         // The market's ledger per provider, over the (stream, provider) pairs that ever subscribed:
@@ -153,6 +158,17 @@ contract StreamMarketInvariantTest is Test {
                 if (l == 0) continue;
                 for (uint256 j; j < n; ++j) {
                     if (providers[j] == subs[k]) ledger[j] += l;
+                }
+            }
+        }
+        // Every seat of a seated dispute not yet finalized holds the stream's collateral.
+        for (uint256 i; i < handler.disputeCount(); ++i) {
+            IStreamMarket.Dispute memory d = market.getDispute(handler.disputes(i));
+            if (d.state != IStreamMarket.DisputeState.Open) continue;
+            uint256 collateral = market.getStream(d.streamId).collateral;
+            for (uint256 k; k < d.council.length; ++k) {
+                for (uint256 j; j < n; ++j) {
+                    if (providers[j] == d.council[k]) ledger[j] += collateral;
                 }
             }
         }
@@ -174,7 +190,7 @@ contract StreamMarketInvariantTest is Test {
             (bool ok,) = address(handler).call(abi.encodePacked(s, abi.encode(r >> 8, r >> 16, third)));
             vm.assertTrue(ok, "handler call reverted");
         }
-        string[26] memory paths = [
+        string[31] memory paths = [
             "create",
             "createWithPermit",
             "topUp",
@@ -200,7 +216,12 @@ contract StreamMarketInvariantTest is Test {
             "allowanceDecreaseRequested",
             "allowanceDecreased",
             "paidFromAllowance",
-            "disputeByOther"
+            "disputeByOther",
+            "seated",
+            "dropped",
+            "reanchored",
+            "joinCouncil",
+            "leaveCouncil"
         ];
         for (uint256 i; i < paths.length; ++i) {
             vm.assertGt(handler.done(bytes32(bytes(paths[i]))), 0, string.concat("never reached: ", paths[i]));

@@ -7,9 +7,9 @@ import {IStreamMarket} from "../../src/interfaces/IStreamMarket.sol";
 import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 
 /// @notice Issue 12's invariants for the stream market under attack (AdversaryStreamHandler: an
-///         over-signing client with two Sybil subscribers that subscribe first, redeem
-///         aggressively and judge honest receipts invalid; four honest providers serving only
-///         within surelyRedeemable): every honest provider is paid what it served within the
+///         over-signing client with two Sybil subscribers, staked pool members, that subscribe
+///         first, redeem aggressively and judge honest receipts invalid wherever the pool draw
+///         seats them; four honest providers serving only within surelyRedeemable): every honest provider is paid what it served within the
 ///         guarantee; no stream pays out more than was deposited; conservation of oGPU;
 ///         locked <= staked; nothing paid twice; no honest provider slashed unless the council
 ///         that judged it was captured. Each invariant runs its own campaign of 50 x 200 = 10,000
@@ -23,9 +23,7 @@ contract StreamMarketAdversaryInvariantTest is StreamFixture {
         _deploy(6);
         uint256[] memory keys = new uint256[](providers.length);
         for (uint256 i; i < providers.length; ++i) {
-            keys[i] = keyOf[providers[i]];
-            vm.prank(providers[i]);
-            registry.joinCouncil(MODEL_HASH);
+            keys[i] = keyOf[providers[i]]; // every provider, Sybils included, is in the pool (StreamFixture)
         }
         for (uint256 i; i < 2; ++i) {
             vm.prank(providers[i]); // the Sybils pay dispute bonds
@@ -41,7 +39,8 @@ contract StreamMarketAdversaryInvariantTest is StreamFixture {
     /// @notice Supply = balances; the market holds exactly every open stream's funds (unreserved
     ///         deposit + allowances) plus the open bonds, each stream's funds = deposited - paid
     ///         out, and no stream ever paid out in vouchers more than was deposited into it; the
-    ///         registry holds exactly its stake; locked <= staked = the market's ledger.
+    ///         registry holds exactly its stake; locked <= staked = the market's ledger
+    ///         (subscription collateral plus the stream's collateral per open council seat).
     function invariant_conservedAndLocked() public view {
         uint256 marketBalance = token.balanceOf(address(market));
         uint256 sum = marketBalance + token.balanceOf(address(registry)) + token.balanceOf(admin)
@@ -68,6 +67,7 @@ contract StreamMarketAdversaryInvariantTest is StreamFixture {
             for (uint256 i; i < handler.streamCount(); ++i) {
                 ledger += market.subscription(handler.streams(i), providers[j]).locked;
             }
+            ledger += handler.seatLocked(providers[j]);
             IProviderRegistry.StakeInfo memory si = registry.stakeOf(providers[j]);
             vm.assertLe(si.locked, si.staked, "locked > staked");
             vm.assertEq(si.locked, ledger, "registry lock != market ledger");
@@ -128,9 +128,9 @@ contract StreamMarketAdversaryInvariantTest is StreamFixture {
         handler.settleEverything();
         _logCounts();
         vm.assertFalse(handler.ghostBroken(), handler.broken());
-        string[10] memory paths = [
+        string[12] memory paths = [
             "create", "honestSubscribe", "topUp", "allowanceIncreased", "allowanceDecreased", "close",
-            "finalizeClose", "disputeHonest", "sybilDisputes", "invalid"
+            "finalizeClose", "disputeHonest", "sybilDisputes", "invalid", "seated", "valid"
         ];
         for (uint256 i; i < paths.length; ++i) {
             vm.assertGt(handler.done(bytes32(bytes(paths[i]))), 0, string.concat("never reached: ", paths[i]));

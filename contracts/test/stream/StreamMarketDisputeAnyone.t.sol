@@ -7,8 +7,8 @@ import {StreamFixture} from "../utils/StreamFixture.sol";
 import {IStreamMarket} from "../../src/interfaces/IStreamMarket.sol";
 
 /// @notice Disputes by anyone (issue 12, "Must hold" 3): any account but the accused disputes a
-///         provider-signed receipt by paying the stream's bond; the disputer never sits on the
-///         council; on Invalid it gets its bond back and half of what the voters leave of the
+///         provider-signed receipt by paying the stream's bond; the disputer (like the accused
+///         and the client) never sits on the council drawn from the pool; on Invalid it gets its bond back and half of what the voters leave of the
 ///         slash (the client the other half); on Valid it loses its bond to the accused and the
 ///         accept voters.
 contract StreamMarketDisputeAnyoneTest is StreamFixture {
@@ -25,17 +25,16 @@ contract StreamMarketDisputeAnyoneTest is StreamFixture {
         IStreamMarket.Receipt memory r = _receipt(id, requestId);
         bytes memory sig = _signReceipt(provider, r);
         vm.prank(who);
-        return market.openDispute(provider, r, sig, EVIDENCE);
+        uint256 disputeId = market.openDispute(provider, r, sig, EVIDENCE);
+        _seat(disputeId);
+        return disputeId;
     }
 
     function test_aStrangerDisputesPayingTheBond() public {
         IStreamMarket.Receipt memory r = _receipt(id, "x");
         bytes memory sig = _signReceipt(p0, r);
-        address[] memory council = new address[](3);
-        (council[0], council[1], council[2]) = (providers[1], providers[2], providers[3]);
-        uint64 commitEnd = uint64(block.timestamp + COMMIT_WINDOW);
         vm.expectEmit(address(market));
-        emit IStreamMarket.DisputeOpened(1, id, p0, stranger, r, EVIDENCE, BOND, council, commitEnd, commitEnd + REVEAL_WINDOW);
+        emit IStreamMarket.DisputeOpened(1, id, p0, stranger, r, EVIDENCE, BOND, uint64(block.number));
         vm.expectEmit(address(token));
         emit IERC20.Transfer(stranger, address(market), BOND);
         vm.prank(stranger);
@@ -43,10 +42,18 @@ contract StreamMarketDisputeAnyoneTest is StreamFixture {
         IStreamMarket.Dispute memory d = market.getDispute(disputeId);
         vm.assertEq(d.disputer, stranger);
         vm.assertEq(d.bond, BOND);
+        address[] memory council = _seat(disputeId);
+        vm.assertEq(council.length, COUNCIL);
+        vm.assertFalse(_in(council, p0));
     }
 
     function test_aSubscriberDisputerIsKeptOffTheCouncil() public {
-        // providers[1] accuses providers[2]: the council is the first three others, neither of them
+        // providers[1] accuses providers[2]; with the pool shrunk to providers 0..4 the council
+        // must be the three others, neither of them
+        for (uint256 i = 5; i < providers.length; ++i) {
+            _leavePool(providers[i]);
+        }
+        vm.roll(block.number + 1);
         vm.prank(admin);
         token.mint(providers[1], BOND);
         vm.prank(providers[1]);
@@ -54,11 +61,33 @@ contract StreamMarketDisputeAnyoneTest is StreamFixture {
         uint256 disputeId = _disputeAs(providers[1], providers[2], "y");
         address[] memory council = market.getDispute(disputeId).council;
         vm.assertEq(council.length, 3);
-        (address a, address b, address c) = (council[0], council[1], council[2]);
-        vm.assertEq(a, p0);
-        vm.assertEq(b, providers[3]);
-        vm.assertEq(c, providers[4]);
+        vm.assertTrue(_in(council, p0) && _in(council, providers[3]) && _in(council, providers[4]));
         vm.assertFalse(market.verdictOf(disputeId, providers[1]).member, "the disputer holds no seat");
+        vm.assertFalse(market.verdictOf(disputeId, providers[2]).member, "the accused holds no seat");
+    }
+
+    /// @notice With a pool of only the accused, the disputer and one more member, no council of 3
+    ///         can be seated: the dispute drops and the disputer gets its bond back.
+    function test_aDisputerLeavingTooSmallAPoolGetsItsBondBack() public {
+        for (uint256 i = 3; i < providers.length; ++i) {
+            _leavePool(providers[i]);
+        }
+        vm.roll(block.number + 1);
+        vm.prank(admin);
+        token.mint(providers[1], BOND);
+        vm.prank(providers[1]);
+        token.approve(address(market), BOND);
+        IStreamMarket.Receipt memory r = _receipt(id, "z");
+        bytes memory sig = _signReceipt(providers[2], r);
+        vm.prank(providers[1]);
+        uint256 disputeId = market.openDispute(providers[2], r, sig, EVIDENCE);
+        vm.assertEq(token.balanceOf(providers[1]), FUNDS - STAKE);
+        vm.roll(block.number + 1);
+        vm.expectEmit(address(market));
+        emit IStreamMarket.DisputeDropped(disputeId, id, providers[2], providers[1], BOND);
+        market.seatDispute(disputeId);
+        vm.assertEq(token.balanceOf(providers[1]), FUNDS - STAKE + BOND, "bond back");
+        vm.assertEq(uint8(market.getDispute(disputeId).state), uint8(IStreamMarket.DisputeState.NoCouncil));
     }
 
     function test_theAccusedCannotDisputeItself() public {
@@ -69,7 +98,9 @@ contract StreamMarketDisputeAnyoneTest is StreamFixture {
         market.openDispute(p0, r, sig, EVIDENCE);
     }
 
-    function test_noCouncilWhenOnlyTheAccusedAndTheDisputerSubscribed() public {
+    /// @notice Only the accused and the disputer subscribed: the council still comes from the
+    ///         pool (it used to revert StreamMarketNoCouncil).
+    function test_councilFromThePoolWhenOnlyTheAccusedAndTheDisputerSubscribed() public {
         uint256 sid = _streamWith(2);
         IStreamMarket.Receipt memory r = _receipt(sid, "pair");
         bytes memory sig = _signReceipt(providers[1], r);
@@ -77,9 +108,11 @@ contract StreamMarketDisputeAnyoneTest is StreamFixture {
         token.mint(p0, BOND);
         vm.startPrank(p0);
         token.approve(address(market), BOND);
-        vm.expectRevert(abi.encodeWithSelector(IStreamMarket.StreamMarketNoCouncil.selector, sid, providers[1]));
-        market.openDispute(providers[1], r, sig, EVIDENCE);
+        uint256 disputeId = market.openDispute(providers[1], r, sig, EVIDENCE);
         vm.stopPrank();
+        address[] memory council = _seat(disputeId);
+        vm.assertEq(council.length, COUNCIL);
+        vm.assertFalse(_in(council, p0) || _in(council, providers[1]), "neither the disputer nor the accused");
     }
 
     function test_invalid_theDisputerGetsItsBondBackAndHalfTheRest() public {

@@ -25,6 +25,7 @@ contract StreamMarketGasTest is StreamFixture {
     uint256 internal disputeValid;
     uint256 internal disputeCommitted; // all committed, reveals pending
     uint256 internal disputeFresh; // nobody voted yet
+    uint256 internal disputeSeating; // opened in the block before the tests' block, not seated
 
     function setUp() public override {
         _deploy(40);
@@ -57,6 +58,7 @@ contract StreamMarketGasTest is StreamFixture {
             _commitVote(disputeCommitted, c[i], true);
         }
         disputeFresh = _dispute(disputed, providers[5], "r5");
+        disputeSeating = _openDispute(disputed, providers[7], "r7");
 
         vm.warp(block.timestamp + 1);
         vm.roll(block.number + 1);
@@ -225,6 +227,12 @@ contract StreamMarketGasTest is StreamFixture {
         vm.prank(client);
         market.openDispute(providers[6], r, sig, EVIDENCE);
         vm.snapshotGasLastCall("openDispute (council 3)");
+    }
+
+    function test_gas_seatDispute() public {
+        market.seatDispute(disputeSeating);
+        vm.snapshotGasLastCall("seatDispute (council 3 drawn from a pool of 40, 3 locks)");
+        vm.assertEq(market.getDispute(disputeSeating).council.length, COUNCIL);
     }
 
     function test_gas_commitVerdict() public {

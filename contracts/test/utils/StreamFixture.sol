@@ -10,7 +10,8 @@ import {IStreamMarket} from "../../src/interfaces/IStreamMarket.sol";
 
 /// @notice Token, registry and StreamMarket deployed and wired (the market holds MARKET_ROLE),
 ///         a funded client with its key, and registered, staked providers with their keys (they
-///         sign receipts). EIP-712 digests are computed here from the type strings, independently
+///         sign receipts), all in the council pool of MODEL_HASH (dispute councils are drawn from
+///         it by seatDispute, a block after openDispute). EIP-712 digests are computed here from the type strings, independently
 ///         of the contract, so the tests also check the contract's hashing.
 /// @dev StreamMarket is compiled via IR (foundry.toml): it is deployed from its artifact and
 ///      used through IStreamMarket only, never imported.
@@ -82,6 +83,9 @@ abstract contract StreamFixture is Test {
         for (uint256 i; i < providerCount; ++i) {
             _addProvider(string.concat("sprovider", vm.toString(i)));
         }
+        // A dispute's council is drawn from the pool as of the block before its draw block: let
+        // the providers' pool membership be history before anything is disputed.
+        vm.roll(START_BLOCK + 1);
     }
 
     function _addProvider(string memory name) internal returns (address p) {
@@ -103,6 +107,7 @@ abstract contract StreamFixture is Test {
         token.approve(address(registry), type(uint256).max);
         registry.stake(stakeAmount);
         registry.register("https://gpu.example:8443", keccak256(bytes(vm.toString(p))));
+        registry.joinCouncil(MODEL_HASH);
         vm.stopPrank();
     }
 
@@ -218,12 +223,55 @@ abstract contract StreamFixture is Test {
         paid = market.redeem(streamId, cumulative, sig);
     }
 
-    /// @dev The client disputes `provider`'s receipt for `requestId`.
-    function _dispute(uint256 streamId, address provider, bytes32 requestId) internal returns (uint256 disputeId) {
+    /// @dev The client opens a dispute of `provider`'s receipt for `requestId` (state Seating:
+    ///      its council is not drawn yet).
+    function _openDispute(uint256 streamId, address provider, bytes32 requestId) internal returns (uint256 disputeId) {
         IStreamMarket.Receipt memory r = _receipt(streamId, requestId);
         bytes memory sig = _signReceipt(provider, r);
         vm.prank(client);
         disputeId = market.openDispute(provider, r, sig, EVIDENCE);
+    }
+
+    /// @dev Seats the dispute's council in the next block (time does not move); returns it
+    ///      (empty when the pool could not seat a full council and the dispute was dropped).
+    function _seat(uint256 disputeId) internal returns (address[] memory council) {
+        vm.roll(block.number + 1);
+        market.seatDispute(disputeId);
+        council = market.getDispute(disputeId).council;
+    }
+
+    /// @dev The client disputes `provider`'s receipt for `requestId`, and the council is seated
+    ///      from the pool in the next block (the commit window starts then, at the same time).
+    function _dispute(uint256 streamId, address provider, bytes32 requestId) internal returns (uint256 disputeId) {
+        disputeId = _openDispute(streamId, provider, requestId);
+        _seat(disputeId);
+    }
+
+    /// @dev The council seatDispute draws now for a dispute waiting to be seated, from the
+    ///      documented rule: the registry's stake-weighted draw over the stream model's pool as of
+    ///      drawBlock - 1, seed keccak256(abi.encode(blockhash(drawBlock), disputeId)), the accused,
+    ///      the disputer and the client excluded, members without the collateral free skipped.
+    function _expectedCouncil(uint256 disputeId) internal view returns (address[] memory) {
+        IStreamMarket.Dispute memory d = market.getDispute(disputeId);
+        IStreamMarket.Stream memory s = market.getStream(d.streamId);
+        address[] memory exclude = new address[](3);
+        (exclude[0], exclude[1], exclude[2]) = (d.provider, d.disputer, s.client);
+        bytes32 seed = keccak256(abi.encode(blockhash(d.drawBlock), disputeId));
+        return registry.drawBackedCouncil(s.modelHash, d.drawBlock - 1, seed, s.councilSize, exclude, s.collateral);
+    }
+
+    /// @dev Whether `a` is in `list`.
+    function _in(address[] memory list, address a) internal pure returns (bool) {
+        for (uint256 i; i < list.length; ++i) {
+            if (list[i] == a) return true;
+        }
+        return false;
+    }
+
+    /// @dev `who` leaves the pool of MODEL_HASH.
+    function _leavePool(address who) internal {
+        vm.prank(who);
+        registry.leaveCouncil(MODEL_HASH);
     }
 
     /// @dev The commitment a council member submits (IStreamMarket.commitVerdict's formula).
