@@ -6,7 +6,7 @@ import {join} from 'node:path'
 import {keccak256, toUtf8Bytes} from 'ethers'
 import {describe, expect, it} from 'vitest'
 
-import {EventRing} from '../../../src/dashboard/events.js'
+import {EventRing, describeEvent, toMarketEvent} from '../../../src/dashboard/events.js'
 import {compactAmount, fit, shortDuration, sparkline} from '../../../src/dashboard/format.js'
 import {renderPlain} from '../../../src/dashboard/plain.js'
 import {Poller, backoffMs, type ConnectionState} from '../../../src/dashboard/poller.js'
@@ -237,6 +237,15 @@ describe('event log', () => {
     for (let i = 1; i <= 5; i++) ring.push(bid(i, oGPU(i)) as never, {blockNumber: i})
     expect(ring.seen).toBe(5)
     expect(ring.recent().map((e) => e.taskId)).toEqual([5, 4, 3])
+  })
+
+  it('names every failure reason and says no slash when the executor was not slashed', () => {
+    const failed = (reason: number, slashed: bigint) =>
+      describeEvent(toMarketEvent(1, {name: 'TaskFailed', args: {taskId: 7n, k: 1n, reason: BigInt(reason), executorSlashed: slashed}} as never, {blockNumber: 1}))
+    expect(failed(0, oGPU(10))).toMatch(/^#7 failed at cp1 \(rejected\), slashed 10/)
+    expect(failed(1, oGPU(10))).toMatch(/^#7 failed at cp1 \(timeout\), slashed 10/)
+    expect(failed(2, 0n)).toBe('#7 failed at cp1 (undecided), no slash')
+    expect(failed(3, 0n)).toBe('#7 failed at cp1 (no-council), no slash')
   })
 })
 
