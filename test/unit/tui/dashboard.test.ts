@@ -8,7 +8,7 @@ import {describe, expect, it} from 'vitest'
 
 import {EventRing, describeEvent, toMarketEvent} from '../../../src/dashboard/events.js'
 import {compactAmount, fit, shortDuration, sparkline} from '../../../src/dashboard/format.js'
-import {renderPlain} from '../../../src/dashboard/plain.js'
+import {failureText, renderPlain} from '../../../src/dashboard/plain.js'
 import {Poller, backoffMs, type ConnectionState} from '../../../src/dashboard/poller.js'
 import {fetchProviderStatus, parseProviderStatus} from '../../../src/dashboard/provider-status.js'
 import {auctionModel, indexOfId, neighborId, parseTaskFilter, windowOffset} from '../../../src/dashboard/auction.js'
@@ -250,6 +250,12 @@ describe('event log', () => {
 })
 
 describe('plain snapshot', () => {
+  it('a failed task says whether its executor was slashed', () => {
+    const failure = (reason: string, wei: string) => ({k: 1, reason, executorSlashed: {value: '', wei}, rewardPerRejecter: {value: '0', wei: '0'}, slashToClient: {value: '', wei}})
+    expect(failureText(failure('rejected', String(oGPU(10))))).toBe(`failed at cp 1 (rejected), executor slashed ${compactAmount(String(oGPU(10)))}`)
+    expect(failureText(failure('undecided', '0'))).toBe('failed at cp 1 (undecided), no slash: the executor keeps its collateral')
+  })
+
   it('fits every line in the width', () => {
     const market = makeMarket(Array.from({length: 50}, (_, i) => makeTask(i + 1, {bids: [20, 21, 19, 18]})))
     const snapshot = buildSnapshot(
