@@ -8,9 +8,12 @@
  *     P(Binomial(c, s) >= floor(c/2) + 1), about s^ceil((c+1)/2) for small s;
  *   - an honest member that samples m of the n items of a segment, t of them tampered, catches it with probability
  *     1 - C(n-t, m) / C(n, m);
- *   - cheating (skipping t of the n items of each segment) beats honest work iff  cost × t/n > D × (price +
- *     collateral),  D the probability that some checkpoint is rejected. docs/protocol.md gives the parameter rule
- *     this table checks.
+ *   - cheating (skipping t of the n items of each segment) beats honest work iff  cost × t/n > R × (price +
+ *     collateral) + U × price,  R the probability that some checkpoint is rejected by a majority (the executor is
+ *     slashed), U that one fails undecided twice (unpaid, not slashed). docs/protocol.md gives the parameter rule
+ *     this table checks;
+ *   - a dissenting attacker seat ties a council of even size; two ties in a row fail honest work undecided: the
+ *     executor is unpaid for it but keeps its collateral, and the attacker gains nothing.
  * Usage: tsx bench/economics.bench.ts [--trials N] [--seed S]
  */
 import {loadavg} from 'node:os'
@@ -84,34 +87,61 @@ interface Scenario {
   checkpoints: number
 }
 
-/** Simulated: the share of councils the attacker captures, and the share of cheating executors rejected. As in
- *  TaskMarket: one council per task, seated from the pool; a checkpoint is accepted by a strict majority of accepts,
- *  rejected by a strict majority of rejects, and otherwise (a tie) undecided: the council is re-drawn once, and a
- *  second undecided round fails the checkpoint (the executor's slash burned). */
-function simulate(x: Scenario): {capture: number; rejected: number} {
+/** How a checkpoint's council rounds ended, as TaskMarket settles them: one council per task, seated from the pool;
+ *  a checkpoint is accepted by a strict majority of accepts, rejected by a strict majority of rejects (the executor
+ *  slashed), and otherwise (a tie) undecided: the council is re-drawn once, and a second undecided round fails the
+ *  task `Undecided` with nobody slashed (the executor is not paid for the checkpoint). `approvals` counts a council's
+ *  accepts; every seat reveals. */
+type Outcome = 'accepted' | 'rejected' | 'undecided'
+function judgeTask(accounts: Account[], c: number, checkpoints: number, approvals: (seats: Account[]) => number): {outcome: Outcome; captured: boolean} {
+  let seats = drawCouncil(accounts, c)
+  const captured = seats.filter((a) => a.attacker).length > c / 2 // the task's (first) council
+  for (let k = 0; k < checkpoints; k++) {
+    for (let round = 0; ; round++) {
+      const yes = approvals(seats)
+      if (yes > c / 2) break // accepted
+      if (c - yes > c / 2) return {outcome: 'rejected', captured}
+      if (round === 1) return {outcome: 'undecided', captured}
+      seats = drawCouncil(accounts, c) // undecided: a fresh council judges the same root
+    }
+  }
+  return {outcome: 'accepted', captured}
+}
+
+/** Simulated: the share of councils the attacker captures, and the shares of cheating executors rejected (slashed)
+ *  and failed undecided twice (unpaid, not slashed). Attacker seats vote accept; an honest seat accepts only if its
+ *  own sample missed every tampered item. */
+function simulate(x: Scenario): {capture: number; rejected: number; undecided: number} {
   const accounts = pool(x.s)
   let captured = 0
   let rejected = 0
-  for (let trial = 0; trial < TRIALS; trial++) {
-    let caught = false
-    let seats = drawCouncil(accounts, x.c)
-    if (seats.filter((a) => a.attacker).length > x.c / 2) captured++
-    for (let k = 0; k < x.checkpoints && !caught; k++) {
-      for (let round = 0; round < 2; round++) {
-        // Attacker seats vote accept; an honest seat accepts only if its own sample missed every tampered item.
-        let approvals = seats.filter((a) => a.attacker).length
-        for (const seat of seats) if (!seat.attacker && random() >= detect(x.n, x.t, x.m)) approvals++
-        if (approvals > x.c / 2) break // accepted
-        if (x.c - approvals > x.c / 2 || round === 1) {
-          caught = true // rejected, or undecided twice
-          break
-        }
-        seats = drawCouncil(accounts, x.c) // undecided: a fresh council judges the same root
-      }
-    }
-    if (caught) rejected++
+  let undecided = 0
+  const approvals = (seats: Account[]) => {
+    let yes = seats.filter((a) => a.attacker).length
+    for (const seat of seats) if (!seat.attacker && random() >= detect(x.n, x.t, x.m)) yes++
+    return yes
   }
-  return {capture: captured / TRIALS, rejected: rejected / TRIALS}
+  for (let trial = 0; trial < TRIALS; trial++) {
+    const {outcome, captured: capturedNow} = judgeTask(accounts, x.c, x.checkpoints, approvals)
+    if (capturedNow) captured++
+    if (outcome === 'rejected') rejected++
+    if (outcome === 'undecided') undecided++
+  }
+  return {capture: captured / TRIALS, rejected: rejected / TRIALS, undecided: undecided / TRIALS}
+}
+
+/** Simulated, for honest work: attacker seats vote reject, honest seats accept. The shares of tasks rejected by a
+ *  captured council (the honest executor slashed) and failed undecided twice (ties: unpaid, not slashed). */
+function simulateHonest(s: number, c: number, checkpoints: number): {rejected: number; undecided: number} {
+  const accounts = pool(s)
+  let rejected = 0
+  let undecided = 0
+  for (let trial = 0; trial < TRIALS; trial++) {
+    const {outcome} = judgeTask(accounts, c, checkpoints, (seats) => seats.filter((a) => !a.attacker).length)
+    if (outcome === 'rejected') rejected++
+    if (outcome === 'undecided') undecided++
+  }
+  return {rejected: rejected / TRIALS, undecided: undecided / TRIALS}
 }
 
 const pct = (p: number) => `${(100 * p).toFixed(1)} %`
@@ -146,26 +176,27 @@ const evRows: string[][] = []
 for (const c of [2, 3, 5])
   for (const s of [0, 0.1, 0.2, 1 / 3])
     for (const t of [10, 1]) {
-      const {rejected} = simulate({s, c, m: 4, n: 10, t, checkpoints: 2})
+      const {rejected, undecided} = simulate({s, c, m: 4, n: 10, t, checkpoints: 2})
       // Gain of cheating over honest work: the cost of the items not run (t of n), less what a rejection loses (the
-      // price, not paid, and the collateral, slashed).
-      const gain = (K * t) / 10 - rejected * (P + C)
-      evRows.push([String(c), s.toFixed(2), t === 10 ? 'all 10' : '1 of 10', pct(rejected), `${gain >= 0 ? '+' : ''}${gain.toFixed(3)}`, gain < 0 ? 'yes' : 'NO'])
+      // price, not paid, and the collateral, slashed) and what an undecided failure loses (the price only).
+      const gain = (K * t) / 10 - rejected * (P + C) - undecided * P
+      evRows.push([String(c), s.toFixed(2), t === 10 ? 'all 10' : '1 of 10', pct(rejected), pct(undecided), `${gain >= 0 ? '+' : ''}${gain.toFixed(3)}`, gain < 0 ? 'yes' : 'NO'])
     }
-table(['council c', 'stake share s', 'tampered', 'rejected D', 'cheat − honest (× price)', 'cheating loses'], evRows)
+table(['council c', 'stake share s', 'tampered', 'rejected R', 'undecided U', 'cheat − honest (× price)', 'cheating loses'], evRows)
 
 // 3. The parameter rule: the collateral (× price) above which cheating loses for an attacker with a third of the
-//    stake: collateral > saved / D − price, where saved = cost × t / n is the work skipped.
-console.log('### Collateral needed so that cheating loses (s = 1/3): collateral > saved / D − price, saved = (price / 1.2) × t / n\n')
+//    stake: collateral > (saved − (R + U) × price) / R, where saved = cost × t / n is the work skipped.
+console.log('### Collateral needed so that cheating loses (s = 1/3): collateral > (saved − (R + U) × price) / R, saved = (price / 1.2) × t / n\n')
 const ruleRows: string[][] = []
 for (const c of [2, 3, 5])
   for (const m of [2, 4, 8])
     for (const t of [10, 5, 1]) {
-      const {rejected} = simulate({s: 1 / 3, c, m, n: 10, t, checkpoints: 2})
-      const need = rejected > 0 ? (K * t) / 10 / rejected - P : Number.POSITIVE_INFINITY
-      ruleRows.push([String(c), String(m), `${t} of 10`, pct(rejected), Number.isFinite(need) ? `${Math.max(0, need).toFixed(2)} × price` : 'none suffices'])
+      const {rejected, undecided} = simulate({s: 1 / 3, c, m, n: 10, t, checkpoints: 2})
+      const saved = (K * t) / 10
+      const need = rejected > 0 ? (saved - (rejected + undecided) * P) / rejected : saved > undecided * P ? Number.POSITIVE_INFINITY : 0
+      ruleRows.push([String(c), String(m), `${t} of 10`, pct(rejected), pct(undecided), Number.isFinite(need) ? `${Math.max(0, need).toFixed(2)} × price` : 'none suffices'])
     }
-table(['council c', 'sample m of 10', 'tampered', 'rejected D', 'collateral needed'], ruleRows)
+table(['council c', 'sample m of 10', 'tampered', 'rejected R', 'undecided U', 'collateral needed'], ruleRows)
 
 // 4. Collusion against an honest executor: a council whose majority the attacker holds can reject honest work and
 //    share the slashed collateral. Its expected take per checkpoint is capture × collateral (all of it, at worst, goes
@@ -178,3 +209,16 @@ for (const c of [2, 3, 5, 7]) {
   colRows.push(row)
 }
 table(['council c', 's = 0.10', 's = 0.20', 's = 0.33'], colRows)
+
+// 5. Griefing honest work with ties: attacker seats vote reject. A captured council rejects it (the executor slashed:
+//    section 4); a tie in both councils of a checkpoint fails it undecided, with nobody slashed: the honest executor
+//    is not paid for the failed checkpoint and keeps its collateral, the attacker gains nothing (its seats earn no fee
+//    in an undecided round). Before, that failure burned the executor's collateral too.
+console.log('### Griefing honest work (2 checkpoints): rejected by a captured council (slashed) / undecided twice (unpaid, not slashed)\n')
+const griefRows: string[][] = []
+for (const c of [2, 3, 4, 5])
+  for (const s of [0.1, 0.2, 1 / 3]) {
+    const {rejected, undecided} = simulateHonest(s, c, 2)
+    griefRows.push([String(c), s.toFixed(2), pct(rejected), pct(undecided), (rejected * C).toFixed(3)])
+  }
+table(['council c', 'stake share s', 'rejected (slashed)', 'undecided twice (no slash)', 'expected collateral lost (× collateral)'], griefRows)

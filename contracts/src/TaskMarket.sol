@@ -53,8 +53,6 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     uint256 private constant BPS = 10_000;
     /// @dev A checkpoint that no majority of its council accepts is rejected (ties and silence included).
     bool private constant ACCEPT_WITHOUT_MAJORITY = false;
-    /// @dev Where an executor's collateral goes when its checkpoint fails undecided twice: nobody.
-    address private constant BURN = 0x000000000000000000000000000000000000dEaD;
     /// @dev Round id bit of a checkpoint's second (re-drawn) round.
     uint256 private constant REDRAW_BIT = 0x80;
 
@@ -436,7 +434,8 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         t.voting = false;
 
         if (accepted) {
-            (uint256 paid, uint256 penalty, uint40 nextDeadline) = _acceptCheckpoint(taskId, k, t, r.openedAt);
+            (uint256 paid, uint256 penalty, uint40 nextDeadline) =
+                _acceptCheckpoint(taskId, k, t, _committedAt(taskId, k, redrawn, r));
             emit CheckpointFinalized(
                 taskId, k, true, uint8(approvals), uint8(rejections), paid, penalty, feePerVoter, nextDeadline
             );
@@ -589,7 +588,7 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         c.state = CheckpointState(uint8(r.state));
         c.resultRoot = _resultRoots[roundId];
         c.seedBlock = r.openedBlock;
-        c.committedAt = r.openedAt;
+        c.committedAt = _committedAt(taskId, k, _redrawn(t, k), r);
         c.commitEnd = r.commitEnd;
         c.revealEnd = r.revealEnd;
         c.commits = uint8(VerdictRound.popCount(r.committed));
@@ -811,9 +810,10 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         _pay(t.client, refund);
     }
 
-    /// @dev Ends the task as Failed at checkpoint k: slashes the executor's collateral (a share
-    ///      to the reject voters in `rejectMask` when rejected, the rest to the client), releases
-    ///      the council, refunds the escrow.
+    /// @dev Ends the task as Failed at checkpoint k: when Rejected or Timeout, slashes the
+    ///      executor's collateral (a share to the reject voters in `rejectMask` when rejected, the
+    ///      rest to the client); when Undecided or NoCouncil, slashes nobody. Releases the executor
+    ///      and the council, refunds the escrow.
     function _fail(
         uint256 taskId,
         uint256 k,
@@ -827,13 +827,13 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint256 refund = _takeEscrow(t);
         // Reject voters share the slash (a rejection always has a majority of them).
         uint256 rewardBps = reason == FailReason.Rejected ? t.slashRewardBps : 0;
-        // Twice undecided: the slash is burned, so a client gains nothing from a silent council.
-        address recipient = reason == FailReason.Undecided ? BURN : t.client;
         uint256 slashed;
         uint256 rewardEach;
         uint256 toClient;
-        if (reason != FailReason.NoCouncil) {
-            (slashed, rewardEach, toClient) = _slashExecutor(taskId, t, rewardBps, rejections, recipient);
+        // Only a majority's rejection or a missed deadline is the executor's fault. Twice undecided
+        // (silence, a tie: one Sybil seat can make a tie) and an unseatable pool slash nobody.
+        if (uint8(reason) <= uint8(FailReason.Timeout)) {
+            (slashed, rewardEach, toClient) = _slashExecutor(taskId, t, rewardBps, rejections);
         }
         emit TaskFailed(taskId, k, reason, slashed, rewardEach, toClient, refund);
         if (rewardBps != 0) {
@@ -860,16 +860,15 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
         uint256 taskId,
         TaskStore storage t,
         uint256 rewardBps,
-        uint256 rejections,
-        address recipient
+        uint256 rejections
     ) private returns (uint256 slashed, uint256 rewardEach, uint256 toClient) {
         address executor = _executorOf(taskId, t);
         Participant storage p = _participants[taskId][executor];
         uint96 locked = p.locked;
         p.locked = 0;
         if (rewardBps == 0) {
-            slashed = _registry.slash(executor, locked, recipient);
-            return (slashed, 0, recipient == BURN ? 0 : slashed);
+            slashed = _registry.slash(executor, locked, t.client);
+            return (slashed, 0, slashed);
         }
         slashed = _registry.slash(executor, locked, address(this));
         rewardEach = slashed * rewardBps / BPS / rejections;
@@ -948,6 +947,17 @@ contract TaskMarket is ITaskMarket, AccessControl, ReentrancyGuardTransient {
     /// @dev Checkpoint k's round: taskId << 8 | k, with REDRAW_BIT for the re-drawn council's round.
     function _roundId(uint256 taskId, uint256 k, bool redrawn) private pure returns (uint256) {
         return (taskId << 8) | (redrawn ? REDRAW_BIT : 0) | k;
+    }
+
+    /// @dev When the executor committed checkpoint k: its first round's opening, also for a
+    ///      re-drawn council's round `r` (which opens when that council is seated, maybe past the
+    ///      hard deadline): the re-draw's delay costs the executor no late penalty.
+    function _committedAt(uint256 taskId, uint256 k, bool redrawn, VerdictRound.Round memory r)
+        private
+        view
+        returns (uint40)
+    {
+        return redrawn ? _rounds.get(_roundId(taskId, k, false)).openedAt : r.openedAt;
     }
 
     function _redrawn(TaskStore storage t, uint256 k) private view returns (bool) {

@@ -1,4 +1,5 @@
 import {formatDuration} from '../chain/account.js'
+import {executorSlashText} from '../market/types.js'
 import type {TaskJson} from '../market/view.js'
 import {color, keyValues, table} from './format.js'
 
@@ -70,7 +71,7 @@ export function renderTask(task: TaskJson): string {
     )
   const outcome: Array<[string, string]> = [['Paid to executor', `${task.executorPaid.value} oGPU`], ['Refunded to client', `${task.clientRefund.value} oGPU`]]
   if (task.failure)
-    outcome.push(['Failure', `checkpoint ${task.failure.k} ${task.failure.reason}; executor slashed ${task.failure.executorSlashed.value} oGPU`])
+    outcome.push(['Failure', `checkpoint ${task.failure.k} ${task.failure.reason}; ${executorSlashText(task.failure.reason, `${task.failure.executorSlashed.value} oGPU`)}`])
   if (task.confirmed) outcome.push(['Confirmed', 'early, by the client'])
   parts.push(`\n${keyValues(outcome)}`)
   return parts.join('\n')

@@ -3,12 +3,12 @@ import type {ListrTask} from 'listr2'
 import {formatAmount} from '../chain/units.js'
 import {ExternalError} from '../errors/index.js'
 import {TaskEndedError, taskEndedCode, type TaskFollower} from '../market/follow.js'
-import type {IndexedTask} from '../market/types.js'
+import {FAIL_REASON_TEXT, type IndexedTask, slashesExecutor} from '../market/types.js'
 
 const failedWith = (task: IndexedTask): ExternalError =>
   new ExternalError(
     task.status === 'failed'
-      ? `Task ${task.id} failed at checkpoint ${task.failure!.k + 1}: ${task.failure!.reason === 'timeout' ? 'the executor missed its deadline' : 'the council rejected the work'}. The executor was slashed ${formatAmount(task.failure!.executorSlashed)} oGPU; ${formatAmount(task.clientRefund)} oGPU came back to you.`
+      ? `Task ${task.id} failed at checkpoint ${task.failure!.k + 1}: ${FAIL_REASON_TEXT[task.failure!.reason]}. ${slashesExecutor(task.failure!.reason) ? `The executor was slashed ${formatAmount(task.failure!.executorSlashed)} oGPU` : 'No slash: the executor keeps its collateral'}; ${formatAmount(task.clientRefund)} oGPU came back to you.`
       : `Task ${task.id} ${task.status}: ${formatAmount(task.clientRefund)} oGPU came back to you.`,
     {code: taskEndedCode(task.status), hint: `See \`ogpu task show ${task.id}\`.`},
   )

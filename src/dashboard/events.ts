@@ -4,6 +4,7 @@
  */
 import {getAddress, type Log, type LogDescription} from 'ethers'
 
+import {FAIL_REASON, slashesExecutor} from '../market/types.js'
 import {compactAmount, shortAddress} from './format.js'
 
 export interface MarketEvent {
@@ -66,7 +67,7 @@ export function toMarketEvent(seq: number, event: Pick<LogDescription, 'name' | 
     case 'TaskFinalized':
       return {...base, amount: String(a.executorPaid), extra: a.confirmed ? 'confirmed' : undefined}
     case 'TaskFailed':
-      return {...base, k: Number(a.k), amount: String(a.executorSlashed), extra: Number(a.reason) === 1 ? 'timeout' : 'rejected'}
+      return {...base, k: Number(a.k), amount: String(a.executorSlashed), extra: FAIL_REASON[Number(a.reason)] ?? 'rejected'}
     case 'TaskExpired':
     case 'TaskCancelled':
       return {...base, amount: String(a.clientRefund)}
@@ -104,7 +105,7 @@ export function describeEvent(e: MarketEvent): string {
     case 'TaskFinalized':
       return `${t} finalized, paid ${amount}${e.extra ? ` (${e.extra})` : ''}`
     case 'TaskFailed':
-      return `${t} failed at cp${e.k} (${e.extra}), slashed ${amount}`
+      return `${t} failed at cp${e.k} (${e.extra}), ${slashesExecutor(e.extra ?? '') ? `slashed ${amount}` : 'no slash'}`
     case 'TaskExpired':
       return `${t} expired, refunded ${amount}`
     case 'TaskCancelled':

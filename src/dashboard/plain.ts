@@ -2,6 +2,7 @@
  * The dashboard snapshot as plain text: what `ogpu tui` prints when stdout is not a terminal, and with `--once`.
  * No colours, no cursor movement; every line fits `width` columns.
  */
+import {executorSlashText} from '../market/types.js'
 import {clip, compactAmount, compactNumber, fit, shortAddress, shortDuration, sparkline} from './format.js'
 import type {AuctionRow, TaskDetail} from './auction.js'
 import type {ModelPulse} from './pulse.js'
@@ -102,8 +103,13 @@ function detailLines(task: TaskDetail, width: number): string[] {
     out.push(`  cp ${cp.k} ${cp.state}${cp.executorPaid ? ` paid ${compactAmount(cp.executorPaid.wei)}` : ''}  ${votes}`)
   }
   if (task.status === 'finalized' || task.status === 'failed' || task.status === 'expired' || task.status === 'cancelled')
-    out.push(`  paid to executor ${compactAmount(task.executorPaid.wei)}, refunded ${compactAmount(task.clientRefund.wei)}${task.failure ? `; failed at cp ${task.failure.k} (${task.failure.reason})` : ''}`)
+    out.push(`  paid to executor ${compactAmount(task.executorPaid.wei)}, refunded ${compactAmount(task.clientRefund.wei)}${task.failure ? `; ${failureText(task.failure)}` : ''}`)
   return out.map((l) => clip(l, width))
+}
+
+/** A failed task's outcome in one phrase: where, why, and whether the executor was slashed. */
+export function failureText(failure: NonNullable<TaskDetail['failure']>): string {
+  return `failed at cp ${failure.k} (${failure.reason}), ${executorSlashText(failure.reason, compactAmount(failure.executorSlashed.wei))}`
 }
 
 export function streamsLines(streams: StreamsView): string[] {

@@ -7,6 +7,25 @@ export type CheckpointState = (typeof CHECKPOINT_STATE)[number]
 export const FAIL_REASON = ['rejected', 'timeout', 'undecided', 'no-council'] as const
 export type FailReason = (typeof FAIL_REASON)[number]
 
+/**
+ * Whether a failure slashes the executor's collateral: a majority's rejection and a missed deadline do. A checkpoint
+ * undecided twice (silence, a tie, which one dissenting seat can make) and a pool that cannot seat a council slash
+ * nobody but the silent seats: the executor keeps its collateral (it is paid nothing for the failed checkpoint).
+ */
+export const slashesExecutor = (reason: string): boolean => reason === 'rejected' || reason === 'timeout'
+
+/** What a failure did to the executor, in words: "executor slashed <amount>" or "no slash (...)". */
+export const executorSlashText = (reason: string, slashed: string): string =>
+  slashesExecutor(reason) ? `executor slashed ${slashed}` : 'no slash: the executor keeps its collateral'
+
+/** Why a task failed, in words. */
+export const FAIL_REASON_TEXT: Record<FailReason, string> = {
+  rejected: 'the council rejected the work',
+  timeout: 'the executor missed its deadline',
+  undecided: 'two councils in a row reached no majority (silence or a tie)',
+  'no-council': 'the pool could not seat a full council',
+}
+
 export const isEnded = (status: TaskStatus): boolean => ['finalized', 'failed', 'expired', 'cancelled'].includes(status)
 
 export interface IndexedBid {

@@ -25,7 +25,7 @@ import type {DaemonStatus, LoadedModel, ProviderDaemonHandle, ProviderDaemonOpti
 import {daemonFilePath, readDaemonFile} from './daemon-file.js'
 import {Jobs} from './jobs.js'
 import {createLogger, type Logger} from './log.js'
-import {joinCouncilPools} from './council-pool.js'
+import {type CouncilRegistry, joinCouncilPools, leaveCouncilPools} from './council-pool.js'
 import {describeHost, registerProvider} from './registration.js'
 import {startProviderServer, type ProviderServer} from './server.js'
 import {openProviderStore, providerDir, type ProviderStore} from './state.js'
@@ -100,6 +100,9 @@ class ProviderDaemon {
   private readonly jobs: Jobs
   private cursorSavedAt = 0
   private readonly warned = new Set<string>()
+  /** The council pools joined or found on start (council duty on); a clean stop leaves them. */
+  private councilPools: string[] = []
+  private councilRegistry?: CouncilRegistry
 
   constructor(
     private readonly options: ProviderDaemonOptions,
@@ -230,7 +233,9 @@ class ProviderDaemon {
     }
 
     if (o.councilDuty !== false) {
-      await joinCouncilPools({registry: withSigner(chain.registry, wallet), provider: me, models: this.engines.keys(), sendTx: tx.send, log: this.log})
+      const pools = await joinCouncilPools({registry: withSigner(chain.registry, wallet), provider: me, models: this.engines.keys(), sendTx: tx.send, log: this.log})
+      this.councilPools = [...pools.joined, ...pools.already]
+      this.councilRegistry = withSigner(chain.registry, wallet)
     }
 
     indexer.onEvent((event) => {
@@ -261,6 +266,7 @@ class ProviderDaemon {
       this.log.info('stop', `Stopping (${reason}): no new bids; finishing running items and council duty`)
       this.bidding = false
       this.draining = true
+      await this.leaveCouncilPools()
       const grace = this.options.shutdownGraceMs ?? 15_000
       const deadline = Date.now() + grace
       while (!this.drained() && Date.now() < deadline) await sleep(100)
@@ -279,6 +285,24 @@ class ProviderDaemon {
       this.log.info('stop', 'Stopped')
     })().finally(() => this.resolveStopped())
     return this.stopPromise
+  }
+
+  /**
+   * A clean stop leaves the council pools the daemon joined or found on start, so that no council is drawn with a
+   * seat that nobody is there to fill (a silent seat is slashed). Seats drawn before the leave are still served while
+   * draining. Never throws: a failed leave is logged and the stop goes on (a kill -9 leaves nothing either; the next
+   * start finds the membership and keeps it).
+   */
+  private async leaveCouncilPools(): Promise<void> {
+    if (!this.councilPools.length || !this.councilRegistry || !this.tx || !this.address) return
+    const models = this.councilPools
+    this.councilPools = []
+    try {
+      const left = await leaveCouncilPools({registry: this.councilRegistry, provider: this.address, models, sendTx: this.tx.send})
+      if (left.length) this.log.info('council', `Left the council pool of ${left.length} model(s) while stopped: no seat is drawn for us until the next start`, {models: left.join(',')})
+    } catch (error) {
+      this.log.warn('council', `Leaving the council pools failed: ${errorText(error)}; seats drawn while stopped go unserved (slashed as silent)`)
+    }
   }
 
   /**

@@ -4,7 +4,7 @@
  */
 import type {EventLine} from '../dashboard/events.js'
 import {clip, compactAmount, fit, shortAddress, shortDuration, sparkline} from '../dashboard/format.js'
-import {auctionCells, auctionColumns, modelLabel, providerLine, streamLine, streamsLines} from '../dashboard/plain.js'
+import {auctionCells, auctionColumns, failureText, modelLabel, providerLine, streamLine, streamsLines} from '../dashboard/plain.js'
 import type {AuctionRow, TaskDetail} from '../dashboard/auction.js'
 import type {PulseView} from '../dashboard/pulse.js'
 import type {StreamsView} from '../dashboard/streams.js'
@@ -79,7 +79,7 @@ function outcomeLines(task: TaskDetail): Line[] {
   if (task.executor)
     out.push({text: `executor ${shortAddress(task.executor)} at ${task.price ? compactAmount(task.price.wei) : '?'} · council ${task.council.map(shortAddress).join(' ') || '-'}`})
   for (const cp of task.checkpointList) out.push(checkpointSummary(cp))
-  if (task.failure) out.push({text: `failed at cp ${task.failure.k} (${task.failure.reason}), executor slashed ${compactAmount(task.failure.executorSlashed.wei)}`, tone: 'bad'})
+  if (task.failure) out.push({text: failureText(task.failure), tone: 'bad'})
   else if (task.status === 'finalized') out.push({text: `finalized: executor paid ${compactAmount(task.executorPaid.wei)}, client refunded ${compactAmount(task.clientRefund.wei)}${task.confirmed ? ' (confirmed early)' : ''}`, tone: 'good'})
   else if (task.status === 'expired' || task.status === 'cancelled') out.push({text: `${task.status}: client refunded ${compactAmount(task.clientRefund.wei)}`, tone: 'muted'})
   return out

@@ -206,6 +206,9 @@ halting: {maxBids: ${options.maxBids ?? 3}, biddingWindow: 30s}
     expect(await c.stop()).toBe(0)
     expect(c.logs().at(-1)).toMatchObject({event: 'stop', msg: 'Stopped'})
     expect(existsSync(join(home.dir, 'data', 'provider', address.dev4!.toLowerCase(), 'daemon.json'))).toBe(false)
+    // ... and leaves the council pool, so that no seat is drawn for it while nobody is there to vote.
+    expect((await chain.registry.councilPositionOf(`0x${sha}`, address.dev4!)).member).toBe(false)
+    expect(c.logs().some((l) => l.event === 'council' && /Left the council pool/.test(String(l.msg)))).toBe(true)
     // The cheat wins the auction with a lower minimum price (8 oGPU against 16).
     d = await start('dev5', 'fixture', {minPrice: '50', testHooks: {tamperOutputs: true}})
     const clientBefore = await balance(address.dev1!)

@@ -51,8 +51,9 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///     (a strict majority of the seated council), rejected iff more than councilCount / 2
 ///     reveal "reject". Otherwise (a tie, too few reveals, none at all) the round is undecided:
 ///     the first time, the council is released and re-drawn (CouncilRedrawn) to judge the same
-///     root in a new round; the second time the checkpoint fails Undecided and the executor's
-///     collateral is burned (0x...dEaD). The voters whose revealed verdict equals a decided
+///     root in a new round; the second time the checkpoint fails Undecided with nobody slashed
+///     but the silent seats: the executor's collateral is released, as a tie can be made by one
+///     dissenting seat and proves no fault. The voters whose revealed verdict equals a decided
 ///     outcome split feePerVote * councilCount for that checkpoint equally; the others get
 ///     nothing (an undecided round pays no fee); a seat that did not reveal is slashed
 ///     `nonRevealSlash` (capped at its remaining collateral) to the client. Unearned fees go
@@ -60,6 +61,8 @@ import {IVerdictRound} from "./IVerdictRound.sol";
 ///   - Rejection: the executor's whole collateral is slashed; slashRewardBps of it is split
 ///     equally among the reject voters, the rest (and rounding dust) goes to the client.
 ///   - Timeout: the executor's whole collateral is slashed to the client.
+///   - Undecided (twice) and NoCouncil: the executor is not slashed (its collateral is released)
+///     and is paid nothing for the failed checkpoint; the client gets its escrow back.
 ///   - Every end (Finalized, Failed, Expired, Cancelled) releases all remaining collateral and
 ///     refunds the task's whole remaining escrow to the client: no task keeps funds.
 ///
@@ -84,7 +87,7 @@ interface ITaskMarket is IVerdictRound {
     enum FailReason {
         Rejected, // a majority of the council rejected a checkpoint
         Timeout, // the executor missed a checkpoint deadline
-        Undecided, // two councils in a row reached no majority (silence, ties): the slash is burned
+        Undecided, // two councils in a row reached no majority (silence, ties): executor not slashed
         NoCouncil // the pool could not seat a full council: nobody slashed
     }
 
@@ -256,7 +259,8 @@ interface ITaskMarket is IVerdictRound {
     /// @param state Its state.
     /// @param resultRoot Merkle root of the executor's outputs for the segment (0 before commit).
     /// @param seedBlock Block of the commit; the sampling seed is blockhash(seedBlock).
-    /// @param committedAt Timestamp of the commit (used for the late penalty).
+    /// @param committedAt Timestamp of the executor's commit (used for the late penalty; after a
+    ///        re-draw still the commit, not the opening of the re-drawn council's round).
     /// @param commitEnd End of the verdict commit phase.
     /// @param revealEnd End of the verdict reveal phase.
     /// @param commits Seats that committed a verdict.
@@ -654,13 +658,15 @@ interface ITaskMarket is IVerdictRound {
     /// @param clientRefund Refunded to the client.
     event TaskFinalized(uint256 indexed taskId, bool confirmed, uint256 executorPaid, uint256 clientRefund);
 
-    /// @notice The task failed: the executor was slashed, collateral released, escrow refunded.
+    /// @notice The task failed: the executor was slashed when the reason is Rejected or Timeout
+    ///         (not when Undecided or NoCouncil: executorSlashed 0), the remaining collateral was
+    ///         released, the escrow refunded.
     /// @param taskId The task.
     /// @param k The checkpoint that failed.
-    /// @param reason Rejected or Timeout.
-    /// @param executorSlashed Collateral slashed from the executor.
-    /// @param rewardPerRejecter Paid out of it to each reject voter (0 on timeout).
-    /// @param slashToClient The rest of it, paid to the client.
+    /// @param reason Rejected, Timeout, Undecided or NoCouncil.
+    /// @param executorSlashed Collateral slashed from the executor (0 when Undecided or NoCouncil).
+    /// @param rewardPerRejecter Paid out of it to each reject voter (0 unless Rejected).
+    /// @param slashToClient The rest of it, paid to the client (0 when Undecided or NoCouncil).
     /// @param clientRefund Escrow refunded to the client.
     event TaskFailed(
         uint256 indexed taskId,
@@ -789,7 +795,9 @@ interface ITaskMarket is IVerdictRound {
     // ---------------------------------------------------------------- anyone
 
     /// @notice Closes checkpoint k's verdict round once the reveal phase is over (or everyone
-    ///         revealed) and settles it: pays or slashes, moves on, or ends the task. Anyone.
+    ///         revealed) and settles it: pays or slashes, moves on, re-draws the council (the
+    ///         first undecided round), or ends the task (Finalized; Failed Rejected, or Undecided
+    ///         the second time, which slashes only the silent seats). Anyone.
     /// @dev Reverts TaskMarketUnknownTask, TaskMarketUnexpectedStatus, TaskMarketNoOpenRound,
     ///      VerdictRoundNotOver.
     /// @param taskId The task.

@@ -54,7 +54,6 @@ contract AdversaryTaskHandler is CommonBase {
     mapping(uint256 taskId => address[]) internal _bidders;
     /// @notice The block whose hash seeds each task's next council draw (as the market set it).
     mapping(uint256 taskId => uint256) public drawBlockOf;
-    address public constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     uint256 public currentTime;
     uint256 public currentBlock;
@@ -97,6 +96,8 @@ contract AdversaryTaskHandler is CommonBase {
     uint256 public seatedSybil;
     uint256 public seatedLazy;
     uint256 public redraws;
+    /// @notice Tasks failed by a second undecided round (executor not slashed).
+    uint256 public undecidedFailures;
 
     /// @notice Set when a rule of issue 12 broke; `broken` says which.
     bool public ghostBroken;
@@ -603,8 +604,19 @@ contract AdversaryTaskHandler is CommonBase {
             done["redrawn"]++;
             return;
         }
-        // accepted, or failed: rejected by a majority, or undecided twice (the slash burned)
-        bool rejected = market.checkpointOf(id, k).state != ITaskMarket.CheckpointState.Accepted;
+        ITaskMarket.Checkpoint memory closed = market.checkpointOf(id, k);
+        bool rejected = closed.state != ITaskMarket.CheckpointState.Accepted;
+        if (rejected && closed.rejections * 2 <= b.council.length) {
+            // undecided twice (silence, a tie): the task failed with nobody but the silent seats
+            // slashed, the executor's collateral released
+            if (registry.stakeOf(t.executor).staked != b.execStake) _break("executor slashed by an undecided round");
+            if (market.lockedFor(id, t.executor) != 0) _break("executor still locked after failing undecided");
+            _judgeSeats(t, b);
+            undecidedFailures++;
+            done["undecidedFailed"]++;
+            return;
+        }
+        // accepted, or rejected by a strict majority
         _judgeExecutor(t, b, rejected);
         _judgeSeats(t, b);
         done[rejected ? bytes32("rejected") : bytes32("accepted")]++;

@@ -8,32 +8,35 @@ import {ITaskMarket} from "../../src/interfaces/ITaskMarket.sol";
 import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 
 /// @notice Drives TaskMarket for the invariant campaign. Actors: two clients (submit, with or
-///         without permit; cancel; confirm), eight registered providers who bid and then play
+///         without permit; cancel; confirm), ten registered providers who bid and then play
 ///         their role (at the cap, only below the highest bid, which they evict: a bid at the
-///         highest must fail), and time. Provider roles: 0-2 honest; 3 a contrarian voter
-///         (always votes against the truth: split votes, ties, minority voters); 4-5 cheating
-///         executors (they commit a wrong result root, which honest voters reject); 6 a lazy
-///         voter that commits and never reveals; 7 an absent provider that grabs tasks (it bids
-///         0 on every other one) and then never commits anything: no verdict, and as executor
-///         no checkpoint (it times out). Honest voters accept iff the root is the right one.
-///         Anyone pokes assign (not before the minimum open time), expire, finalize and
-///         timeouts; stakers add, unbond and claim stake; impostors try to commit or vote where
-///         they may not. Each action looks for a task where it is possible (so calls land), and
-///         the steps of a task's life are few, merged selectors, so a 200-call run takes tasks
-///         all the way through. Every input is bounded and every impossible action skipped, so
-///         the campaign runs with fail_on_revert: any revert is a bug. Ghost variables follow
-///         each escrow.
+///         highest must fail), and time. Provider roles: 0-2 and 8 honest; 3 and 9 contrarian
+///         voters (always vote against the truth: split votes, ties, minority voters); 4-5
+///         cheating executors (they commit a wrong result root, which honest voters reject); 6 a
+///         lazy voter that commits and never reveals; 7 an absent provider that never commits
+///         anything: no verdict, and as executor no checkpoint (it times out). Honest voters
+///         accept iff the root is the right one. Every 4th task is grabbed by the absent
+///         provider and the next one by a cheater (a bid of 0, placed first: grabberOf), so every
+///         role executes in every campaign. Anyone pokes assign (not before the minimum open
+///         time: at the cap, assign tries early, is refused, then waits it out), expire,
+///         finalize and timeouts; stakers add, unbond and claim stake; impostors try to commit or
+///         vote where they may not. Each action looks for a task where it is possible (so calls
+///         land), and a call drives a task as far as one step allows (submit places the first
+///         bid, assign seats the council in the next block, a verdict call may commit or reveal
+///         the whole council), so a 200-call run takes tasks all the way through. Every input is
+///         bounded and every impossible action skipped, so the campaign runs with
+///         fail_on_revert: any revert is a bug. Ghost variables follow each escrow.
 contract MarketHandler is CommonBase {
     bytes32 internal constant PERMIT_TYPEHASH =
         keccak256("Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)");
     /// @notice Most tasks per run, and most tasks running at once (Open or Assigned).
-    uint256 public constant MAX_TASKS = 16;
+    uint256 public constant MAX_TASKS = 32;
     uint256 public constant MAX_ACTIVE = 3;
-    uint256 internal constant PROVIDERS = 8;
+    uint256 internal constant PROVIDERS = 10;
+    /// @dev Largest council a task asks for (_params: 1..3 seats).
+    uint256 internal constant MAX_COUNCIL = 3;
     /// @notice The model every task names; every provider is in its council pool.
     bytes32 public constant MODEL = keccak256("invariant model");
-    /// @notice Where undecided rounds' slashes go.
-    address public constant BURN = 0x000000000000000000000000000000000000dEaD;
 
     ITaskMarket public immutable market;
     ProviderRegistry public immutable registry;
@@ -61,6 +64,8 @@ contract MarketHandler is CommonBase {
     bool public ghostUnauthorized;
     /// @notice Set if an action that must fail (bidding twice, finalizing twice...) succeeded.
     bool public ghostDoubleAction;
+    /// @notice Set if an undecided round (re-drawn, or failing the task the second time) slashed its executor.
+    bool public ghostUndecidedSlashed;
 
     mapping(bytes32 => uint256) public calls;
     /// @notice Actions that went through, by name (the campaign's coverage).
@@ -119,7 +124,7 @@ contract MarketHandler is CommonBase {
     }
 
     function isContrarian(address p) public view returns (bool) {
-        return p == providers[3];
+        return p == providers[3] || p == providers[9];
     }
 
     /// @dev The verdict `voter` gives on a checkpoint whose root is (not) the right one.
@@ -133,6 +138,16 @@ contract MarketHandler is CommonBase {
 
     function neverCommits(address p) public view returns (bool) {
         return p == providers[7];
+    }
+
+    /// @notice The provider that grabs task `id` with a bid of 0 (so that it executes, ties going
+    ///         to the earliest bid): the absent provider every 4th task (it times out), a cheater
+    ///         the next one (it commits a wrong root); nobody on the others (open competition).
+    ///         So every role executes in any campaign that assigns a few tasks.
+    function grabberOf(uint256 id) public view returns (address) {
+        if (id % 4 == 0) return providers[7];
+        if (id % 4 == 1) return providers[4 + (id / 4) % 2];
+        return address(0);
     }
 
     function _salt(address voter, uint256 taskId, uint256 k) internal pure returns (bytes32) {
@@ -151,7 +166,8 @@ contract MarketHandler is CommonBase {
         Finalizable,
         TimedOut,
         Running,
-        Seatable
+        Seatable,
+        AssignableSoon
     }
 
     /// @dev A task where the action is possible now, scanning from a random one, so that the
@@ -174,8 +190,11 @@ contract MarketHandler is CommonBase {
                 return nowTs >= t.assignableAt
                     && (t.bidCount == t.maxBids || (nowTs >= t.biddingEnd && t.bidCount >= 1));
             }
+            // at the cap but inside the minimum open time: assignable once time reaches assignableAt
+            if (want == Want.AssignableSoon) return nowTs < t.assignableAt && t.bidCount == t.maxBids;
             if (want == Want.Expirable) return nowTs >= t.biddingEnd && t.bidCount == 0;
-            if (want == Want.Cancellable) return t.bidCount == 0;
+            // the client cancels only half the tasks nobody bids on: the other half expire
+            if (want == Want.Cancellable) return t.bidCount == 0 && id % 10 != 9;
             return false;
         }
         if (t.status != ITaskMarket.Status.Assigned) return false;
@@ -227,6 +246,8 @@ contract MarketHandler is CommonBase {
         tasks.push(id);
         ghostEscrowed[id] = token.balanceOf(address(market)) - marketBefore;
         done["submit"]++;
+        // the first bid comes with the task (its grabber's, if it has one), so tasks get going
+        _bidOn(id, market.getTask(id), seed >> 8, seed >> 16);
     }
 
     function _isListed(address[] storage list, address p) internal view returns (bool) {
@@ -269,26 +290,27 @@ contract MarketHandler is CommonBase {
         }
     }
 
-    /// @notice The client cancels or confirms (each 1 time in 4), or anyone expires a task
-    ///         whose window ended without 2 bids, or times out an executor that missed its deadline.
+    /// @notice The client cancels a task without bids (1 time in 4) or confirms a running one
+    ///         (1 in 16), or anyone expires a task whose window ended without a bid (1 in 4), or
+    ///         times out an executor that missed its deadline (1 in 4).
     function poke(uint256 taskSeed, uint256 which) external useTime count("poke") {
         which %= 8;
         bool ok;
         uint256 id;
         ITaskMarket.Task memory t;
-        if (which < 3) {
+        if (which < 2) {
             (ok, id, t) = _pick(taskSeed, Want.TimedOut);
             if (ok) {
                 _settled(id, t.executor, address(this), abi.encodeCall(ITaskMarket.timeoutCheckpoint, (id)));
                 done["timeout"]++;
             }
-        } else if (which < 6) {
+        } else if (which < 4) {
             (ok, id, t) = _pick(taskSeed, Want.Expirable);
             if (ok) {
                 _settled(id, address(0), address(this), abi.encodeCall(ITaskMarket.expire, (id)));
                 done["expire"]++;
             }
-        } else if (which == 6) {
+        } else if (which < 6) {
             (ok, id, t) = _pick(taskSeed, Want.Cancellable);
             if (ok) {
                 _settled(id, address(0), t.client, abi.encodeCall(ITaskMarket.cancel, (id)));
@@ -296,7 +318,7 @@ contract MarketHandler is CommonBase {
             }
         } else {
             (ok, id, t) = _pick(taskSeed, Want.Running);
-            if (ok && taskSeed % 2 == 0) {
+            if (ok && taskSeed % 4 == 0) {
                 _settled(id, t.executor, t.client, abi.encodeCall(ITaskMarket.confirm, (id)));
                 done["confirm"]++;
             }
@@ -313,8 +335,17 @@ contract MarketHandler is CommonBase {
 
     function _bid(uint256 taskSeed, uint256 providerSeed, uint256 price) internal {
         (bool ok, uint256 id, ITaskMarket.Task memory t) = _pick(taskSeed, Want.Biddable);
-        if (!ok || id % 5 == 4) return; // every 5th task nobody wants: it expires (1 bid assigns now)
+        if (ok) _bidOn(id, t, providerSeed, price);
+    }
+
+    /// @dev A provider bids on open task `id` (before its bidding end): the task's grabber first
+    ///      (at 0), then a random provider that has not bid yet.
+    function _bidOn(uint256 id, ITaskMarket.Task memory t, uint256 providerSeed, uint256 price) internal {
+        if (id % 5 == 4) return; // every 5th task nobody wants: it expires or is cancelled
         address p = providers[providerSeed % PROVIDERS];
+        address grabber = grabberOf(id);
+        if (grabber != address(0) && !_isListed(_bidders[id], grabber) && _canBack(grabber, t.collateral)) p = grabber;
+        else grabber = address(0);
         if (market.lockedFor(id, p) != 0) {
             // a second bid must fail
             vm.prank(p);
@@ -351,19 +382,39 @@ contract MarketHandler is CommonBase {
             ceiling = highest - 1;
         }
         vm.prank(p);
-        // the absent provider grabs every other task at price 0 (it then executes and times out)
-        market.bid(id, neverCommits(p) && id % 2 == 0 ? 0 : bound(price, 0, ceiling));
+        // a grabber bids 0 (it then executes: the absent one times out, a cheater commits garbage)
+        market.bid(id, p == grabber ? 0 : bound(price, 0, ceiling));
         if (!_isListed(_bidders[id], p)) _bidders[id].push(p); // an evicted bidder may come back
         done[evicts ? bytes32("evict") : bytes32("bid")]++;
     }
 
+    /// @notice Anyone assigns a task that may be assigned (one at the cap inside the minimum
+    ///         open time waits it out: time moves to its assignableAt, after an early assign is
+    ///         refused), and then, in the next block, seats its council.
+    function _canBack(address p, uint256 collateral) internal view returns (bool) {
+        return registry.freeStakeOf(p) + token.balanceOf(p) >= collateral;
+    }
+
     function assign(uint256 taskSeed, bytes32 randao) external useTime count("assign") {
-        (bool ok, uint256 id,) = _pick(taskSeed, Want.Assignable);
-        if (!ok) return;
+        (bool ok, uint256 id, ITaskMarket.Task memory t) = _pick(taskSeed, Want.Assignable);
+        if (!ok) {
+            (ok, id, t) = _pick(taskSeed, Want.AssignableSoon);
+            if (!ok) return;
+            try market.assign(id) {
+                ghostDoubleAction = true; // before the minimum open time: must fail
+                return;
+            } catch {}
+            done["earlyAssignRefused"]++;
+            currentTime = t.assignableAt;
+            vm.warp(currentTime);
+        }
         vm.prevrandao(randao);
         market.assign(id);
         drawBlockOf[id] = block.number;
         done["assign"]++;
+        currentBlock += 1;
+        vm.roll(currentBlock);
+        _seat(id);
     }
 
     /// @notice Anyone seats an assigned task's council from the pool (a block after its draw
@@ -398,10 +449,13 @@ contract MarketHandler is CommonBase {
         done[isCheater(t.executor) ? bytes32("commitWrongRoot") : bytes32("commitCheckpoint")]++;
     }
 
-    /// @notice One or two council members commit their verdict.
+    /// @notice One council member commits its verdict, or (every other call) every member that
+    ///         commits at all, one after the other.
     function commitVerdict(uint256 taskSeed, uint256 seatSeed) external useTime count("commitVerdict") {
-        _commitVerdict(taskSeed, seatSeed);
-        if (seatSeed % 2 == 0) _commitVerdict(taskSeed, seatSeed >> 8);
+        uint256 n = seatSeed % 2 == 0 ? MAX_COUNCIL : 1;
+        for (uint256 i; i < n; ++i) {
+            _commitVerdict(taskSeed, seatSeed >> (8 * i));
+        }
     }
 
     function _commitVerdict(uint256 taskSeed, uint256 seatSeed) internal {
@@ -421,10 +475,13 @@ contract MarketHandler is CommonBase {
         }
     }
 
-    /// @notice One or two council members reveal their verdict.
+    /// @notice One council member reveals its verdict, or (every other call) every member that
+    ///         reveals at all, one after the other.
     function revealVerdict(uint256 taskSeed, uint256 seatSeed) external useTime count("revealVerdict") {
-        _revealVerdict(taskSeed, seatSeed);
-        if (seatSeed % 2 == 0) _revealVerdict(taskSeed, seatSeed >> 8);
+        uint256 n = seatSeed % 2 == 0 ? MAX_COUNCIL : 1;
+        for (uint256 i; i < n; ++i) {
+            _revealVerdict(taskSeed, seatSeed >> (8 * i));
+        }
     }
 
     function _revealVerdict(uint256 taskSeed, uint256 seatSeed) internal {
@@ -449,16 +506,22 @@ contract MarketHandler is CommonBase {
         if (!ok) return;
         uint256 k = t.nextCheckpoint;
         ITaskMarket.Checkpoint memory closed = market.checkpointOf(id, k);
+        uint256 executorStake = registry.stakeOf(t.executor).staked;
         _settled(id, t.executor, address(this), abi.encodeCall(ITaskMarket.finalizeCheckpoint, (id, k)));
         ITaskMarket.Task memory after_ = market.getTask(id);
         if (after_.status == ITaskMarket.Status.Assigned && !after_.councilSeated) {
             // undecided: the council is re-drawn from this block
             drawBlockOf[id] = block.number;
+            if (registry.stakeOf(t.executor).staked != executorStake) ghostUndecidedSlashed = true;
             done["redrawn"]++;
         } else {
             closed = market.checkpointOf(id, k);
         }
-        if (after_.status == ITaskMarket.Status.Failed && token.balanceOf(BURN) != 0) done["burned"]++;
+        if (after_.status == ITaskMarket.Status.Failed && closed.rejections * 2 <= t.councilCount) {
+            // twice undecided (silence, a tie): the task failed, and its executor is not slashed
+            if (registry.stakeOf(t.executor).staked != executorStake) ghostUndecidedSlashed = true;
+            done["undecidedFailed"]++;
+        }
         done[closed.state == ITaskMarket.CheckpointState.Accepted ? bytes32("accepted") : bytes32("rejected")]++;
         if (closed.reveals < t.councilCount) done["nonRevealSlashed"]++;
         if (closed.approvals != 0 && closed.rejections != 0) done["splitVote"]++;

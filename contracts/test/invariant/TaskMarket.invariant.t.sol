@@ -15,6 +15,8 @@ import {IProviderRegistry} from "../../src/interfaces/IProviderRegistry.sol";
 ///         runs x depth = 50 x 200 = 10,000 handler calls (see foundry.toml), checked after
 ///         every call; afterInvariant then ends every task and empties market and registry.
 contract TaskMarketInvariantTest is Test {
+    event log_named_uint(string key, uint256 val);
+
     OGPUToken internal token;
     ProviderRegistry internal registry;
     ITaskMarket internal market;
@@ -78,8 +80,7 @@ contract TaskMarketInvariantTest is Test {
     function invariant_tokensConserved() public view {
         uint256 marketBalance = token.balanceOf(address(market));
         uint256 registryBalance = token.balanceOf(address(registry));
-        uint256 sum = marketBalance + registryBalance + token.balanceOf(admin) + token.balanceOf(address(handler))
-            + token.balanceOf(handler.BURN());
+        uint256 sum = marketBalance + registryBalance + token.balanceOf(admin) + token.balanceOf(address(handler));
         for (uint256 i; i < handler.clientCount(); ++i) {
             sum += token.balanceOf(handler.clients(i));
         }
@@ -123,9 +124,11 @@ contract TaskMarketInvariantTest is Test {
     }
 
     /// @notice Locked collateral never exceeds stake and equals what the market holds locked on
-    ///         its tasks (its own ledger); only the executor commits and only a council member votes.
+    ///         its tasks (its own ledger); only the executor commits and only a council member votes;
+    ///         an undecided round (re-drawn, or failing the task the second time) never slashes the executor.
     function invariant_locksMatchLedgerAndAccess() public view {
         vm.assertFalse(handler.ghostUnauthorized(), "a non-executor committed or a non-member voted");
+        vm.assertFalse(handler.ghostUndecidedSlashed(), "an undecided round slashed the executor");
         // The market's ledger per provider, over every (task, provider) pair: bidders and the
         // council members drawn from the pool (who need not have bid).
         uint256 n = handler.providerCount();
@@ -147,7 +150,10 @@ contract TaskMarketInvariantTest is Test {
     ///         (like one long campaign run), it reaches every path the invariants are about:
     ///         bids, evictions at the cap, assignments, honest and wrong commits, votes, accepted and rejected
     ///         checkpoints, split votes, non-reveal slashes, timeouts, expiries, cancellations,
-    ///         confirmations, and tasks ending Finalized and Failed.
+    ///         confirmations, tasks ending Finalized and Failed, and tasks failed by a second
+    ///         undecided round (with the executor not slashed). The counts are logged (forge -vv);
+    ///         over 16 other salts of the same campaign every path was reached in each, but
+    ///         undecidedFailed in 15 of them.
     function test_handlerReachesEveryPath() public {
         bytes4[] memory sel = handler.selectors();
         for (uint256 i; i < 2_000; ++i) {
@@ -157,7 +163,7 @@ contract TaskMarketInvariantTest is Test {
             (bool ok,) = address(handler).call(abi.encodePacked(s, abi.encode(r >> 8, r >> 16, third)));
             vm.assertTrue(ok, "handler call reverted");
         }
-        string[20] memory paths = [
+        string[21] memory paths = [
             "submit",
             "bid",
             "evict",
@@ -177,16 +183,20 @@ contract TaskMarketInvariantTest is Test {
             "cancel",
             "confirm",
             "finalized",
-            "failed"
+            "failed",
+            "undecidedFailed"
         ];
         uint256[7] memory statuses;
         for (uint256 i; i < handler.taskCount(); ++i) {
             statuses[uint8(market.getTask(handler.tasks(i)).status)]++;
         }
+        emit log_named_uint("tasks", handler.taskCount());
+        emit log_named_uint("earlyAssignRefused", handler.done("earlyAssignRefused"));
         for (uint256 i; i < paths.length; ++i) {
             uint256 n = handler.done(bytes32(bytes(paths[i])));
             if (i == 18) n = statuses[uint8(ITaskMarket.Status.Finalized)];
             if (i == 19) n = statuses[uint8(ITaskMarket.Status.Failed)];
+            emit log_named_uint(paths[i], n);
             vm.assertGt(n, 0, string.concat("never reached: ", paths[i]));
         }
     }
@@ -218,3 +228,4 @@ contract TaskMarketInvariantTest is Test {
         vm.assertEq(token.balanceOf(address(registry)), 0, "tokens stuck in the registry");
     }
 }
+

@@ -525,14 +525,16 @@ contract TaskMarketCheckpointTest is MarketFixture {
     }
 
     /// @notice Nobody reveals, twice: both councils' seats are slashed 1 oGPU each (to the
-    ///         client, as non-revealers), and the checkpoint fails Undecided: the executor's
-    ///         collateral is BURNED (0x...dEaD), not paid to the client. A client gains nothing
-    ///         from a silent council but what the silent seats themselves lose.
-    function test_finalize_silenceTwiceBurnsTheSlash() public {
+    ///         client, as non-revealers), and the checkpoint fails Undecided with the executor
+    ///         NOT slashed (its collateral released, TaskFailed says 0 slashed): silence proves no
+    ///         fault of the executor. The client gets its escrow back and what the silent seats
+    ///         lost; nobody earns a fee.
+    function test_finalize_silenceTwiceSlashesOnlySilentSeats() public {
         _commit(id, 0);
         _commitVote(id, 0, council[0], true); // committed but never revealed
         vm.warp(START + COMMIT_WINDOW + REVEAL_WINDOW);
         uint256 clientBefore = token.balanceOf(client);
+        uint256 executorBalance = token.balanceOf(executor);
         vm.expectEmit(address(market));
         emit ITaskMarket.VoterSlashed(id, 0, council[0], 1e18);
         vm.expectEmit(address(market));
@@ -544,24 +546,70 @@ contract TaskMarketCheckpointTest is MarketFixture {
 
         address[] memory second = _seat(id);
         vm.warp(block.timestamp + COMMIT_WINDOW + REVEAL_WINDOW);
-        address burn = 0x000000000000000000000000000000000000dEaD;
+        vm.expectEmit(address(market));
+        emit ITaskMarket.VoterSlashed(id, 0, second[0], 1e18);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.VoterSlashed(id, 0, second[1], 1e18);
         vm.expectEmit(address(market));
         emit ITaskMarket.CheckpointFinalized(id, 0, false, 0, 0, 0, 0, 0, 0);
-        vm.expectEmit(address(registry));
-        emit IProviderRegistry.Slashed(executor, address(market), burn, COLLATERAL);
         vm.expectEmit(address(market));
-        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Undecided, COLLATERAL, 0, 0, ESCROW);
+        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Undecided, 0, 0, 0, ESCROW);
         market.finalizeCheckpoint(id, 0);
-        vm.assertEq(token.balanceOf(burn), COLLATERAL);
         vm.assertEq(token.balanceOf(client) - clientBefore, 4e18 + ESCROW, "4 non-reveal slashes and the escrow");
-        vm.assertEq(_staked(executor), STAKE - COLLATERAL);
+        vm.assertEq(_staked(executor), STAKE, "the executor keeps its stake");
+        vm.assertEq(_locked(executor), 0, "and its collateral is released");
+        vm.assertEq(token.balanceOf(executor), executorBalance, "paid nothing for the failed checkpoint");
         for (uint256 s; s < 2; ++s) {
             vm.assertEq(market.lockedFor(id, second[s]), 0);
+            vm.assertLe(_staked(second[s]), STAKE - 1e18, "a silent seat of the second council");
         }
+        uint256 lost;
         for (uint256 i; i < providers.length; ++i) {
             vm.assertEq(market.lockedFor(id, providers[i]), 0);
+            lost += STAKE - _staked(providers[i]);
+        }
+        vm.assertEq(lost, 4e18, "only the 4 silent seats lost stake, 1 oGPU each");
+        vm.assertEq(token.balanceOf(address(market)), 0);
+        vm.assertEq(uint8(_task(id).status), uint8(ITaskMarket.Status.Failed));
+    }
+
+    /// @notice 1 accept, 1 reject in a council of 2, and again 1-1 in the re-drawn council of 2:
+    ///         twice undecided. The task fails Undecided and nobody is slashed: every voter
+    ///         revealed, the executor keeps its stake (collateral released), no fee is paid to
+    ///         anyone, and the client gets its whole escrow back.
+    function test_finalize_tieTwiceSlashesNobody() public {
+        _commit(id, 0);
+        _commitVote(id, 0, council[0], true);
+        _commitVote(id, 0, council[1], false);
+        _reveal(id, 0, council[0], true);
+        _reveal(id, 0, council[1], false);
+        market.finalizeCheckpoint(id, 0);
+        address[] memory second = _seat(id);
+        _commitVote(id, 0, second[0], true);
+        _commitVote(id, 0, second[1], false);
+        _reveal(id, 0, second[0], true);
+        _reveal(id, 0, second[1], false);
+
+        uint256 clientBefore = token.balanceOf(client);
+        uint256 executorBalance = token.balanceOf(executor);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.CheckpointFinalized(id, 0, false, 1, 1, 0, 0, 0, 0);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Undecided, 0, 0, 0, ESCROW);
+        market.finalizeCheckpoint(id, 0);
+        vm.assertEq(token.balanceOf(client) - clientBefore, ESCROW, "the whole escrow back");
+        vm.assertEq(_staked(executor), STAKE, "executor not slashed");
+        vm.assertEq(_locked(executor), 0, "executor released");
+        vm.assertEq(token.balanceOf(executor), executorBalance, "executor unpaid");
+        for (uint256 i; i < providers.length; ++i) {
+            vm.assertEq(_staked(providers[i]), STAKE, "nobody slashed");
+            vm.assertEq(_locked(providers[i]), 0, "nothing locked");
+            vm.assertEq(token.balanceOf(providers[i]), FUNDS - STAKE, "no fee to anyone");
         }
         vm.assertEq(token.balanceOf(address(market)), 0);
+        ITaskMarket.Task memory t = _task(id);
+        vm.assertEq(uint8(t.status), uint8(ITaskMarket.Status.Failed));
+        vm.assertEq(t.escrow, 0);
     }
 
     /// @notice A lone accept among silent seats (1 of 2) is no majority: undecided. The silent
@@ -817,6 +865,44 @@ contract TaskMarketCheckpointTest is MarketFixture {
         market.commitCheckpoint(t, 1, ROOT);
         market.timeoutCheckpoint(t);
         vm.assertEq(token.balanceOf(address(market)), ESCROW, "only the setUp task's escrow is left");
+    }
+
+    /// @notice A re-drawn council's round opens when that council is seated, which may be after
+    ///         the hard deadline; the late penalty still counts from the executor's commit (the
+    ///         first round's opening): committed at 60 min of soft 30 / hard 90, a tie, the new
+    ///         council seated at 100 min, accepted: paid 12.5 of the share 25, as without the
+    ///         re-draw (before, hardAt - committedAt underflowed and the round could not be finalized).
+    function test_latePenalty_redrawnRoundCountsFromTheCommit() public {
+        ITaskMarket.TaskParams memory p = _params();
+        p.softDeadline = 30 minutes;
+        p.hardDeadline = 90 minutes;
+        p.checkpointWindow = 2 hours;
+        (uint256 t, address[] memory c) = _assignedTask(p);
+        vm.warp(START + 60 minutes);
+        vm.prank(executor);
+        market.commitCheckpoint(t, 0, ROOT);
+        _commitVote(t, 0, c[0], true);
+        _commitVote(t, 0, c[1], false);
+        _reveal(t, 0, c[0], true);
+        _reveal(t, 0, c[1], false);
+        market.finalizeCheckpoint(t, 0); // a tie: re-drawn
+        vm.warp(START + 100 minutes);
+        address[] memory fresh = _seat(t);
+        vm.assertEq(market.checkpointOf(t, 0).committedAt, START + 60 minutes, "the commit time, not the re-seat");
+        uint256 before = token.balanceOf(executor);
+        for (uint256 i; i < fresh.length; ++i) {
+            _commitVote(t, 0, fresh[i], true);
+        }
+        for (uint256 i; i < fresh.length; ++i) {
+            _reveal(t, 0, fresh[i], true);
+        }
+        vm.expectEmit(address(market));
+        emit ITaskMarket.CheckpointFinalized(t, 0, true, 2, 0, 12.5e18, 12.5e18, 1e18, uint64(START + 90 minutes));
+        market.finalizeCheckpoint(t, 0);
+        vm.assertEq(token.balanceOf(executor) - before, 12.5e18);
+        // checkpoint 1's deadline (the hard deadline) has passed: it times out
+        market.timeoutCheckpoint(t);
+        vm.assertEq(uint8(_task(t).status), uint8(ITaskMarket.Status.Failed));
     }
 
     /// @notice Fuzzed deadlines and commit times: paid = share when committed by the soft

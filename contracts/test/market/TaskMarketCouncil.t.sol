@@ -292,4 +292,74 @@ contract TaskMarketCouncilTest is MarketFixture {
         }
         vm.assertLe(sybilSeats, 14, "Sybils over-drawn (expected ~4.9 of 200 seats)");
     }
+
+    // ================================================================== the tie-burn griefing vector, replayed
+
+    /// @dev Seat by seat: the Sybil votes reject, the honest seat accepts (a 1-1 tie, to be finalized).
+    function _tie(uint256 id, address[] memory c, address sybil) internal {
+        for (uint256 s; s < c.length; ++s) {
+            _commitVote(id, 0, c[s], c[s] != sybil);
+        }
+        for (uint256 s; s < c.length; ++s) {
+            _reveal(id, 0, c[s], c[s] != sybil);
+        }
+    }
+
+    /// @notice The griefing attack on undecided rounds (issue 12, "must hold" 3): one Sybil seat
+    ///         voting "reject" in a council of 2 makes a 1-1 tie, in the first council and again in
+    ///         the re-drawn one (the pool is cut to the honest seat and the Sybil, so both draws
+    ///         seat it). The checkpoint fails Undecided, and the attack buys nothing: the honest
+    ///         executor keeps its whole stake (released, free to unstake), nothing goes to the old
+    ///         burn address or to anyone, the Sybil earns no fee and no reward, the client only
+    ///         gets its own escrow back. The honest seat, which revealed, is not slashed either.
+    function test_griefing_sybilSeatTiesTwiceGainsNothing() public {
+        address sybil = makeAddr("sybil seat");
+        _fundProvider(sybil, 100e18);
+        for (uint256 i = 2; i < providers.length; ++i) {
+            vm.prank(providers[i]);
+            registry.leaveCouncil(MODEL_HASH);
+        }
+        vm.roll(block.number + 1);
+        address executor = providers[0];
+        address honest = providers[1];
+        ITaskMarket.TaskParams memory p = _params();
+        p.maxBids = 1;
+        uint256 id = _submit(p);
+        _bid(id, executor, 50e18);
+        market.assign(id);
+        uint256 clientBefore = token.balanceOf(client);
+        uint256 sybilBalance = token.balanceOf(sybil);
+        uint256 executorBalance = token.balanceOf(executor);
+        uint256 honestBalance = token.balanceOf(honest);
+
+        address[] memory first = _seat(id);
+        vm.assertTrue(first[0] == sybil || first[1] == sybil, "the Sybil holds a seat");
+        vm.prank(executor);
+        market.commitCheckpoint(id, 0, ROOT); // honest work
+        _tie(id, first, sybil);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.CouncilRedrawn(id, 0, 1, 1, block.number);
+        market.finalizeCheckpoint(id, 0);
+
+        address[] memory second = _seat(id);
+        vm.assertTrue(second[0] == sybil || second[1] == sybil, "the Sybil holds a seat again");
+        _tie(id, second, sybil);
+        vm.expectEmit(address(market));
+        emit ITaskMarket.TaskFailed(id, 0, ITaskMarket.FailReason.Undecided, 0, 0, 0, ESCROW);
+        market.finalizeCheckpoint(id, 0);
+
+        vm.assertEq(uint8(_task(id).status), uint8(ITaskMarket.Status.Failed));
+        vm.assertEq(_staked(executor), STAKE, "the honest executor keeps its stake");
+        vm.assertEq(_locked(executor), 0, "and its collateral is free");
+        vm.assertEq(registry.freeStakeOf(executor), STAKE);
+        vm.assertEq(token.balanceOf(0x000000000000000000000000000000000000dEaD), 0, "nothing burned");
+        vm.assertEq(token.balanceOf(sybil), sybilBalance, "the Sybil gains nothing");
+        vm.assertEq(_staked(sybil), 100e18);
+        vm.assertEq(_locked(sybil), 0);
+        vm.assertEq(token.balanceOf(honest), honestBalance, "no fee for an undecided round");
+        vm.assertEq(_staked(honest), STAKE, "a revealing seat is not slashed");
+        vm.assertEq(token.balanceOf(executor), executorBalance, "the failed checkpoint is unpaid");
+        vm.assertEq(token.balanceOf(client) - clientBefore, ESCROW, "the client gets only its escrow back");
+        vm.assertEq(token.balanceOf(address(market)), 0);
+    }
 }

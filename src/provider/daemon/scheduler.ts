@@ -8,7 +8,7 @@ import type {ContractTransactionResponse} from 'ethers'
 
 import {errorText, revertOf} from '../../chain/errors.js'
 import {formatAmount} from '../../chain/units.js'
-import {type IndexedTask, isEnded} from '../../market/types.js'
+import {executorSlashText, type IndexedTask, isEnded} from '../../market/types.js'
 import type {Bidder} from './bidder.js'
 import type {CouncilDuty} from './council-duty.js'
 import type {Executor} from './executor.js'
@@ -106,7 +106,7 @@ export class Scheduler {
         task.status === 'finalized'
           ? `paid ${formatAmount(task.executorPaid)} oGPU`
           : task.failure
-            ? `${task.failure.reason} at checkpoint ${task.failure.k}, slashed ${formatAmount(task.failure.executorSlashed)} oGPU`
+            ? `${task.failure.reason} at checkpoint ${task.failure.k}, ${executorSlashText(task.failure.reason, `${formatAmount(task.failure.executorSlashed)} oGPU`)}`
             : task.status
       p.log.info('task', `Task ${task.id} ${task.status} (executor: ${detail})`, {taskId: task.id})
     } else if (task.council.includes(p.address) || rec.bid) p.log.info('task', `Task ${task.id} ${task.status}`, {taskId: task.id})

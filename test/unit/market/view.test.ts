@@ -19,3 +19,26 @@ describe('task show: the council drawn from the pool', () => {
     expect(renderTask(json)).not.toMatch(/pending/)
   })
 })
+
+describe('task show: how a failure treated the executor', () => {
+  const failed = (reason: 'rejected' | 'timeout' | 'undecided' | 'no-council', slashed: bigint) => ({
+    ...makeTask(3, {status: 'failed', bids: [5]}),
+    executor: addr(10),
+    price: 5n * 10n ** 18n,
+    clientRefund: 34n * 10n ** 18n,
+    failure: {k: 0, reason, executorSlashed: slashed, rewardPerRejecter: 0n, slashToClient: slashed},
+  })
+
+  it('a rejection or a timeout shows the slash', () => {
+    expect(renderTask(taskJson(failed('rejected', 10n * 10n ** 18n)))).toMatch(/Failure:\s+checkpoint 0 rejected; executor slashed 10(\.0+)? oGPU/)
+    expect(renderTask(taskJson(failed('timeout', 10n * 10n ** 18n)))).toMatch(/checkpoint 0 timeout; executor slashed 10(\.0+)? oGPU/)
+  })
+
+  it('a checkpoint undecided twice (silence, a tie) and a pool without a council say no slash', () => {
+    for (const reason of ['undecided', 'no-council'] as const) {
+      const text = renderTask(taskJson(failed(reason, 0n)))
+      expect(text).toMatch(new RegExp(`Failure:\\s+checkpoint 0 ${reason}; no slash: the executor keeps its collateral`))
+      expect(text).not.toMatch(/executor slashed/)
+    }
+  })
+})

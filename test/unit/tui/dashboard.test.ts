@@ -6,9 +6,9 @@ import {join} from 'node:path'
 import {keccak256, toUtf8Bytes} from 'ethers'
 import {describe, expect, it} from 'vitest'
 
-import {EventRing} from '../../../src/dashboard/events.js'
+import {EventRing, describeEvent, toMarketEvent} from '../../../src/dashboard/events.js'
 import {compactAmount, fit, shortDuration, sparkline} from '../../../src/dashboard/format.js'
-import {renderPlain} from '../../../src/dashboard/plain.js'
+import {failureText, renderPlain} from '../../../src/dashboard/plain.js'
 import {Poller, backoffMs, type ConnectionState} from '../../../src/dashboard/poller.js'
 import {fetchProviderStatus, parseProviderStatus} from '../../../src/dashboard/provider-status.js'
 import {auctionModel, indexOfId, neighborId, parseTaskFilter, windowOffset} from '../../../src/dashboard/auction.js'
@@ -238,9 +238,24 @@ describe('event log', () => {
     expect(ring.seen).toBe(5)
     expect(ring.recent().map((e) => e.taskId)).toEqual([5, 4, 3])
   })
+
+  it('names every failure reason and says no slash when the executor was not slashed', () => {
+    const failed = (reason: number, slashed: bigint) =>
+      describeEvent(toMarketEvent(1, {name: 'TaskFailed', args: {taskId: 7n, k: 1n, reason: BigInt(reason), executorSlashed: slashed}} as never, {blockNumber: 1}))
+    expect(failed(0, oGPU(10))).toMatch(/^#7 failed at cp1 \(rejected\), slashed 10/)
+    expect(failed(1, oGPU(10))).toMatch(/^#7 failed at cp1 \(timeout\), slashed 10/)
+    expect(failed(2, 0n)).toBe('#7 failed at cp1 (undecided), no slash')
+    expect(failed(3, 0n)).toBe('#7 failed at cp1 (no-council), no slash')
+  })
 })
 
 describe('plain snapshot', () => {
+  it('a failed task says whether its executor was slashed', () => {
+    const failure = (reason: string, wei: string) => ({k: 1, reason, executorSlashed: {value: '', wei}, rewardPerRejecter: {value: '0', wei: '0'}, slashToClient: {value: '', wei}})
+    expect(failureText(failure('rejected', String(oGPU(10))))).toBe(`failed at cp 1 (rejected), executor slashed ${compactAmount(String(oGPU(10)))}`)
+    expect(failureText(failure('undecided', '0'))).toBe('failed at cp 1 (undecided), no slash: the executor keeps its collateral')
+  })
+
   it('fits every line in the width', () => {
     const market = makeMarket(Array.from({length: 50}, (_, i) => makeTask(i + 1, {bids: [20, 21, 19, 18]})))
     const snapshot = buildSnapshot(
