@@ -9,7 +9,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest'
 import {ensureModel} from '../fixtures/gguf-writer.js'
 import {createHome, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {Daemon} from '../helpers/daemon.js'
-import {chainOf, ScriptedProvider} from '../helpers/market.js'
+import {chainOf, ScriptedProvider, testStreamParams} from '../helpers/market.js'
 import {streamMarketAt} from '../../src/chain/contracts/stream-market.js'
 import {fromChainError} from '../../src/chain/errors.js'
 import {sendTx} from '../../src/chain/tx.js'
@@ -192,24 +192,8 @@ halting: {maxBids: 3, biddingWindow: 30s}
     const domain = ogpuDomain(devnet.chainId, devnet.contracts.streamMarket)
     await sendTx(chain.provider, 'approve', () => chain.token.connect(client).approve(devnet.contracts.streamMarket, oGPU('200')))
     const streamId = await streamMarket.nextStreamId()
-    const params = {
-      modelHash: `0x${sha}`,
-      specHash: `0x${'22'.repeat(32)}`,
-      specUri: 'data:application/json,{}',
-      pricePerKTokenGenerated: 1n, // 1 wei: below every daemon's floor, so the Sybils subscribe first
-      pricePerKTokenVerified: 1n,
-      councilSize: 2,
-      responseMethod: 0,
-      weightBps: 0,
-      collateral: oGPU('10'),
-      maxDowntime: 60,
-      unsubscribeNotice: 5,
-      closeNotice: 5,
-      commitWindow: 8,
-      revealWindow: 8,
-      disputeBond: oGPU('1'),
-      deposit: oGPU('100'),
-    }
+    // 1 wei: below every daemon's floor, so the Sybils subscribe first
+    const params = testStreamParams(sha, {priceGenerated: 1n, priceVerified: 1n, councilSize: 2})
     await sendTx(chain.provider, 'create stream', () => streamMarket.connect(client).create(params))
     // The client's two Sybils (staked and registered, not honest pool members) subscribe at once: under the old
     // rule the first subscribers were the dispute council.

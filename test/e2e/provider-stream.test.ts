@@ -23,7 +23,7 @@ import {
 import {ensureModel} from '../fixtures/gguf-writer.js'
 import {createHome, jsonOf, type OgpuHome, startDevnet, stopDevnet, waitFor} from '../helpers/cli.js'
 import {Daemon} from '../helpers/daemon.js'
-import {chainOf} from '../helpers/market.js'
+import {chainOf, testStreamParams} from '../helpers/market.js'
 
 // Real anvil, real provider daemons (test/fixtures/provider-daemon.ts), the tiny synthetic GGUF; the client side
 // signs with src/protocol/stream.ts directly (the gateway is another module's).
@@ -77,24 +77,7 @@ describe('the provider serves streams (real chain, real daemons, real model)', (
     const market = streamMarket.connect(wallet)
     const token = chain.token.connect(wallet)
     await sendTx(chain.provider, 'approve', () => token.approve(devnet.contracts.streamMarket, oGPU('100')))
-    const params = {
-      modelHash: `0x${sha}`,
-      specHash: `0x${'22'.repeat(32)}`,
-      specUri: 'data:application/json,{}',
-      pricePerKTokenGenerated: oGPU(options.price ?? '1'),
-      pricePerKTokenVerified: oGPU('0.5'),
-      councilSize: options.councilSize ?? 1,
-      responseMethod: 0,
-      weightBps: 0,
-      collateral: oGPU('10'),
-      maxDowntime: 60,
-      unsubscribeNotice: 5,
-      closeNotice: 5,
-      commitWindow: 8,
-      revealWindow: 8,
-      disputeBond: oGPU('1'),
-      deposit: oGPU(options.deposit ?? '100'),
-    }
+    const params = testStreamParams(sha, {priceGenerated: oGPU(options.price ?? '1'), councilSize: options.councilSize, deposit: oGPU(options.deposit ?? '100')})
     const next = await streamMarket.nextStreamId()
     await sendTx(chain.provider, 'create stream', () => market.create(params))
     return next

@@ -1,9 +1,10 @@
 import {createServer, type Server} from 'node:http'
 import {randomBytes} from 'node:crypto'
 
-import {type ContractTransactionResponse, JsonRpcProvider, Network, Wallet} from 'ethers'
+import {type ContractTransactionResponse, JsonRpcProvider, Network, parseUnits, Wallet} from 'ethers'
 
 import {registryAt, type ProviderRegistry} from '../../src/chain/contracts/registry.js'
+import type {IStreamMarket} from '../../src/chain/contracts/stream-market.js'
 import {taskMarketAt, type TaskMarket} from '../../src/chain/contracts/task-market.js'
 import {tokenAt, type OGPUToken} from '../../src/chain/contracts/token.js'
 import {sendTx} from '../../src/chain/tx.js'
@@ -18,6 +19,31 @@ export interface DevnetInfo {
   rpcUrl: string
   chainId: number
   contracts: {token: string; registry: string; taskMarket: string}
+}
+
+/**
+ * A devnet stream's parameters (IStreamMarket.StreamParams) for tests: optimistic, collateral 10, bond 1, windows of
+ * 8 s and notices of 5 s, a placeholder spec. Prices in wei (defaults: 1 oGPU generated and 0.5 verified per 1k).
+ */
+export function testStreamParams(modelSha: string, options: {priceGenerated?: bigint; priceVerified?: bigint; councilSize?: number; deposit?: bigint} = {}): IStreamMarket.StreamParamsStruct {
+  return {
+    modelHash: `0x${modelSha.replace(/^0x/, '')}`,
+    specHash: `0x${'22'.repeat(32)}`,
+    specUri: 'data:application/json,{}',
+    pricePerKTokenGenerated: options.priceGenerated ?? parseUnits('1', 18),
+    pricePerKTokenVerified: options.priceVerified ?? parseUnits('0.5', 18),
+    councilSize: options.councilSize ?? 1,
+    responseMethod: 0,
+    weightBps: 0,
+    collateral: parseUnits('10', 18),
+    maxDowntime: 60,
+    unsubscribeNotice: 5,
+    closeNotice: 5,
+    commitWindow: 8,
+    revealWindow: 8,
+    disputeBond: parseUnits('1', 18),
+    deposit: options.deposit ?? parseUnits('100', 18),
+  }
 }
 
 export function chainOf(devnet: DevnetInfo) {
