@@ -84,8 +84,8 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
         maxDowntime: 60,
         unsubscribeNotice: 5,
         closeNotice: 5,
-        commitWindow: 6,
-        revealWindow: 6,
+        commitWindow: 15, // a seat judges by prefill within it, on a loaded CI machine too
+        revealWindow: 15,
         disputeBond: oGPU('1'),
         deposit: oGPU('100'),
       }),
