@@ -1,5 +1,6 @@
 /** What the gateway checks of a caller's request, and the errors it answers the caller with. */
 import {HttpStatusError, httpStatusOf} from '../http/index.js'
+import {unsupportedParameter} from '../protocol/openai-params.js'
 import type {Route} from './provider-client.js'
 
 /** An error with the HTTP status the gateway answers its caller (OpenAI's error JSON with `code`). */
@@ -26,6 +27,8 @@ export function parseCallerBody(route: Route, raw: string | Record<string, unkno
   if (route === 'completions' && typeof b.prompt !== 'string' && !Array.isArray(b.prompt)) throw gatewayError(400, 'invalid_request', 'prompt must be a string or an array of token ids.')
   if (b.stream !== undefined && typeof b.stream !== 'boolean') throw gatewayError(400, 'invalid_request', 'stream must be a boolean.')
   if (b.ogpu !== undefined) throw gatewayError(400, 'invalid_request', 'ogpu is reserved for the gateway.')
+  const unsupported = unsupportedParameter(b)
+  if (unsupported) throw new HttpStatusError(400, unsupported.code, unsupported.message, {param: unsupported.param, details: {status: 400}})
   return b
 }
 

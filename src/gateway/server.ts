@@ -14,7 +14,7 @@ import {timingSafeEqual} from 'node:crypto'
 import type {IncomingMessage, Server, ServerResponse} from 'node:http'
 
 import {ExternalError, isOgpuError, UserError} from '../errors/index.js'
-import {createLimitedServer, listen, openAiError, readBody, sendError, sendJson, sendText, type ServerLimits} from '../http/index.js'
+import {createLimitedServer, HttpStatusError, listen, openAiError, readBody, sendError, sendJson, sendText, type ServerLimits} from '../http/index.js'
 import {parseCallerBody, statusOf} from './caller.js'
 import {type CompletionOutcome, type GatewayOptions, type Route, StreamGateway} from './gateway.js'
 import type {GatewayMetrics} from './metrics.js'
@@ -166,7 +166,7 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
         const e = isOgpuError(error) ? error : undefined
         if (!e || e.kind === 'bug') options.log?.(`gateway: ${(error as Error).stack ?? error}`)
         metrics.requests.inc({method: req.method ?? '', route: label, status: String(status)})
-        if (!res.headersSent) sendError(res, status, e?.code ?? 'internal_error', e?.message ?? 'The gateway failed to answer.')
+        if (!res.headersSent) sendError(res, status, e?.code ?? 'internal_error', e?.message ?? 'The gateway failed to answer.', error instanceof HttpStatusError && error.param ? {param: error.param} : {})
         else res.destroy()
       })
   }, options.serverLimits)

@@ -203,6 +203,8 @@ export const REFUSALS = {
   too_large: 413, // body bytes, prompt tokens or max_tokens over the limits
   rate_limited: 429, // requests per second of the client over the limit
   invalid_request: 400, // a body that is not a valid OpenAI request
+  unsupported_parameter: 400, // an OpenAI parameter ogpu does not honour yet (src/protocol/openai-params.ts)
+  unsupported_value: 400, // a value of one that ogpu does not honour yet (e.g. response_format json_schema)
   busy: 503, // the provider is shutting down or cannot take more work
 } as const
 export type RefusalCode = keyof typeof REFUSALS

@@ -8,6 +8,7 @@ import type {IncomingMessage} from 'node:http'
 import {isOgpuError} from '../../../errors/index.js'
 import type {ChatMessage} from '../../../gpu/engine-types.js'
 import {HttpStatusError, readBody, toJson} from '../../../http/index.js'
+import {unsupportedParameter} from '../../../protocol/openai-params.js'
 import {Refusal, type StreamLimits} from '../auth.js'
 import type {StreamBackend} from '../backend.js'
 
@@ -90,6 +91,8 @@ export function checkRequestedSize(raw: Buffer, limits: StreamLimits): void {
 
 /** Parses and validates an OpenAI request body (what a generation or a verification runs). */
 export function parseOpenAiRequest(route: Route, body: Record<string, unknown>, limits: StreamLimits): ParsedRequest {
+  const unsupported = unsupportedParameter(body)
+  if (unsupported) throw new Refusal(unsupported.code, unsupported.message, unsupported.param)
   const temperature = body.temperature
   if (temperature !== undefined && temperature !== null && temperature !== 0)
     throw invalid(`temperature must be 0 or absent: stream responses are greedy so that the council can verify them by prefill (got ${toJson(temperature)}).`, 'temperature')
