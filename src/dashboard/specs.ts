@@ -3,12 +3,10 @@
  * Specs are fetched from their URI on demand (visible rows, recent winning bids), a few at a time, checked against
  * the on-chain hash, and cached by hash. An unreadable spec is remembered as such (and retried after a while).
  */
-import {keccak256, toUtf8Bytes} from 'ethers'
-
-import {canonicalJson} from '../protocol/canonical.js'
+import {type SpecInfo, specInfoOf} from '../protocol/published-spec.js'
 import {fetchDataUri} from '../protocol/task-data.js'
 
-export type SpecInfo = {state: 'pending'} | {state: 'ok'; modelName: string | null; maxTokens: number | null} | {state: 'unreadable'; error: string}
+export {type SpecInfo, specInfoOf} from '../protocol/published-spec.js'
 
 export interface SpecRef {
   specHash: string
@@ -27,24 +25,6 @@ export interface SpecBookOptions {
   /** Retry an unreadable spec after this long. Defaults to 60000. */
   retryMs?: number
   now?: () => number
-}
-
-/** Reads the model name and maxTokens from a published spec document; undefined fields when absent. */
-export function specInfoOf(text: string, specHash: string): SpecInfo {
-  let document: {model?: {name?: unknown}; instructions?: {maxTokens?: unknown}}
-  try {
-    document = JSON.parse(text) as typeof document
-  } catch {
-    return {state: 'unreadable', error: 'not JSON'}
-  }
-  if (keccak256(toUtf8Bytes(canonicalJson(document))).toLowerCase() !== specHash.toLowerCase()) return {state: 'unreadable', error: 'hash mismatch'}
-  const name = document.model?.name
-  const maxTokens = document.instructions?.maxTokens
-  return {
-    state: 'ok',
-    modelName: typeof name === 'string' && name ? name : null,
-    maxTokens: typeof maxTokens === 'number' && Number.isFinite(maxTokens) && maxTokens > 0 ? maxTokens : null,
-  }
 }
 
 export class SpecBook implements SpecLookup {

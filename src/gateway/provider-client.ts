@@ -45,7 +45,7 @@ export interface SignedCall {
   streamId: bigint
 }
 
-const CALLER_FAULT_CODES = new Set(['invalid_request', 'too_large'])
+const CALLER_FAULT_CODES = new Set(['invalid_request', 'too_large', 'context_length_exceeded', 'unsupported_parameter', 'unsupported_value'])
 
 async function errorOf(response: Response, what: string): Promise<ProviderCallError> {
   const text = await response.text().catch(() => '')

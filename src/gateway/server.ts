@@ -2,7 +2,7 @@
  * `startGateway`: the client gateway as a local OpenAI-compatible HTTP server over {@link StreamGateway}.
  *
  *     POST /v1/chat/completions, /v1/completions   stream true → SSE chunks; false → one JSON
- *     GET  /v1/models                              the stream's model
+ *     GET  /v1/models, /v1/models/{id}             the stream's model: its terms' name and ogpu-stream-N (src/gateway/models.ts)
  *     GET  /metrics                                Prometheus text
  *     GET  /health                                 live subscribers vs council size (200, or 503 when interrupted)
  *     GET  /v1/ogpu/evidence/{receiptDigest}       evidence of a disputed receipt (public: council members read it)
@@ -16,6 +16,7 @@ import type {IncomingMessage, Server, ServerResponse} from 'node:http'
 import {ExternalError, isOgpuError, UserError} from '../errors/index.js'
 import {createLimitedServer, HttpStatusError, listen, openAiError, readBody, sendError, sendJson, sendText, type ServerLimits} from '../http/index.js'
 import {parseCallerBody, statusOf} from './caller.js'
+import {GatewayModels, specModelName} from './models.js'
 import {type CompletionOutcome, type GatewayOptions, type Route, StreamGateway} from './gateway.js'
 import type {GatewayMetrics} from './metrics.js'
 import {sseFrame} from './sse.js'
@@ -63,13 +64,13 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
   const metrics = gateway.metrics
   const maxBodyBytes = options.maxBodyBytes ?? 1024 * 1024
   const created = () => Math.floor(Date.now() / 1000)
-  const modelId = `ogpu-stream-${options.streamId}`
+  const models = new GatewayModels(gateway.stream, await specModelName(gateway.stream.specUri, gateway.stream.specHash))
 
   const completion = async (req: IncomingMessage, res: ServerResponse, route: Route): Promise<number> => {
     const body = parseCallerBody(route, (await readBody(req, {limit: maxBodyBytes})).toString('utf8'))
     const streamed = body.stream === true
     const includeUsage = (body.stream_options as {include_usage?: unknown} | undefined)?.include_usage === true
-    const model = typeof body.model === 'string' ? body.model : modelId
+    const model = models.resolve(body.model) // 404 model_not_found before any provider is asked
     const controller = new AbortController()
     res.on('close', () => {
       if (!res.writableFinished) controller.abort()
@@ -147,7 +148,14 @@ export async function startGateway(options: StartGatewayOptions): Promise<Gatewa
     }
     if (method !== 'GET') return sendError(res, path === '/v1/models' || path === '/metrics' ? 405 : 404, path === '/v1/models' || path === '/metrics' ? 'method_not_allowed' : 'not_found', `No route ${method} ${path}.`)
     if (path === '/v1/models') {
-      sendJson(res, 200, {object: 'list', data: [{id: modelId, object: 'model', created: gateway.stream.createdAt, owned_by: gateway.stream.client, sha256: gateway.stream.modelHash.replace(/^0x/, '')}]})
+      sendJson(res, 200, {object: 'list', data: models.entries})
+      return 200
+    }
+    const one = /^\/v1\/models\/(.+)$/.exec(path)
+    if (one) {
+      const entry = models.find(decodeURIComponent(one[1]!))
+      if (!entry) return sendError(res, 404, 'model_not_found', `The model '${decodeURIComponent(one[1]!)}' does not exist on this gateway (GET /v1/models lists its ids).`, {param: 'model'})
+      sendJson(res, 200, entry)
       return 200
     }
     if (path === '/metrics') {

@@ -200,7 +200,8 @@ export const REFUSALS = {
   not_subscribed: 403, // this provider does not serve the stream (or the stream is closed)
   unknown_stream: 404,
   replayed: 409, // the request id was seen before
-  too_large: 413, // body bytes, prompt tokens or max_tokens over the limits
+  too_large: 413, // body bytes over the limit
+  context_length_exceeded: 400, // prompt tokens or max_tokens over the provider's limits or the model's context (OpenAI's code)
   rate_limited: 429, // requests per second of the client over the limit
   invalid_request: 400, // a body that is not a valid OpenAI request
   unsupported_parameter: 400, // an OpenAI parameter ogpu does not honour yet (src/protocol/openai-params.ts)

@@ -169,7 +169,16 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
 
     const want = await expected('Tell me a story about a GPU.', 24)
     const openai = new OpenAI({baseURL: `${g.url}/v1`, apiKey: 'sk-test'})
-    const stream = await openai.chat.completions.create({model: 'tiny', messages: [{role: 'user', content: 'Tell me a story about a GPU.'}], max_tokens: 24, stream: true, stream_options: {include_usage: true}})
+    // Model ids: the stream's terms here are a placeholder (no model name), so the alias ogpu-stream-1 is the id.
+    const models = await openai.models.list()
+    expect(models.data.map((m) => m.id)).toEqual(['ogpu-stream-1'])
+    expect((await openai.models.retrieve('ogpu-stream-1')).id).toBe('ogpu-stream-1')
+    const unknown = await openai.chat.completions.create({model: 'gpt-4o', messages: [{role: 'user', content: 'Hi'}]}).catch((error: any) => error)
+    expect([unknown.status, unknown.code]).toEqual([404, 'model_not_found'])
+    // Nothing is silently ignored: a parameter ogpu does not honour yet is a 400 naming it.
+    const structured = await openai.chat.completions.create({model: 'ogpu-stream-1', messages: [{role: 'user', content: 'Hi'}], response_format: {type: 'json_object'}}).catch((error: any) => error)
+    expect([structured.status, structured.code, structured.param]).toEqual([400, 'unsupported_value', 'response_format'])
+    const stream = await openai.chat.completions.create({model: 'ogpu-stream-1', messages: [{role: 'user', content: 'Tell me a story about a GPU.'}], max_tokens: 24, stream: true, stream_options: {include_usage: true}})
     let text = ''
     let usage: any
     let finish: string | null = null
@@ -186,11 +195,11 @@ describe('ogpu client gateway (real chain, real daemons, real model)', () => {
 
     const hf = new InferenceClient('sk-test')
     let hfText = ''
-    for await (const chunk of hf.chatCompletionStream({endpointUrl: g.url, model: 'tiny', messages: [{role: 'user', content: 'Tell me a story about a GPU.'}], max_tokens: 24})) hfText += chunk.choices[0]?.delta?.content ?? ''
+    for await (const chunk of hf.chatCompletionStream({endpointUrl: g.url, model: 'ogpu-stream-1', messages: [{role: 'user', content: 'Tell me a story about a GPU.'}], max_tokens: 24})) hfText += chunk.choices[0]?.delta?.content ?? ''
     expect(hfText).toBe(want.text)
 
     // Non-streamed, through the same machinery.
-    const whole = await openai.chat.completions.create({model: 'tiny', messages: [{role: 'user', content: 'Hello'}], max_tokens: 12})
+    const whole = await openai.chat.completions.create({model: 'ogpu-stream-1', messages: [{role: 'user', content: 'Hello'}], max_tokens: 12})
     expect(whole.choices[0]!.message.content).toBe((await expected('Hello', 12)).text)
 
     // Verification (optimistic: after release) and vouchers to the generator and both verifiers.

@@ -72,14 +72,14 @@ describe('generation', () => {
     expect(await refusal(await fetch(`${s.url}/v1/chat/completions`, {method: 'POST', body: JSON.stringify(chat)}))).toEqual([401, 'unsigned'])
     expect(await refusal(await s.post('/v1/chat/completions', chat, {signer: Wallet.createRandom()}))).toEqual([401, 'bad_signature'])
     expect(await refusal(await s.post('/v1/chat/completions', chat, {stream: 9n}))).toEqual([404, 'unknown_stream'])
-    expect(await refusal(await s.post('/v1/chat/completions', {...chat, max_tokens: 17}))).toEqual([413, 'too_large'])
+    expect(await refusal(await s.post('/v1/chat/completions', {...chat, max_tokens: 17}))).toEqual([400, 'context_length_exceeded'])
     expect(backend.calls).toBe(0)
     const requestId = `0x${'42'.repeat(32)}`
     expect((await s.post('/v1/chat/completions', chat, {requestId})).status).toBe(200)
     expect(await refusal(await s.post('/v1/chat/completions', chat, {requestId}))).toEqual([409, 'replayed'])
     expect(await refusal(await s.post('/v1/chat/completions', chat))).toEqual([402, 'over_credit'])
     expect(backend.calls).toBe(1)
-    expect(s.api.counters.refused).toEqual({unsigned: 1, bad_signature: 1, unknown_stream: 1, too_large: 1, replayed: 1, over_credit: 1})
+    expect(s.api.counters.refused).toEqual({unsigned: 1, bad_signature: 1, unknown_stream: 1, context_length_exceeded: 1, replayed: 1, over_credit: 1})
   })
 
   it('refuses with 401 a request the client signed for another provider (a replay to another subscriber), before any GPU time', async () => {

@@ -35,7 +35,7 @@ describe('stream request checks', () => {
     })
     const temp = refusal(() => parseOpenAiRequest('chat', {messages: [{role: 'user', content: 'x'}], temperature: 0.5}, limits))
     expect([temp.status, temp.code, temp.param]).toEqual([400, 'invalid_request', 'temperature'])
-    expect(refusal(() => parseOpenAiRequest('completions', {prompt: 'x', max_tokens: 5000}, limits)).status).toBe(413)
+    expect(refusal(() => parseOpenAiRequest('completions', {prompt: 'x', max_tokens: 5000}, limits))).toMatchObject({status: 400, code: 'context_length_exceeded', param: 'max_tokens'})
     expect(refusal(() => parseOpenAiRequest('completions', {prompt: 'x', max_tokens: 3, ogpu: {resumeTokens: [1, 2, 3]}}, limits)).param).toBe('ogpu.resumeTokens')
     expect(parseOpenAiRequest('completions', {prompt: [1, 2], max_tokens: 4, ogpu: {resumeTokens: [7]}}, limits)).toMatchObject({prompt: [1, 2], resumeTokens: [7], maxTokens: 4})
     expect(refusal(() => parseOpenAiRequest('chat', {messages: []}, limits)).param).toBe('messages')

@@ -150,7 +150,7 @@ export class Generation {
     } catch (error) {
       if (controller.signal.aborted) return // the caller left: no receipt, no charge
       if (isOgpuError(error) && error.code === 'CONTEXT_LENGTH_EXCEEDED') {
-        if (!res.headersSent) throw new Refusal('too_large', error.message, 'max_tokens')
+        if (!res.headersSent) throw new Refusal('context_length_exceeded', error.message, 'max_tokens')
       }
       if (res.headersSent) {
         this.ports.onError?.(error)

@@ -1,7 +1,8 @@
 /**
  * Request parsing of the provider's OpenAI API: the body read with its limit, OpenAI bodies validated into what a
  * generation or a verification runs, the prompt tokens and the size checks. Pure functions; every problem is a
- * {@link Refusal} (400 invalid_request, 413 too_large), thrown before any GPU time.
+ * {@link Refusal} (400 invalid_request / context_length_exceeded / unsupported_*, 413 too_large for the body), thrown
+ * before any GPU time.
  */
 import type {IncomingMessage} from 'node:http'
 
@@ -75,7 +76,7 @@ export function requestedMaxTokens(body: Record<string, unknown>): unknown {
 
 /**
  * The size check that comes before the signature (docs/protocol.md): a max_tokens over the limit in a body that
- * parses is refused (413) before anything else is read. A body that does not parse is left to the full parse.
+ * parses is refused (400 context_length_exceeded) before anything else is read. A body that does not parse is left to the full parse.
  */
 export function checkRequestedSize(raw: Buffer, limits: StreamLimits): void {
   let body: unknown
@@ -86,7 +87,7 @@ export function checkRequestedSize(raw: Buffer, limits: StreamLimits): void {
   }
   const rawMax = body && typeof body === 'object' ? requestedMaxTokens(body as Record<string, unknown>) : undefined
   if (typeof rawMax === 'number' && rawMax > limits.maxTokens)
-    throw new Refusal('too_large', `max_tokens ${rawMax} is over this provider's limit of ${limits.maxTokens}.`, 'max_tokens')
+    throw new Refusal('context_length_exceeded', `max_tokens ${rawMax} is over this provider's limit of ${limits.maxTokens}.`, 'max_tokens')
 }
 
 /** Parses and validates an OpenAI request body (what a generation or a verification runs). */
@@ -107,7 +108,7 @@ export function parseOpenAiRequest(route: Route, body: Record<string, unknown>, 
     if (!Number.isInteger(rawMax) || (rawMax as number) < 1) throw invalid(`max_tokens must be a positive integer (got ${toJson(rawMax)}).`, 'max_tokens')
     maxTokens = rawMax as number
   }
-  if (maxTokens > limits.maxTokens) throw new Refusal('too_large', `max_tokens ${maxTokens} is over this provider's limit of ${limits.maxTokens}.`, 'max_tokens')
+  if (maxTokens > limits.maxTokens) throw new Refusal('context_length_exceeded', `max_tokens ${maxTokens} is over this provider's limit of ${limits.maxTokens}.`, 'max_tokens')
   const ogpu = body.ogpu as {resumeTokens?: unknown} | undefined
   let resumeTokens: number[] = []
   if (ogpu !== undefined && ogpu !== null) {
@@ -151,9 +152,9 @@ export function promptTokensOf(backend: StreamBackend, request: ParsedRequest): 
   }
 }
 
-/** 413 too_large: the prompt over the provider's limit, or prompt plus completion over the backend's context. */
+/** 400 context_length_exceeded: the prompt over the provider's limit, or prompt plus completion over the backend's context. */
 export function checkPromptSize(limits: StreamLimits, backend: StreamBackend, promptLength: number, completion: number): void {
-  if (promptLength > limits.maxPromptTokens) throw new Refusal('too_large', `The prompt is ${promptLength} tokens; this provider takes at most ${limits.maxPromptTokens}.`, 'messages')
+  if (promptLength > limits.maxPromptTokens) throw new Refusal('context_length_exceeded', `The prompt is ${promptLength} tokens; this provider takes at most ${limits.maxPromptTokens}.`, 'messages')
   if (promptLength + completion > backend.contextSize)
-    throw new Refusal('too_large', `The prompt (${promptLength} tokens) plus ${completion} completion tokens exceed the context of ${backend.contextSize} tokens.`, 'max_tokens')
+    throw new Refusal('context_length_exceeded', `The prompt (${promptLength} tokens) plus ${completion} completion tokens exceed the context of ${backend.contextSize} tokens.`, 'max_tokens')
 }
